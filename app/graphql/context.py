@@ -1,0 +1,56 @@
+"""The typed per-request context: engine, settings, acting user, request id, loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.types import Info as StrawberryInfo
+
+from app.auth.dataloaders import UserByIdLoader
+from app.auth.service import Actor
+from app.process.dataloaders import NodeLocationLoader, ProcessByIdLoader, TreeByProcessIdLoader
+from app.settings import Settings
+
+
+class Loaders:
+    """Every loader of one request, created on first use and dropped with the request."""
+
+    def __init__(self, engine: AsyncEngine, actor: Actor) -> None:
+        self.engine = engine
+        self.actor = actor
+
+    @cached_property
+    def process_by_id(self) -> ProcessByIdLoader:
+        return ProcessByIdLoader(self.engine, self.actor.workspace_id)
+
+    @cached_property
+    def tree_by_process_id(self) -> TreeByProcessIdLoader:
+        return TreeByProcessIdLoader(self.engine)
+
+    @cached_property
+    def node_location(self) -> NodeLocationLoader:
+        return NodeLocationLoader(self.engine, self.actor.workspace_id)
+
+    @cached_property
+    def user_by_id(self) -> UserByIdLoader:
+        return UserByIdLoader(self.engine, self.actor.workspace_id)
+
+
+@dataclass(slots=True, eq=False)
+class Context:
+    engine: AsyncEngine
+    settings: Settings
+    actor: Actor
+    request_id: str
+    request: Any = None
+    response: Any = None
+    loaders: Loaders = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.engine, self.actor)
+
+
+Info = StrawberryInfo[Context, None]

@@ -1,0 +1,6 @@
+"""Imports every table module so that `metadata` knows all tables (Alembic, tests)."""
+
+
+def import_all_models() -> None:
+    from app.auth import models as _auth  # noqa: F401
+    from app.process import models as _process  # noqa: F401

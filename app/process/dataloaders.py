@@ -1,0 +1,52 @@
+"""Per-request loaders of the process domain: one IN query per batch, each batch on its own connection."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.process import service
+from app.process.tree import Tree
+
+
+class ProcessByIdLoader(DataLoader[str, Any]):
+    """Live process rows of the acting workspace; None for unknown, trashed or foreign ids."""
+
+    def __init__(self, engine: AsyncEngine, workspace_id: str) -> None:
+        super().__init__()
+        self.engine = engine
+        self.workspace_id = workspace_id
+
+    async def batch_load_fn(self, keys: list[str]) -> list[Any]:
+        async with self.engine.connect() as conn:
+            rows = await service.processes_by_ids(conn, workspace_id=self.workspace_id, ids=keys)
+        return [rows.get(k) for k in keys]
+
+
+class TreeByProcessIdLoader(DataLoader[str, Tree]):
+    """Whole trees (all groups, jobs and tags) of processes already resolved in the workspace."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    async def batch_load_fn(self, keys: list[str]) -> list[Tree]:
+        async with self.engine.connect() as conn:
+            trees = await service.trees_by_process_ids(conn, process_ids=list(keys))
+        return [trees[k] for k in keys]
+
+
+class NodeLocationLoader(DataLoader[str, "tuple[str, str] | None"]):
+    """For any id: (kind, process id) when it is a live process, group or job of the workspace."""
+
+    def __init__(self, engine: AsyncEngine, workspace_id: str) -> None:
+        super().__init__()
+        self.engine = engine
+        self.workspace_id = workspace_id
+
+    async def batch_load_fn(self, keys: list[str]) -> list[tuple[str, str] | None]:
+        async with self.engine.connect() as conn:
+            found = await service.node_locations(conn, workspace_id=self.workspace_id, ids=list(keys))
+        return [found.get(k) for k in keys]

@@ -1,0 +1,123 @@
+"""Keyset pagination of process rows, ordered the same way on every database (PRODUCT §2a).
+
+Nulls sort last in both directions through an explicit `IS NULL` key, and names
+compare a stored casefolded key, so SQLite and PostgreSQL answer alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.process.models import Process
+
+P = Process.__table__.c
+ORDER_FIELDS = ("NAME", "DUE_DATE", "RUN_CREATED")
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    field: str = "RUN_CREATED"
+    descending: bool = True
+
+
+DEFAULT_ORDER = Order("RUN_CREATED", True)
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    column: Any
+    descending: bool
+    nullable: bool
+
+
+def keys_for(order: Order) -> list[Key]:
+    if order.field == "NAME":
+        return [Key(P.name_key, order.descending, False), Key(P.id, order.descending, False)]
+    column = P.due_date if order.field == "DUE_DATE" else P.latest_run_at
+    return [Key(column, order.descending, True), Key(P.name_key, False, False), Key(P.id, False, False)]
+
+
+def key_values(order: Order, row: Any) -> list[Any]:
+    """The sort key of a row, JSON-friendly, for its cursor."""
+    values: list[Any] = []
+    for key in keys_for(order):
+        v = getattr(row, key.column.name)
+        values.append(v.isoformat() if isinstance(v, date | datetime) else v)
+    return values
+
+
+def _parse(key: Key, value: Any) -> Any:
+    if value is None or not isinstance(value, str):
+        return value
+    if key.column is P.due_date:
+        return date.fromisoformat(value)
+    if key.column is P.latest_run_at:
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _after(keys: list[Key], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's key in the order the keys define."""
+    pred: ColumnElement[bool] = false()
+    for key, raw in reversed(list(zip(keys, values, strict=True))):
+        value = _parse(key, raw)
+        col = key.column
+        if key.nullable and value is None:
+            pred = and_(col.is_(None), pred)
+            continue
+        beyond = col < value if key.descending else col > value
+        step = or_(beyond, and_(col == value, pred))
+        pred = or_(col.is_(None), step) if key.nullable else step
+    return pred
+
+
+def _order_by(keys: list[Key]) -> list[Any]:
+    clauses: list[Any] = []
+    for key in keys:
+        if key.nullable:
+            clauses.append(case((key.column.is_(None), 1), else_=0).asc())
+        clauses.append(key.column.desc() if key.descending else key.column.asc())
+    return clauses
+
+
+def _where(workspace_id: str, trashed: bool, name_contains: str | None) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [
+        P.workspace_id == workspace_id,
+        P.trashed_at.is_not(None) if trashed else P.trashed_at.is_(None),
+    ]
+    if name_contains:
+        needle = name_contains.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conds.append(P.name_key.like(f"%{needle}%", escape="\\"))
+    return conds
+
+
+@dataclass(slots=True)
+class Page:
+    rows: list[Any]
+    has_next: bool
+
+
+async def page(
+    engine: AsyncEngine, *, workspace_id: str, trashed: bool, first: int, after: list[Any] | None,
+    order: Order, name_contains: str | None,
+) -> Page:
+    """One page of process rows after a cursor key; one statement."""
+    keys = keys_for(order)
+    conds = _where(workspace_id, trashed, name_contains)
+    if after is not None:
+        conds.append(_after(keys, after))
+    stmt = select(Process.__table__).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
+    async with engine.connect() as conn:
+        rows = list((await conn.execute(stmt)).all())
+    return Page(rows=rows[:first], has_next=len(rows) > first)
+
+
+async def count(engine: AsyncEngine, *, workspace_id: str, trashed: bool, name_contains: str | None) -> int:
+    stmt = select(func.count()).select_from(Process.__table__).where(*_where(workspace_id, trashed, name_contains))
+    async with engine.connect() as conn:
+        return int((await conn.execute(stmt)).scalar_one())

@@ -1,0 +1,101 @@
+"""Root query fields of the process domain."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from app.graphql.context import Info
+from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from app.ids import is_id
+from app.process import listing
+from app.process.enums import OrderDirection, ProcessOrderField
+from app.process.types import Process, ProcessSummary, ProcessSummaryConnection, ProcessSummaryEdge
+
+
+@strawberry.input(description="Filters of a process list.")
+class ProcessFilter:
+    name_contains: str | None = strawberry.field(
+        default=None, description="Keep processes whose name contains this text, compared casefolded."
+    )
+
+
+@strawberry.input(description="The order of a process list.")
+class ProcessOrder:
+    field: ProcessOrderField = strawberry.field(description="What to order by.")
+    direction: OrderDirection = strawberry.field(default=OrderDirection.ASC, description="Which way.")
+
+
+def _order(order: ProcessOrder | None) -> listing.Order:
+    if order is None:
+        return listing.DEFAULT_ORDER
+    return listing.Order(field=order.field.value, descending=order.direction is OrderDirection.DESC)
+
+
+async def process_connection(
+    info: Info, *, trashed: bool, first: int | None, after: str | None,
+    filter: ProcessFilter | None, order_by: ProcessOrder | None,
+) -> ProcessSummaryConnection:
+    settings = info.context.settings
+    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+    order = _order(order_by)
+    kind = f"process:{order.field}:{'desc' if order.descending else 'asc'}"
+    after_key = None if after is None else decode_cursor(after, kind, len(listing.keys_for(order)))
+    name = filter.name_contains if filter else None
+    engine, workspace_id = info.context.engine, info.context.actor.workspace_id
+    result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size, after=after_key,
+                                order=order, name_contains=name)
+    edges = [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
+                                node=ProcessSummary.from_row(row)) for row in result.rows]
+
+    async def count() -> int:
+        return await listing.count(engine, workspace_id=workspace_id, trashed=trashed, name_contains=name)
+
+    return ProcessSummaryConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=result.has_next, has_previous_page=after is not None,
+                           start_cursor=edges[0].cursor if edges else None,
+                           end_cursor=edges[-1].cursor if edges else None),
+        _count=count,
+    )
+
+
+_FIRST_DOC = "How many rows to return: default 100, at most 1000 (more is refused with LIMIT_EXCEEDED)."
+_AFTER_DOC = "Return rows after this cursor (from `edges.cursor` or `pageInfo.endCursor` of the same list and order)."
+_ORDER_DOC = "The order; default: newest run first, then name, then id."
+
+First = Annotated[int | None, strawberry.argument(description=_FIRST_DOC)]
+After = Annotated[str | None, strawberry.argument(description=_AFTER_DOC)]
+Filter = Annotated[ProcessFilter | None, strawberry.argument(description="Which processes to keep.")]
+OrderBy = Annotated[ProcessOrder | None, strawberry.argument(description=_ORDER_DOC)]
+
+
+@strawberry.type
+class ProcessQuery:
+    @strawberry.field(description="One live process with its whole tree; null when no such process is visible.")
+    async def process(
+        self, info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The process's id.")],
+        exclude_generated_jobs: Annotated[bool, strawberry.argument(
+            description="Hide the groups and jobs generated for certification jobs.")] = False,
+    ) -> Process | None:
+        if not is_id(id):
+            return None
+        row = await info.context.loaders.process_by_id.load(str(id))
+        return None if row is None else Process.from_row(row, exclude_generated=exclude_generated_jobs)
+
+    @strawberry.field(description="Live processes as summaries, newest run first unless ordered otherwise "
+                      "(the seed's GET /processes). Keyset cursors stay stable while rows are added or removed.")
+    async def processes(
+        self, info: Info, first: First = None, after: After = None, filter: Filter = None, order_by: OrderBy = None,
+    ) -> ProcessSummaryConnection:
+        return await process_connection(info, trashed=False, first=first, after=after, filter=filter,
+                                         order_by=order_by)
+
+    @strawberry.field(description="Processes in the trash, as summaries; restore or purge them by id.")
+    async def trashed_processes(
+        self, info: Info, first: First = None, after: After = None, filter: Filter = None, order_by: OrderBy = None,
+    ) -> ProcessSummaryConnection:
+        return await process_connection(info, trashed=True, first=first, after=after, filter=filter,
+                                         order_by=order_by)

@@ -1,0 +1,242 @@
+"""GraphQL types of a process tree (groups, jobs, arguments), built from rows once per request."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import strawberry
+
+from app.auth.types import Action, User
+from app.graphql.node import Node
+from app.graphql.scalars import utc
+from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType, Weekday
+from app.process.tree import Tree
+
+
+@strawberry.type(description="One custom reminder e-mail.")
+class Reminder:
+    days_from_due: int = strawberry.field(description="Days relative to the due date (negative: before it).")
+    subject: str = strawberry.field(description="The e-mail's subject.")
+    body: str = strawberry.field(description="The e-mail's body.")
+
+
+@strawberry.type(description="How reminder e-mails are sent to participants about incomplete tasks (the seed's ReminderData).")
+class ReminderData:
+    mode: ReminderMode = strawberry.field(description="The reminder schedule's mode.")
+    reminders: list[Reminder] = strawberry.field(description="The custom reminders (mode CUSTOM only; at most 3).")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> ReminderData | None:
+        if data is None:
+            return None
+        return cls(mode=data["mode"], reminders=[
+            Reminder(days_from_due=r["daysFromDue"], subject=r["subject"], body=r["body"])
+            for r in data.get("reminders", [])
+        ])
+
+
+@strawberry.type(description="A tag on a job: a category and a value (the seed's TagLink).")
+class TagLink:
+    id: strawberry.ID = strawberry.field(description="The tag link's id.")
+    category: str = strawberry.field(description="The tag's category.")
+    value: str = strawberry.field(description="The tag's value within its category.")
+
+
+@strawberry.type(description="Arguments of a sendTask job: a task sent to an assignee, optionally approved.")
+class SendTaskArgs:
+    title: str | None = strawberry.field(description="The task's title; it is the job's name.")
+    instructions: str | None = strawberry.field(description="What the assignee is asked to do.")
+    assignee: str | None = strawberry.field(description="The user id of the assignee.")
+    approver: str | None = strawberry.field(description="The user id of the approver, if the task is approved.")
+    due_date: date | None = strawberry.field(description="When the assignee's work is due.")
+    approver_due_date: date | None = strawberry.field(description="When the approval is due.")
+    document: str | None = strawberry.field(description="The id of an attached document, if any.")
+
+
+@strawberry.type(description="Arguments of a contentRequest job: content requested in a document section.")
+class ContentRequestArgs:
+    title: str | None = strawberry.field(description="The request's title; it is the job's name.")
+    instructions: str | None = strawberry.field(description="What content is requested.")
+    assignee: str | None = strawberry.field(description="The user id of the assignee.")
+    approver: str | None = strawberry.field(description="The user id of the approver, if any.")
+    document: str | None = strawberry.field(description="The id of the document the content goes into.")
+    section: str | None = strawberry.field(description="The id of the section of that document.")
+    due_date: date | None = strawberry.field(description="When the content is due.")
+
+
+@strawberry.type(description="One signer or approver step of a certification.")
+class CertificationStep:
+    mode: StepMode = strawberry.field(description="Whether everyone or someone of the step must act.")
+    users: list[str] = strawberry.field(description="The user ids of the step.")
+
+
+@strawberry.type(description="Arguments of a certification job; its steps generate the job's `generated` group.")
+class CertificationArgs:
+    title: str | None = strawberry.field(description="The certification's title; it is the job's name.")
+    document: str | None = strawberry.field(description="The id of the certification letter document.")
+    due_date: date | None = strawberry.field(description="When the certification is due.")
+    signer_steps: list[CertificationStep] = strawberry.field(description="Signer steps, in order.")
+    approver_steps: list[CertificationStep] = strawberry.field(description="Approver steps, in order, after the signers.")
+
+
+@strawberry.type(description="Arguments of the four generated certification actions; clients never write them.")
+class GeneratedCertificationArgs:
+    certification_step: int = strawberry.field(
+        description="The step's index: signer steps first, then approver steps, then the finalizer."
+    )
+    user: str | None = strawberry.field(description="The user id who acts; null on the phase finalizer.")
+    certification_job: strawberry.ID = strawberry.field(description="The id of the certification job.")
+
+
+JobArguments = Annotated[
+    SendTaskArgs | ContentRequestArgs | CertificationArgs | GeneratedCertificationArgs,
+    strawberry.union("JobArguments", description="A job's arguments: one variant per action (the seed's ActionArguments)."),
+]
+
+
+def _date(value: str | None) -> date | None:
+    return None if value is None else date.fromisoformat(value)
+
+
+def arguments_from_json(action: str, a: dict[str, Any]) -> Any:
+    if action == "sendTask":
+        return SendTaskArgs(title=a.get("title"), instructions=a.get("instructions"), assignee=a.get("assignee"),
+                            approver=a.get("approver"), due_date=_date(a.get("dueDate")),
+                            approver_due_date=_date(a.get("approverDueDate")), document=a.get("document"))
+    if action == "contentRequest":
+        return ContentRequestArgs(title=a.get("title"), instructions=a.get("instructions"),
+                                  assignee=a.get("assignee"), approver=a.get("approver"),
+                                  document=a.get("document"), section=a.get("section"),
+                                  due_date=_date(a.get("dueDate")))
+    if action == "certification":
+        def steps(key: str) -> list[CertificationStep]:
+            return [CertificationStep(mode=s["mode"], users=list(s["users"])) for s in a.get(key) or []]
+        return CertificationArgs(title=a.get("title"), document=a.get("document"), due_date=_date(a.get("dueDate")),
+                                 signer_steps=steps("signerSteps"), approver_steps=steps("approverSteps"))
+    return GeneratedCertificationArgs(certification_step=a["certificationStep"], user=a.get("user"),
+                                      certification_job=a["certificationJob"])
+
+
+_GENERATED_LABELS = {
+    "certificationSignerGenerated": "Signer",
+    "certificationApproverGenerated": "Approver",
+    "certificationConditionalApproverGenerated": "Conditional approver",
+}
+
+
+def job_name(action: str, args: dict[str, Any]) -> str:
+    title = args.get("title")
+    if title is not None:
+        return str(title)
+    if action in _GENERATED_LABELS:
+        return f"{_GENERATED_LABELS[action]}: {args.get('user')}"
+    return "Phase finalizer" if action == "certificationPhaseFinalizerGenerated" else ""
+
+
+def action_of(row: Any, field: str) -> Action:
+    return Action(date_time=utc(getattr(row, f"{field}_at")), user=User(id=getattr(row, f"{field}_by")))
+
+
+@strawberry.type(description="A group of jobs and groups in a process (the seed's ProcessGroup).")
+class ProcessGroup(Node):
+    id: strawberry.ID = strawberry.field(description="The group's id.")
+    name: str = strawberry.field(description="Display name; on the root it labels the top-level container.")
+    parallel: bool = strawberry.field(description="True: children run at the same time; false: one after another by ordinal.")
+    trigger_type: TriggerType = strawberry.field(description="What starts the group once it is eligible.")
+    read_only: bool = strawberry.field(
+        description="While true, the group's fields, children and place refuse changes (READ_ONLY)."
+    )
+    due_date: date | None = strawberry.field(description="The group's due date.")
+    ordinal: int = strawberry.field(description="Zero-based position within its parent; dense 0..n-1.")
+    parent: str | None = strawberry.field(
+        description="The parent's id; null for the root and for children of the root (as the seed says)."
+    )
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="The parent's id, null only on the root; a generated group's parent is its certification job."
+    )
+    revision: int = strawberry.field(description="Incremented whenever the group's own fields change.")
+    created: Action = strawberry.field(description="Who created the group, and when.")
+    modified: Action = strawberry.field(description="Who last changed the group, and when.")
+    children: list[Annotated[ProcessGroup | ProcessJob, strawberry.union(
+        "ProcessGroupChild", description="A child of a group: a group or a job (the seed's ProcessGroupChild).")]] = (
+        strawberry.field(description="The group's children in ordinal order.")
+    )
+
+
+@strawberry.type(description="A build-time unit of work; its action decides its arguments (the seed's ProcessJob).")
+class ProcessJob(Node):
+    id: strawberry.ID = strawberry.field(description="The job's id.")
+    name: str = strawberry.field(
+        description="The job's name: the `title` of its arguments; for generated jobs a label the server derives "
+        "(e.g. `Signer: <user id>`); empty while a client job has no title yet."
+    )
+    action: JobAction = strawberry.field(description="The action the job performs.")
+    arguments: JobArguments = strawberry.field(description="The action's arguments.")
+    trigger_type: TriggerType = strawberry.field(description="What starts the job once it is eligible.")
+    ordinal: int = strawberry.field(description="Zero-based position within its parent group; dense 0..n-1.")
+    parent: str | None = strawberry.field(description="The parent group's id; null when it is the root (as the seed says).")
+    parent_id: strawberry.ID | None = strawberry.field(
+        description="The parent group's id; never null on a job (nullable only so that unions with ProcessGroup "
+        "can select `parentId` together)."
+    )
+    read_only: bool = strawberry.field(description="Set by the server: true for generated jobs and jobs under a read-only group.")
+    tags: list[TagLink] = strawberry.field(description="The job's tags, in the order given.")
+    revision: int = strawberry.field(description="Incremented whenever the job's own fields change.")
+    created: Action = strawberry.field(description="Who created the job, and when.")
+    modified: Action = strawberry.field(description="Who last changed the job, and when.")
+    generated: ProcessGroup | None = strawberry.field(
+        description="On a certification job, the read-only group the server derives from its arguments; "
+        "null otherwise or when the read asked for `excludeGeneratedJobs`."
+    )
+
+
+ProcessTreeNode = Annotated[ProcessGroup | ProcessJob, strawberry.union(
+    "ProcessTreeNode", description="A node of a process tree, in the flat `Process.nodes` list.")]
+
+
+def build_tree(tree: Tree, *, exclude_generated: bool) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]]:
+    """The API objects of a whole tree and its flat node list, built once per request and flag."""
+    cached = tree.built.get(exclude_generated)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    nodes: list[ProcessGroup | ProcessJob] = []
+    root_id = tree.root_id
+    assert root_id is not None, f"process {tree.process_id} has no root group"
+
+    def group(row: Any, parent: str | None, parent_id: str | None, inherited_ro: bool = False) -> ProcessGroup:
+        obj = ProcessGroup(
+            id=row.id, name=row.name, parallel=row.parallel, trigger_type=row.trigger_type,
+            read_only=row.read_only, due_date=row.due_date, ordinal=row.ordinal, parent=parent,
+            parent_id=parent_id, revision=row.revision, created=action_of(row, "created"),
+            modified=action_of(row, "modified"), children=[],
+        )
+        nodes.append(obj)
+        child_parent = None if row.id == root_id else row.id
+        ro = row.read_only or inherited_ro
+        for is_group, child in tree.children[row.id]:
+            if is_group:
+                obj.children.append(group(child, child_parent, row.id, ro))
+            else:
+                obj.children.append(job(child, child_parent, row.id, ro))
+        return obj
+
+    def job(row: Any, parent: str | None, parent_id: str, under_read_only: bool) -> ProcessJob:
+        args = row.arguments
+        obj = ProcessJob(
+            id=row.id, name=job_name(row.action, args), action=row.action, arguments=arguments_from_json(row.action, args),
+            trigger_type=row.trigger_type, ordinal=row.ordinal, parent=parent, parent_id=parent_id,
+            read_only=row.generated or under_read_only,
+            tags=[TagLink(id=t.id, category=t.category, value=t.value) for t in tree.tags.get(row.id, ())],
+            revision=row.revision, created=action_of(row, "created"), modified=action_of(row, "modified"),
+            generated=None,
+        )
+        nodes.append(obj)
+        gen = tree.generated.get(row.id)
+        if gen is not None and not exclude_generated:
+            obj.generated = group(gen, row.id, row.id)
+        return obj
+
+    root = group(tree.groups[root_id], None, None)
+    tree.built[exclude_generated] = (root, nodes)
+    return root, nodes

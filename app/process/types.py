@@ -1,0 +1,156 @@
+"""GraphQL types of a process and its summary, built from process rows."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+
+from app.auth.types import Action
+from app.graphql.context import Info
+from app.graphql.node import Node
+from app.graphql.pagination import PageInfo
+from app.process import limits
+from app.process.enums import Weekday
+from app.process.tree_types import (
+    ProcessGroup,
+    ProcessTreeNode,
+    ReminderData,
+    action_of,
+    build_tree,
+)
+
+if TYPE_CHECKING:
+    from app.run.types import ProcessRunSummary
+
+
+def _dates(values: list[str] | None) -> list[date]:
+    return [date.fromisoformat(v) for v in values or ()]
+
+
+@strawberry.type(description="A process definition with its tree (the seed's Process).")
+class Process(Node):
+    id: strawberry.ID = strawberry.field(description="The process's id.")
+    name: str = strawberry.field(description="The process's name.")
+    auto_close: bool = strawberry.field(description="Whether a run closes by itself once every job is settled.")
+    cert_auto_approve: bool = strawberry.field(
+        description="Whether certification approvers are conditional (approve by themselves without exceptions)."
+    )
+    relative_dates: bool = strawberry.field(description="Whether dates move with a run's start (business-day offsets).")
+    ipm_beta_enabled: bool = strawberry.field(description="The seed's patch-only flag `ipmBetaEnabled`.")
+    iwm_opt_out: bool = strawberry.field(description="The seed's patch-only flag `iwmOptOut`.")
+    due_date: date | None = strawberry.field(description="The process-level deadline.")
+    business_start_date: date | None = strawberry.field(
+        description="Start of the business calendar window; the anchor of relative dates. Given with businessEndDate."
+    )
+    business_end_date: date | None = strawberry.field(description="End of the business calendar window.")
+    business_days_of_week: list[Weekday] | None = strawberry.field(
+        description="The working days of the week; null when not set."
+    )
+    business_date_exclusions: list[date] = strawberry.field(description="Dates that are not business days.")
+    business_date_inclusions: list[date] = strawberry.field(
+        description="Dates that are business days whatever the other rules say."
+    )
+    calendars: list[str] = strawberry.field(description="Ids of calendars shown with the process (patch path `/calendarIds`).")
+    default_cert_approver_reminders: ReminderData | None = strawberry.field(
+        description="Default reminders for certification approvers."
+    )
+    default_cert_signer_reminders: ReminderData | None = strawberry.field(
+        description="Default reminders for certification signers."
+    )
+    process_template: str | None = strawberry.field(description="Always null: process templates are out of scope.")
+    source_process_run: str | None = strawberry.field(description="The id of the run this process was copied from.")
+    revision: int = strawberry.field(description="Incremented by every definition change, trash and restore included.")
+    created: Action = strawberry.field(description="Who created the process, and when.")
+    modified: Action = strawberry.field(description="Who last changed the process, and when.")
+    _exclude_generated: strawberry.Private[bool] = False
+
+    @classmethod
+    def from_row(cls, row: Any, *, exclude_generated: bool = False) -> Process:
+        return cls(
+            id=row.id, name=row.name, auto_close=row.auto_close, cert_auto_approve=row.cert_auto_approve,
+            relative_dates=row.relative_dates, ipm_beta_enabled=row.ipm_beta_enabled, iwm_opt_out=row.iwm_opt_out,
+            due_date=row.due_date, business_start_date=row.business_start_date,
+            business_end_date=row.business_end_date, business_days_of_week=row.business_days_of_week,
+            business_date_exclusions=_dates(row.business_date_exclusions),
+            business_date_inclusions=_dates(row.business_date_inclusions), calendars=list(row.calendars or ()),
+            default_cert_approver_reminders=ReminderData.from_json(row.default_cert_approver_reminders),
+            default_cert_signer_reminders=ReminderData.from_json(row.default_cert_signer_reminders),
+            process_template=row.process_template, source_process_run=row.source_process_run,
+            revision=row.revision, created=action_of(row, "created"), modified=action_of(row, "modified"),
+            _exclude_generated=exclude_generated,
+        )
+
+    async def _tree(self, info: Info) -> tuple[ProcessGroup, list[Any]]:
+        tree = await info.context.loaders.tree_by_process_id.load(str(self.id))
+        return build_tree(tree, exclude_generated=self._exclude_generated)
+
+    @strawberry.field(description="The root group, with the whole tree below it "
+                      f"(weighs {limits.MAX_TREE_NODES} in query cost).")
+    async def root(self, info: Info) -> ProcessGroup:
+        return (await self._tree(info))[0]
+
+    @strawberry.field(description="Every group and job of the tree as a flat list (root and generated nodes "
+                      "included unless excluded), each with `parentId` and `ordinal`, for clients that rebuild "
+                      f"the tree. At most {limits.MAX_TREE_NODES} client-written nodes plus generated ones.")
+    async def nodes(self, info: Info) -> list[ProcessTreeNode]:
+        return (await self._tree(info))[1]
+
+
+@strawberry.type(description="A lightweight view of a process and its latest run (the seed's ProcessSummary); not a Node.")
+class ProcessSummary:
+    id: strawberry.ID = strawberry.field(description="The process's id.")
+    name: str = strawberry.field(description="The process's name.")
+    auto_close: bool = strawberry.field(description="Whether a run closes by itself once every job is settled.")
+    cert_auto_approve: bool = strawberry.field(description="Whether certification approvers are conditional.")
+    relative_dates: bool = strawberry.field(description="Whether dates move with a run's start.")
+    due_date: date | None = strawberry.field(description="The process-level deadline.")
+    process_template: str | None = strawberry.field(description="Always null: process templates are out of scope.")
+    source_process_run: str | None = strawberry.field(description="The id of the run this process was copied from.")
+    revision: int = strawberry.field(description="The process's revision.")
+    created: Action = strawberry.field(description="Who created the process, and when.")
+    modified: Action = strawberry.field(description="Who last changed the process, and when.")
+    trashed: Action | None = strawberry.field(description="Who moved the process to the trash, and when; null when live.")
+    _row: strawberry.Private[Any] = None
+
+    @classmethod
+    def from_row(cls, row: Any) -> ProcessSummary:
+        return cls(
+            id=row.id, name=row.name, auto_close=row.auto_close, cert_auto_approve=row.cert_auto_approve,
+            relative_dates=row.relative_dates, due_date=row.due_date, process_template=row.process_template,
+            source_process_run=row.source_process_run, revision=row.revision, created=action_of(row, "created"),
+            modified=action_of(row, "modified"),
+            trashed=None if row.trashed_at is None else action_of(row, "trashed"), _row=row,
+        )
+
+    @strawberry.field(description="The latest run's summary; null until the process has run.")
+    def run(self) -> Annotated[ProcessRunSummary, strawberry.lazy("app.run.types")] | None:
+        # Runs arrive with the run engine; the process domain never imports the run domain.
+        return None
+
+    @strawberry.field(description="The full process with its tree; null while the process is in the trash.")
+    def process(
+        self, exclude_generated_jobs: Annotated[bool, strawberry.argument(
+            description="Hide generated certification groups and jobs.")] = False,
+    ) -> Process | None:
+        if self._row.trashed_at is not None:
+            return None
+        return Process.from_row(self._row, exclude_generated=exclude_generated_jobs)
+
+
+@strawberry.type(description="An edge of a process summary list.")
+class ProcessSummaryEdge:
+    cursor: str = strawberry.field(description="Opaque keyset cursor of this row; pass it as `after`.")
+    node: ProcessSummary = strawberry.field(description="The process summary.")
+
+
+@strawberry.type(description="A page of process summaries.")
+class ProcessSummaryConnection:
+    edges: list[ProcessSummaryEdge] = strawberry.field(description="The rows of this page, in order.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
+    _count: strawberry.Private[Any] = None
+
+    @strawberry.field(description="How many rows the whole list has (filter applied); costs one counting query.")
+    async def total_count(self) -> int:
+        return int(await self._count())
