@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
-
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 

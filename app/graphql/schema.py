@@ -40,7 +40,7 @@ def build_schema(**kwargs: Any) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Process, ProcessGroup, ProcessJob, User],
-        extensions=[MaskUnexpectedErrors, ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+        extensions=[MaskUnexpectedErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
         **kwargs,
     )
 

@@ -10,7 +10,7 @@ import strawberry
 from app.auth.types import Action, User
 from app.graphql.node import Node
 from app.graphql.scalars import utc
-from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType, Weekday
+from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
 from app.process.tree import Tree
 
 

@@ -5,14 +5,12 @@ Revises:
 Create Date: 2026-11-29 03:08:18.399815
 """
 
-from collections.abc import Sequence
-
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
-
 
 revision: str = '0001'
 down_revision: str | None = None

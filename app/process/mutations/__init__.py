@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
-
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 

@@ -9,7 +9,14 @@ import strawberry
 
 from app.process import limits
 from app.process.enums import ReminderMode, StepMode, TriggerType, Weekday
-from app.process.inputs import GroupSpec, JobSpec, ProcessSpec, ReminderDataSpec, ReminderSpec, TagSpec
+from app.process.inputs import (
+    GroupSpec,
+    JobSpec,
+    ProcessSpec,
+    ReminderDataSpec,
+    ReminderSpec,
+    TagSpec,
+)
 
 
 @strawberry.input(description="A tag to put on a job.")

@@ -1,0 +1,68 @@
+"""Test helpers: run GraphQL through `schema.execute`, count SQL statements at the engine."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.auth.service import ActorResolver
+from app.graphql.context import Context
+from app.graphql.schema import schema
+from app.ids import new_id
+from app.settings import Settings
+
+_TX_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
+
+
+class SqlCounter:
+    """Counts every SQL statement the engine sends (transaction control excluded), on every connection."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.statements: list[str] = []
+        event.listen(engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+    def _on_execute(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not _TX_CONTROL.match(statement):
+            self.statements.append(statement)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def remove(self) -> None:
+        event.remove(self.engine.sync_engine, "before_cursor_execute", self._on_execute)
+
+
+class GraphQLError(AssertionError):
+    pass
+
+
+class GraphQLClient:
+    """Executes operations through `schema.execute` as the configured acting user, one context per call."""
+
+    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.resolver = ActorResolver(engine=engine, settings=settings)
+
+    async def setup(self) -> None:
+        self.actor = await self.resolver.resolve(authorization=None)
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None) -> Any:
+        ctx = Context(engine=self.engine, settings=self.settings, actor=self.actor, request_id=new_id())
+        return await schema.execute(query, variable_values=variables, context_value=ctx)
+
+    async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Data of a successful operation; raises when the result has top-level errors."""
+        result = await self.raw(query, variables)
+        if result.errors:
+            raise GraphQLError([e.formatted for e in result.errors])
+        assert result.data is not None
+        return dict(result.data)
