@@ -1,0 +1,88 @@
+"""Batching: a whole tree per request in a fixed number of SQL statements (STYLE habit 4, issue 2 point 6)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import CREATE, NODE_FIELDS, READ_TREE, normalize_input, process_input, rebuild
+from tests.helpers import GraphQLClient, SqlCounter
+
+# Nested selection through `root.children`, three levels deep, plus the flat list.
+TREE_QUERY = f"""
+query($id: ID!) {{
+  process(id: $id) {{
+    id name revision created {{ dateTime user {{ id }} }}
+    root {{ id name children {{ ...C
+      ... on ProcessGroup {{ children {{ ...C ... on ProcessGroup {{ children {{ ...C }} }} }} }} }} }}
+    nodes {{ {NODE_FIELDS} }}
+  }}
+}}
+fragment C on ProcessGroupChild {{
+  ... on ProcessGroup {{ id name ordinal parentId readOnly }}
+  ... on ProcessJob {{ id name ordinal action tags {{ category value }} arguments {{ __typename }}
+                     generated {{ id children {{ ... on ProcessGroup {{ id }} }} }} }}
+}}
+"""
+
+LIST_QUERY = f"""
+query($first: Int!) {{
+  processes(first: $first) {{
+    totalCount
+    edges {{ node {{ id name process {{ id root {{ id children {{ ... on ProcessGroup {{ id }} }} }}
+                                        nodes {{ {NODE_FIELDS} }} }} }} }}
+  }}
+}}
+"""
+
+
+async def _create(gql: GraphQLClient, nodes: int) -> tuple[str, dict]:
+    given = process_input(nodes=nodes)
+    data = await gql(CREATE, {"input": given})
+    assert data["processCreate"]["errors"] == []
+    return data["processCreate"]["process"]["id"], given
+
+
+async def _statements_for_tree(gql: GraphQLClient, sql: SqlCounter, nodes: int) -> int:
+    pid, given = await _create(gql, nodes)
+    sql.reset()
+    data = await gql(TREE_QUERY, {"id": pid})
+    count = sql.count
+    # the tree that comes back is the one created
+    full = await gql(READ_TREE, {"id": pid})
+    assert rebuild(full["process"]["nodes"], full["process"]["root"]["id"]) == normalize_input(given["root"])
+    assert data["process"]["id"] == pid
+    return count
+
+
+async def test_one_tree_costs_the_same_for_10_and_1000_nodes(gql: GraphQLClient, sql: SqlCounter) -> None:
+    small = await _statements_for_tree(gql, sql, 10)
+    large = await _statements_for_tree(gql, sql, 1000)
+    # process row, all groups, all jobs with their tags (user ids need no query)
+    assert small == large == 3
+
+
+@pytest.mark.parametrize("count", [5, 50])
+async def test_a_page_of_trees_costs_the_same_for_5_and_50_processes(
+    gql: GraphQLClient, sql: SqlCounter, count: int
+) -> None:
+    for _ in range(count):
+        await _create(gql, 12)
+    sql.reset()
+    data = await gql(LIST_QUERY, {"first": count})
+    edges = data["processes"]["edges"]
+    assert len(edges) == count and data["processes"]["totalCount"] == count
+    assert all(len(e["node"]["process"]["nodes"]) > 12 for e in edges)
+    # the page, the count, all groups of the page's processes, all their jobs with tags
+    assert sql.count == 4, sql.statements
+
+
+async def test_user_details_are_batched_across_the_tree(gql: GraphQLClient, sql: SqlCounter) -> None:
+    pid, _ = await _create(gql, 200)
+    sql.reset()
+    data = await gql("""query($id: ID!) { process(id: $id) { created { user { name } }
+        nodes { ... on ProcessGroup { created { user { id name email active } } }
+                ... on ProcessJob { modified { user { name } } } } } }""", {"id": pid})
+    assert {n.get("created", n.get("modified"))["user"]["name"] for n in data["process"]["nodes"]} == {
+        "Development User"}
+    # process, groups, jobs+tags, users (one batch for every user reference)
+    assert sql.count == 4

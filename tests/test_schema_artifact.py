@@ -1,0 +1,51 @@
+"""The schema is an artifact: committed SDL is current, and everything is described (STYLE habit 7)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLUnionType,
+)
+
+from app.graphql.export import sdl
+from app.graphql.schema import schema
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_committed_schema_is_current() -> None:
+    committed = (ROOT / "schema.graphql").read_text()
+    assert committed == sdl(), "schema.graphql is stale: run scripts/export-schema and commit it"
+
+
+def test_every_type_field_argument_and_enum_value_has_a_description() -> None:
+    missing: list[str] = []
+    for name, t in schema._schema.type_map.items():
+        if name.startswith("__"):
+            continue
+        if not t.description:
+            missing.append(name)
+        if isinstance(t, GraphQLObjectType | GraphQLInterfaceType):
+            for fname, field in t.fields.items():
+                if not field.description:
+                    missing.append(f"{name}.{fname}")
+                missing += [f"{name}.{fname}({a})" for a, arg in field.args.items() if not arg.description]
+        elif isinstance(t, GraphQLInputObjectType):
+            missing += [f"{name}.{f}" for f, field in t.fields.items() if not field.description]
+        elif isinstance(t, GraphQLEnumType):
+            missing += [f"{name}.{v}" for v, value in t.values.items() if not value.description]
+        elif isinstance(t, GraphQLUnionType):
+            pass
+    assert missing == []
+
+
+def test_enums_use_upper_snake_values_with_the_seed_spelling_described() -> None:
+    t = schema._schema.type_map["TriggerType"]
+    assert isinstance(t, GraphQLEnumType)
+    assert list(t.values) == ["WHEN_ELIGIBLE", "MANUAL"]
+    assert "`whenEligible`" in (t.values["WHEN_ELIGIBLE"].description or "")
