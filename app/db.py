@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, event
+from sqlalchemy import MetaData, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
@@ -24,6 +24,11 @@ SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
 metadata = SQLModel.metadata
 
 _IMMEDIATE = "processgraph_sqlite_immediate"
+
+
+def table(model: type[SQLModel]) -> Table:
+    """The Core table of a SQLModel table class (reads and bulk writes use Core rows)."""
+    return model.__table__  # type: ignore[attr-defined, no-any-return]
 
 
 def is_sqlite(url: str) -> bool:

@@ -49,6 +49,7 @@ _counter = itertools.count()
 def job(i: int) -> dict[str, Any]:
     """A client job; the action cycles through sendTask, contentRequest and certification."""
     kind = i % 3
+    args: dict[str, Any]
     tags = [{"category": "area", "value": f"a{i % 5}"}] if i % 2 == 0 else []
     if kind == 0:
         args = {"sendTask": {"title": f"Task {i}", "instructions": "Do it", "assignee": "user-a",

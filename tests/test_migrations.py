@@ -7,7 +7,7 @@ import asyncio
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Connection, inspect
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import metadata
@@ -19,7 +19,7 @@ from app.settings import DEV_USER_ID, Settings
 async def test_migrated_database_matches_the_models(engine: AsyncEngine) -> None:
     import_all_models()
 
-    def diff(sync_conn) -> list:  # type: ignore[no-untyped-def]
+    def diff(sync_conn: Connection) -> list[object]:
         ctx = MigrationContext.configure(sync_conn, opts={"compare_type": True})
         return list(compare_metadata(ctx, metadata))
 

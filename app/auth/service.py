@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.models import User
+from app.db import table
 from app.settings import Settings
 
 READ = "read"
@@ -41,8 +42,8 @@ class ActorResolver:
         del authorization  # tokens are not checked yet
         if self._dev_actor is None:
             async with self.engine.connect() as conn:
-                row = (await conn.execute(select(User.__table__.c.workspace_id).where(
-                    User.__table__.c.id == self.settings.dev_user_id))).first()
+                row = (await conn.execute(select(table(User).c.workspace_id).where(
+                    table(User).c.id == self.settings.dev_user_id))).first()
             if row is None:
                 raise RuntimeError(f"development user {self.settings.dev_user_id} is missing; run the migrations")
             self._dev_actor = Actor(user_id=self.settings.dev_user_id, workspace_id=row.workspace_id,
@@ -52,6 +53,6 @@ class ActorResolver:
 
 async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
     """Users of one workspace by id (unknown ids and other workspaces' users are absent)."""
-    t = User.__table__
+    t = table(User)
     rows = (await conn.execute(select(t).where(t.c.id.in_(ids), t.c.workspace_id == workspace_id))).all()
     return {r.id: r for r in rows}

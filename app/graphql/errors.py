@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 import strawberry
 from graphql import GraphQLError
@@ -44,8 +44,9 @@ class Error:
     @classmethod
     def from_app(cls, error: AppError) -> Error:
         return cls(
-            code=error.code, message=error.message, target=error.target, meta=error.meta,
-            details=[ErrorDetail(code=d.code, message=d.message, target=d.target, meta=d.meta) for d in error.details]
+            code=error.code, message=error.message, target=error.target, meta=cast(JSON, error.meta),
+            details=[ErrorDetail(code=d.code, message=d.message, target=d.target, meta=cast(JSON, d.meta))
+                     for d in error.details]
             or None,
             documentation_url=error.documentation_url,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
@@ -13,20 +13,20 @@ from app.graphql.context import Info
 from app.graphql.errors import graphql_error
 from app.graphql.node import Node
 from app.ids import is_id
-from app.process.tree_types import build_tree
+from app.process.tree_types import ProcessGroup, ProcessJob, build_tree
 from app.process.types import Process
 
 MAX_NODE_IDS = 100
 
 
-async def resolve_node(info: Info, id_: str) -> Any:
+async def resolve_node(info: Info, id_: str) -> Node | None:
     """The object with this id, or None when it is unknown or not visible to the caller."""
     if not is_id(id_):
         return None
     loaders = info.context.loaders
     location, user = await asyncio.gather(loaders.node_location.load(id_), loaders.user_by_id.load(id_))
     if user is not None:
-        return User(id=id_, _row=user)
+        return User(id=strawberry.ID(id_), _row=user)
     if location is None:
         return None
     kind, process_id = location
@@ -35,7 +35,8 @@ async def resolve_node(info: Info, id_: str) -> Any:
         return None if row is None else Process.from_row(row)
     tree = await loaders.tree_by_process_id.load(process_id)
     _, nodes = build_tree(tree, exclude_generated=False)
-    return next((n for n in nodes if n.id == id_), None)
+    found: ProcessGroup | ProcessJob | None = next((n for n in nodes if n.id == id_), None)
+    return found
 
 
 @strawberry.type

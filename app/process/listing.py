@@ -13,9 +13,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import table
 from app.process.models import Process
 
-P = Process.__table__.c
+P = table(Process).c
 ORDER_FIELDS = ("NAME", "DUE_DATE", "RUN_CREATED")
 
 
@@ -111,13 +112,13 @@ async def page(
     conds = _where(workspace_id, trashed, name_contains)
     if after is not None:
         conds.append(_after(keys, after))
-    stmt = select(Process.__table__).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
+    stmt = select(table(Process)).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
     async with engine.connect() as conn:
         rows = list((await conn.execute(stmt)).all())
     return Page(rows=rows[:first], has_next=len(rows) > first)
 
 
 async def count(engine: AsyncEngine, *, workspace_id: str, trashed: bool, name_contains: str | None) -> int:
-    stmt = select(func.count()).select_from(Process.__table__).where(*_where(workspace_id, trashed, name_contains))
+    stmt = select(func.count()).select_from(table(Process)).where(*_where(workspace_id, trashed, name_contains))
     async with engine.connect() as conn:
         return int((await conn.execute(stmt)).scalar_one())

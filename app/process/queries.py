@@ -30,7 +30,7 @@ class ProcessOrder:
 def _order(order: ProcessOrder | None) -> listing.Order:
     if order is None:
         return listing.DEFAULT_ORDER
-    return listing.Order(field=order.field.value, descending=order.direction is OrderDirection.DESC)
+    return listing.Order(field=str(order.field.value), descending=order.direction is OrderDirection.DESC)
 
 
 async def process_connection(

@@ -10,7 +10,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
-from app.db import write_transaction
+from app.db import table, write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
 from app.process import certification
@@ -19,10 +19,10 @@ from app.process.models import Process, ProcessGroup, ProcessJob, TagLink
 from app.process.tree import TagRow, Tree, assemble
 from app.process.validation import validate_process
 
-PT = Process.__table__
-GT = ProcessGroup.__table__
-JT = ProcessJob.__table__
-TT = TagLink.__table__
+PT = table(Process)
+GT = table(ProcessGroup)
+JT = table(ProcessJob)
+TT = table(TagLink)
 
 
 def now_utc() -> datetime:

@@ -208,7 +208,8 @@ def build_tree(tree: Tree, *, exclude_generated: bool) -> tuple[ProcessGroup, li
         obj = ProcessGroup(
             id=row.id, name=row.name, parallel=row.parallel, trigger_type=row.trigger_type,
             read_only=row.read_only, due_date=row.due_date, ordinal=row.ordinal, parent=parent,
-            parent_id=parent_id, revision=row.revision, created=action_of(row, "created"),
+            parent_id=None if parent_id is None else strawberry.ID(parent_id), revision=row.revision,
+            created=action_of(row, "created"),
             modified=action_of(row, "modified"), children=[],
         )
         nodes.append(obj)
@@ -225,9 +226,9 @@ def build_tree(tree: Tree, *, exclude_generated: bool) -> tuple[ProcessGroup, li
         args = row.arguments
         obj = ProcessJob(
             id=row.id, name=job_name(row.action, args), action=row.action, arguments=arguments_from_json(row.action, args),
-            trigger_type=row.trigger_type, ordinal=row.ordinal, parent=parent, parent_id=parent_id,
+            trigger_type=row.trigger_type, ordinal=row.ordinal, parent=parent, parent_id=strawberry.ID(parent_id),
             read_only=row.generated or under_read_only,
-            tags=[TagLink(id=t.id, category=t.category, value=t.value) for t in tree.tags.get(row.id, ())],
+            tags=[TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tree.tags.get(row.id, ())],
             revision=row.revision, created=action_of(row, "created"), modified=action_of(row, "modified"),
             generated=None,
         )

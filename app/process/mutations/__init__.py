@@ -123,4 +123,4 @@ class ProcessMutation:
             return await service.purge_process(engine=ctx.engine, actor=ctx.actor, process_id=input.id,
                                                expected_revision=input.expected_revision)
         purged, errors = await attempt(call)
-        return ProcessPurgePayload(purged_process_id=purged, errors=errors, client_mutation_id=input.client_mutation_id)
+        return ProcessPurgePayload(purged_process_id=None if purged is None else strawberry.ID(purged), errors=errors, client_mutation_id=input.client_mutation_id)

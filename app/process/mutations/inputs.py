@@ -38,7 +38,7 @@ class ReminderDataInput:
     reminders: list[ReminderInput] = strawberry.field(default_factory=list, description="Custom reminders (at most 3).")
 
     def to_spec(self) -> ReminderDataSpec:
-        return ReminderDataSpec(mode=self.mode.value, reminders=[
+        return ReminderDataSpec(mode=str(self.mode.value), reminders=[
             ReminderSpec(days_from_due=r.days_from_due, subject=r.subject, body=r.body) for r in self.reminders])
 
 
@@ -126,7 +126,7 @@ class ProcessJobInput:
 
     def to_spec(self) -> JobSpec:
         action, arguments = self.arguments.to_action()
-        return JobSpec(action=action, arguments=arguments, trigger_type=self.trigger_type.value,
+        return JobSpec(action=action, arguments=arguments, trigger_type=str(self.trigger_type.value),
                        tags=[TagSpec(category=t.category, value=t.value) for t in self.tags])
 
 
@@ -143,7 +143,7 @@ class ProcessGroupInput:
         f"a process holds at most {limits.MAX_TREE_NODES} groups and jobs below its root.")
 
     def to_spec(self, level: int = 0) -> GroupSpec:
-        spec = GroupSpec(name=self.name, parallel=self.parallel, trigger_type=self.trigger_type.value,
+        spec = GroupSpec(name=self.name, parallel=self.parallel, trigger_type=str(self.trigger_type.value),
                          read_only=self.read_only, due_date=self.due_date)
         if level > limits.MAX_GROUP_DEPTH:
             return spec  # too deep: validation reports it at this path; do not walk a hostile input further
@@ -189,7 +189,7 @@ class ProcessCreateInput:
             ipm_beta_enabled=self.ipm_beta_enabled, iwm_opt_out=self.iwm_opt_out, due_date=self.due_date,
             business_start_date=self.business_start_date, business_end_date=self.business_end_date,
             business_days_of_week=None if self.business_days_of_week is None
-            else [d.value for d in self.business_days_of_week],
+            else [str(d.value) for d in self.business_days_of_week],
             business_date_exclusions=list(self.business_date_exclusions),
             business_date_inclusions=list(self.business_date_inclusions), calendars=list(self.calendars),
             default_cert_approver_reminders=self.default_cert_approver_reminders.to_spec()
