@@ -52,21 +52,32 @@ def key_values(order: Order, row: Any) -> list[Any]:
     return values
 
 
-def _parse(key: Key, value: Any) -> Any:
-    if value is None or not isinstance(value, str):
-        return value
-    if key.column is P.due_date:
-        return date.fromisoformat(value)
-    if key.column is P.latest_run_at:
-        return datetime.fromisoformat(value)
-    return value
+def parse_key(order: Order, values: list[Any]) -> list[Any]:
+    """Typed key values from a cursor; ValueError when they cannot be this order's key."""
+    keys = keys_for(order)
+    if len(values) != len(keys):
+        raise ValueError("wrong number of key values")
+    out: list[Any] = []
+    for key, value in zip(keys, values, strict=True):
+        if value is None:
+            if not key.nullable:
+                raise ValueError(f"{key.column.name} cannot be null")
+            out.append(None)
+        elif not isinstance(value, str):
+            raise ValueError(f"{key.column.name} must be a string")
+        elif key.column is P.due_date:
+            out.append(date.fromisoformat(value))
+        elif key.column is P.latest_run_at:
+            out.append(datetime.fromisoformat(value))
+        else:
+            out.append(value)
+    return out
 
 
 def _after(keys: list[Key], values: list[Any]) -> ColumnElement[bool]:
     """Rows strictly after the cursor's key in the order the keys define."""
     pred: ColumnElement[bool] = false()
-    for key, raw in reversed(list(zip(keys, values, strict=True))):
-        value = _parse(key, raw)
+    for key, value in reversed(list(zip(keys, values, strict=True))):
         col = key.column
         if key.nullable and value is None:
             pred = and_(col.is_(None), pred)
@@ -111,7 +122,7 @@ async def page(
     keys = keys_for(order)
     conds = _where(workspace_id, trashed, name_contains)
     if after is not None:
-        conds.append(_after(keys, after))
+        conds.append(_after(keys, parse_key(order, after)))
     stmt = select(table(Process)).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
     async with engine.connect() as conn:
         rows = list((await conn.execute(stmt)).all())

@@ -148,3 +148,25 @@ class TagLink(SQLModel, table=True):
     position: int = 0
     category: str
     value: str
+
+
+class ProcessHistory(SQLModel, table=True):
+    """One definition write: who, when, which mutation, and what changed as JSON Patch operations.
+
+    `operations` turn the state before into the state after; `inverse` turns it back.
+    Paths follow the scheme in app/process/history.py.
+    """
+
+    __tablename__ = "process_history"
+    __table_args__ = (Index("ix_process_history_process_revision", "process_id", "revision", unique=True),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    process_id: str = Field(
+        sa_column=Column(String(32), ForeignKey("process.id", ondelete="CASCADE"), nullable=False)
+    )
+    revision: int  # the process's revision after the write
+    mutation: str
+    user_id: str = Field(max_length=32)
+    at: datetime = _ts()
+    operations: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    inverse: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import strawberry
 
+from app.errors import VALIDATION_ERROR, AppError
 from app.graphql.context import Info
+from app.graphql.errors import graphql_error
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
 from app.process import listing
@@ -41,7 +43,13 @@ async def process_connection(
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     order = _order(order_by)
     kind = f"process:{order.field}:{'desc' if order.descending else 'asc'}"
-    after_key = None if after is None else decode_cursor(after, kind, len(listing.keys_for(order)))
+    after_key = None
+    if after is not None:
+        after_key = decode_cursor(after, kind, len(listing.keys_for(order)))
+        try:
+            listing.parse_key(order, after_key)
+        except ValueError as exc:
+            raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after")) from exc
     name = filter.name_contains if filter else None
     engine, workspace_id = info.context.engine, info.context.actor.workspace_id
     result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size, after=after_key,

@@ -1,4 +1,4 @@
-"""Process definitions: create, read in batches, trash, restore, purge. No GraphQL here."""
+"""Process definitions: create, read in batches, purge. No GraphQL here (edits live in edits.py)."""
 
 from __future__ import annotations
 
@@ -6,23 +6,19 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
-from app.db import table, write_transaction
+from app.db import write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
-from app.process import certification
-from app.process.inputs import GroupSpec, JobSpec, ProcessSpec, ReminderDataSpec
-from app.process.models import Process, ProcessGroup, ProcessJob, TagLink
+from app.process import history
+from app.process.draft import GT, HT, JT, PT, TT, Draft
+from app.process.inputs import ProcessSpec, ReminderDataSpec
+from app.process.rows import RowBuilder
 from app.process.tree import TagRow, Tree, assemble
 from app.process.validation import validate_process
-
-PT = table(Process)
-GT = table(ProcessGroup)
-JT = table(ProcessJob)
-TT = table(TagLink)
 
 
 def now_utc() -> datetime:
@@ -40,75 +36,17 @@ def reminder_json(data: ReminderDataSpec | None) -> dict[str, Any] | None:
     return out
 
 
-class _RowBuilder:
-    """Turns a spec tree into insertable rows, parents before children."""
-
-    def __init__(self, *, process_id: str, actor: Actor, now: datetime, cert_auto_approve: bool) -> None:
-        self.process_id = process_id
-        self.stamp = {"created_at": now, "created_by": actor.user_id, "modified_at": now,
-                      "modified_by": actor.user_id, "revision": 1}
-        self.cert_auto_approve = cert_auto_approve
-        self.groups: list[dict[str, Any]] = []
-        self.jobs: list[dict[str, Any]] = []
-        self.tags: list[dict[str, Any]] = []
-
-    def group(self, *, parent_group_id: str | None, parent_job_id: str | None, ordinal: int, name: str,
-              parallel: bool, trigger_type: str = "whenEligible", read_only: bool = True,
-              due_date: Any = None, generated: bool = True) -> dict[str, Any]:
-        row = {"id": new_id(), "process_id": self.process_id, "parent_group_id": parent_group_id,
-               "parent_job_id": parent_job_id, "ordinal": ordinal, "name": name, "parallel": parallel,
-               "trigger_type": trigger_type, "read_only": read_only, "due_date": due_date,
-               "generated": generated, **self.stamp}
-        self.groups.append(row)
-        return row
-
-    def job(self, *, parent_group_id: str, ordinal: int, action: str, arguments: dict[str, Any],
-            trigger_type: str = "whenEligible", generated: bool = True) -> dict[str, Any]:
-        row = {"id": new_id(), "process_id": self.process_id, "parent_group_id": parent_group_id,
-               "ordinal": ordinal, "action": action, "arguments": arguments, "trigger_type": trigger_type,
-               "generated": generated, **self.stamp}
-        self.jobs.append(row)
-        return row
-
-    def add_tree(self, spec: GroupSpec, *, parent_group_id: str | None, ordinal: int) -> str:
-        root = self.group(parent_group_id=parent_group_id, parent_job_id=None, ordinal=ordinal, name=spec.name,
-                          parallel=spec.parallel, trigger_type=spec.trigger_type, read_only=spec.read_only,
-                          due_date=spec.due_date, generated=False)
-        # Breadth-first keeps every parent ahead of its children in the insert order.
-        queue: list[tuple[str, GroupSpec]] = [(root["id"], spec)]
-        while queue:
-            group_id, group = queue.pop(0)
-            for i, child in enumerate(group.children):
-                if isinstance(child, GroupSpec):
-                    row = self.group(parent_group_id=group_id, parent_job_id=None, ordinal=i, name=child.name,
-                                     parallel=child.parallel, trigger_type=child.trigger_type,
-                                     read_only=child.read_only, due_date=child.due_date, generated=False)
-                    queue.append((row["id"], child))
-                else:
-                    self.add_job(child, parent_group_id=group_id, ordinal=i)
-        return str(root["id"])
-
-    def add_job(self, spec: JobSpec, *, parent_group_id: str, ordinal: int) -> dict[str, Any]:
-        row = self.job(parent_group_id=parent_group_id, ordinal=ordinal, action=spec.action,
-                       arguments=spec.arguments, trigger_type=spec.trigger_type, generated=False)
-        for k, tag in enumerate(spec.tags):
-            self.tags.append({"id": new_id(), "process_id": self.process_id, "job_id": row["id"],
-                              "position": k, "category": tag.category, "value": tag.value})
-        if spec.action == "certification":
-            certification.generate(job_id=row["id"], arguments=spec.arguments,
-                                   cert_auto_approve=self.cert_auto_approve,
-                                   make_group=self.group, make_job=self.job)
-        return row
-
-
-async def create_process(*, engine: AsyncEngine, actor: Actor, spec: ProcessSpec) -> Any:
+async def create_process(
+    *, engine: AsyncEngine, actor: Actor, spec: ProcessSpec, mutation: str = "processCreate",
+    source_process_run: str | None = None,
+) -> Any:
     """Create a process with its whole tree in one transaction; returns the stored process row."""
     errors = validate_process(spec)
     if errors:
         raise ServiceError(errors)
     now = now_utc()
     process_id = new_id()
-    rows = _RowBuilder(process_id=process_id, actor=actor, now=now, cert_auto_approve=spec.cert_auto_approve)
+    rows = RowBuilder(process_id=process_id, actor=actor, now=now, cert_auto_approve=spec.cert_auto_approve)
     root_id = rows.add_tree(spec.root, parent_group_id=None, ordinal=0)
     values = {
         "id": process_id, "workspace_id": actor.workspace_id, "name": spec.name, "name_key": spec.name.casefold(),
@@ -122,16 +60,20 @@ async def create_process(*, engine: AsyncEngine, actor: Actor, spec: ProcessSpec
         "calendars": list(spec.calendars),
         "default_cert_approver_reminders": reminder_json(spec.default_cert_approver_reminders),
         "default_cert_signer_reminders": reminder_json(spec.default_cert_signer_reminders),
-        "root_group_id": root_id, "revision": 1, "created_at": now, "created_by": actor.user_id,
+        "source_process_run": source_process_run, "root_group_id": root_id, "revision": 1, "created_at": now, "created_by": actor.user_id,
         "modified_at": now, "modified_by": actor.user_id,
     }
+    doc = Draft(dict(values), rows.groups, rows.jobs, rows.tags).doc()
     async with write_transaction(engine) as conn:
         await conn.execute(insert(PT), [values])
         await _insert_all(conn, rows)
+        await conn.execute(insert(HT), [{
+            "id": new_id(), "process_id": process_id, "revision": 1, "mutation": mutation, "user_id": actor.user_id,
+            "at": now, "operations": history.diff(None, doc), "inverse": history.diff(doc, None)}])
         return (await conn.execute(select(PT).where(PT.c.id == process_id))).one()
 
 
-async def _insert_all(conn: AsyncConnection, rows: _RowBuilder) -> None:
+async def _insert_all(conn: AsyncConnection, rows: RowBuilder) -> None:
     if rows.groups:
         await conn.execute(insert(GT), rows.groups)
     if rows.jobs:
@@ -202,64 +144,25 @@ def _literal(kind: str) -> Any:
     return literal(kind).label("kind")
 
 
-# ---- trash, restore, purge ----
-
-async def _locked_process(conn: AsyncConnection, *, actor: Actor, process_id: str) -> Any:
-    stmt = select(PT).where(PT.c.id == process_id, PT.c.workspace_id == actor.workspace_id).with_for_update()
-    row = (await conn.execute(stmt)).first()
-    if row is None:
-        raise ServiceError(not_found("process", process_id))
-    return row
-
-
-def check_revision(row: Any, expected_revision: int | None) -> None:
-    if expected_revision is not None and expected_revision != row.revision:
-        raise ServiceError(AppError(
-            code=CONFLICT,
-            message=f"The process is at revision {row.revision}, not {expected_revision}; reload and retry.",
-            target="expectedRevision",
-            meta={"id": row.id, "currentRevision": row.revision, "expectedRevision": expected_revision},
-        ))
-
-
-async def trash_process(*, engine: AsyncEngine, actor: Actor, process_id: str, expected_revision: int | None) -> Any:
-    """Move a live process to the trash; every read but the trash listing stops seeing it."""
-    async with write_transaction(engine) as conn:
-        row = await _locked_process(conn, actor=actor, process_id=process_id)
-        if row.trashed_at is not None:
-            raise ServiceError(not_found("process", process_id))
-        check_revision(row, expected_revision)
-        now = now_utc()
-        await conn.execute(update(PT).where(PT.c.id == process_id).values(
-            trashed_at=now, trashed_by=actor.user_id, revision=row.revision + 1,
-            modified_at=now, modified_by=actor.user_id))
-        return (await conn.execute(select(PT).where(PT.c.id == process_id))).one()
-
-
-async def restore_process(*, engine: AsyncEngine, actor: Actor, process_id: str, expected_revision: int | None) -> Any:
-    """Bring a trashed process back."""
-    async with write_transaction(engine) as conn:
-        row = await _locked_process(conn, actor=actor, process_id=process_id)
-        if row.trashed_at is None:
-            raise ServiceError(AppError(code=INVALID_STATE, message="The process is not in the trash.",
-                                        target="id", meta={"id": process_id}))
-        check_revision(row, expected_revision)
-        now = now_utc()
-        await conn.execute(update(PT).where(PT.c.id == process_id).values(
-            trashed_at=None, trashed_by=None, revision=row.revision + 1, modified_at=now, modified_by=actor.user_id))
-        return (await conn.execute(select(PT).where(PT.c.id == process_id))).one()
-
+# ---- purge (trash and restore are edits: see app/process/edits.py) ----
 
 async def purge_process(*, engine: AsyncEngine, actor: Actor, process_id: str, expected_revision: int | None) -> str:
     """Delete a trashed process and its tree for good."""
     async with write_transaction(engine) as conn:
-        row = await _locked_process(conn, actor=actor, process_id=process_id)
+        stmt = select(PT).where(PT.c.id == process_id, PT.c.workspace_id == actor.workspace_id).with_for_update()
+        row = (await conn.execute(stmt)).first()
+        if row is None:
+            raise ServiceError(not_found("process", process_id))
         if row.trashed_at is None:
             raise ServiceError(AppError(code=INVALID_STATE,
                                         message="Only a process in the trash can be purged; trash it first.",
                                         target="id", meta={"id": process_id}))
-        check_revision(row, expected_revision)
-        for table in (TT, JT, GT):
+        if expected_revision is not None and expected_revision != row.revision:
+            raise ServiceError(AppError(
+                code=CONFLICT, message=f"The process is at revision {row.revision}, not {expected_revision}.",
+                target="expectedRevision",
+                meta={"id": row.id, "currentRevision": row.revision, "expectedRevision": expected_revision}))
+        for table in (HT, TT, JT, GT):
             await conn.execute(delete(table).where(table.c.process_id == process_id))
         await conn.execute(delete(PT).where(PT.c.id == process_id))
         return process_id

@@ -45,7 +45,7 @@ def validate_process(spec: ProcessSpec) -> list[AppError]:
     _check_list(errs, spec.calendars, "calendars", max_len=limits.MAX_SHORT_TEXT_LENGTH, non_empty=True)
     check_reminders(errs, spec.default_cert_approver_reminders, "defaultCertApproverReminders")
     check_reminders(errs, spec.default_cert_signer_reminders, "defaultCertSignerReminders")
-    count = _check_group(errs, spec.root, "root", level=0)
+    count = check_group(errs, spec.root, "root", level=0)
     if count > limits.MAX_TREE_NODES:
         errs.add(
             LIMIT_EXCEEDED,
@@ -126,7 +126,7 @@ def _check_list(
         seen.add(v)
 
 
-def _check_group(errs: ErrorList, group: GroupSpec, path: str, level: int) -> int:
+def check_group(errs: ErrorList, group: GroupSpec, path: str, level: int) -> int:
     """Check a group and its subtree; return the number of nodes below it."""
     _check_name(errs, group.name, f"{path}.name", limits.MAX_NAME_LENGTH)
     if group.trigger_type not in TRIGGER_TYPES:
@@ -139,7 +139,7 @@ def _check_group(errs: ErrorList, group: GroupSpec, path: str, level: int) -> in
     count = 0
     for i, child in enumerate(group.children):
         if isinstance(child, GroupSpec):
-            count += 1 + _check_group(errs, child, f"{path}.children[{i}].group", level + 1)
+            count += 1 + check_group(errs, child, f"{path}.children[{i}].group", level + 1)
         else:
             count += 1
             check_job(errs, child, f"{path}.children[{i}].job")

@@ -1,126 +1,14 @@
 """Root mutation fields of the process domain."""
 
-from __future__ import annotations
-
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
-
 import strawberry
 
-from app.errors import ServiceError, not_found
-from app.graphql.context import Info
-from app.graphql.errors import Error
-from app.ids import is_id
-from app.process import service
-from app.process.mutations.inputs import ProcessCreateInput, ProcessIdInput
-from app.process.types import Process, ProcessSummary
-
-_ERRORS = "Why the mutation did nothing, in the seed's Error shape; empty on success."
-_CMID = "The `clientMutationId` sent with the input, if any."
-
-
-@strawberry.type(description="The result of processCreate.")
-class ProcessCreatePayload:
-    process: Process | None = strawberry.field(description="The created process; null when errors are given.")
-    errors: list[Error] = strawberry.field(description=_ERRORS)
-    client_mutation_id: str | None = strawberry.field(description=_CMID)
-
-
-@strawberry.type(description="The result of processTrash.")
-class ProcessTrashPayload:
-    trashed_process: ProcessSummary | None = strawberry.field(
-        description="The process as it now sits in the trash; null when errors are given.")
-    errors: list[Error] = strawberry.field(description=_ERRORS)
-    client_mutation_id: str | None = strawberry.field(description=_CMID)
-
-
-@strawberry.type(description="The result of processRestore.")
-class ProcessRestorePayload:
-    process: Process | None = strawberry.field(description="The restored process; null when errors are given.")
-    errors: list[Error] = strawberry.field(description=_ERRORS)
-    client_mutation_id: str | None = strawberry.field(description=_CMID)
-
-
-@strawberry.type(description="The result of processPurge.")
-class ProcessPurgePayload:
-    purged_process_id: strawberry.ID | None = strawberry.field(
-        description="The id of the process deleted for good; null when errors are given.")
-    errors: list[Error] = strawberry.field(description=_ERRORS)
-    client_mutation_id: str | None = strawberry.field(description=_CMID)
-
-
-T = TypeVar("T")
-
-
-async def attempt(call: Callable[[], Awaitable[T]]) -> tuple[T | None, list[Error]]:
-    """Run one service call; expected failures become payload errors, anything else propagates."""
-    try:
-        return await call(), []
-    except ServiceError as exc:
-        return None, [Error.from_app(e) for e in exc.errors]
-
-
-def _known_id(id_: str) -> None:
-    if not is_id(id_):
-        raise ServiceError(not_found("process", id_))
+from app.process.mutations.edit import EditMutation
+from app.process.mutations.lifecycle import LifecycleMutation
 
 
 @strawberry.type
-class ProcessMutation:
-    @strawberry.mutation(description="Create a process with its whole tree in one call (the seed's POST /processes). "
-                         "All or nothing: on any error nothing is written and every problem is listed.")
-    async def process_create(
-        self, info: Info, input: Annotated[ProcessCreateInput, strawberry.argument(description="The process to create.")]
-    ) -> ProcessCreatePayload:
-        ctx = info.context
-        row, errors = await attempt(lambda: service.create_process(engine=ctx.engine, actor=ctx.actor,
-                                                                   spec=input.to_spec()))
-        if row is not None:
-            ctx.loaders.process_by_id.prime(row.id, row)
-        return ProcessCreatePayload(process=None if row is None else Process.from_row(row), errors=errors,
-                                    client_mutation_id=input.client_mutation_id)
+class ProcessMutation(LifecycleMutation, EditMutation):
+    pass
 
-    @strawberry.mutation(description="Move a process to the trash (the seed's DELETE). Its runs stay readable; "
-                         "every read but `trashedProcesses` stops seeing it. Adds 1 to its revision.")
-    async def process_trash(
-        self, info: Info, input: Annotated[ProcessIdInput, strawberry.argument(description="The process to trash.")]
-    ) -> ProcessTrashPayload:
-        ctx = info.context
 
-        async def call() -> Any:
-            _known_id(input.id)
-            return await service.trash_process(engine=ctx.engine, actor=ctx.actor, process_id=input.id,
-                                               expected_revision=input.expected_revision)
-        row, errors = await attempt(call)
-        ctx.loaders.process_by_id.clear(input.id)
-        return ProcessTrashPayload(trashed_process=None if row is None else ProcessSummary.from_row(row),
-                                   errors=errors, client_mutation_id=input.client_mutation_id)
-
-    @strawberry.mutation(description="Bring a process back from the trash. Adds 1 to its revision.")
-    async def process_restore(
-        self, info: Info, input: Annotated[ProcessIdInput, strawberry.argument(description="The process to restore.")]
-    ) -> ProcessRestorePayload:
-        ctx = info.context
-
-        async def call() -> Any:
-            _known_id(input.id)
-            return await service.restore_process(engine=ctx.engine, actor=ctx.actor, process_id=input.id,
-                                                 expected_revision=input.expected_revision)
-        row, errors = await attempt(call)
-        if row is not None:
-            ctx.loaders.process_by_id.clear(row.id).prime(row.id, row)
-        return ProcessRestorePayload(process=None if row is None else Process.from_row(row), errors=errors,
-                                     client_mutation_id=input.client_mutation_id)
-
-    @strawberry.mutation(description="Delete a trashed process and its tree for good. Runs keep their own copy.")
-    async def process_purge(
-        self, info: Info, input: Annotated[ProcessIdInput, strawberry.argument(description="The trashed process to purge.")]
-    ) -> ProcessPurgePayload:
-        ctx = info.context
-
-        async def call() -> str:
-            _known_id(input.id)
-            return await service.purge_process(engine=ctx.engine, actor=ctx.actor, process_id=input.id,
-                                               expected_revision=input.expected_revision)
-        purged, errors = await attempt(call)
-        return ProcessPurgePayload(purged_process_id=None if purged is None else strawberry.ID(purged), errors=errors, client_mutation_id=input.client_mutation_id)
+__all__ = ["ProcessMutation"]
