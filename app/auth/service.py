@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.models import User
 from app.db import table
+from app.ids import new_id
 from app.settings import Settings
 
 READ = "read"
@@ -56,3 +58,18 @@ async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[st
     t = table(User)
     rows = (await conn.execute(select(t).where(t.c.id.in_(ids), t.c.workspace_id == workspace_id))).all()
     return {r.id: r for r in rows}
+
+
+async def create_user(engine: AsyncEngine, *, workspace_id: str, name: str, email: str) -> str:
+    """Add an active user to a workspace; returns the new user's id."""
+    user_id = new_id()
+    async with engine.begin() as conn:
+        await conn.execute(table(User).insert().values(id=user_id, workspace_id=workspace_id, name=name, email=email,
+                                                        active=True, created_at=datetime.now(UTC)))
+    return user_id
+
+
+async def set_user_active(engine: AsyncEngine, *, user_id: str, active: bool) -> None:
+    """Deactivate (or reactivate) a user; a deactivated user keeps their history but cannot act."""
+    async with engine.begin() as conn:
+        await conn.execute(table(User).update().where(table(User).c.id == user_id).values(active=active))

@@ -11,7 +11,12 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.auth.dataloaders import UserByIdLoader
 from app.auth.service import Actor
-from app.process.dataloaders import NodeLocationLoader, ProcessByIdLoader, TreeByProcessIdLoader
+from app.process.dataloaders import (
+    HistoryPageLoader,
+    NodeLocationLoader,
+    ProcessByIdLoader,
+    TreeByProcessIdLoader,
+)
 from app.settings import Settings
 
 
@@ -33,6 +38,10 @@ class Loaders:
     @cached_property
     def node_location(self) -> NodeLocationLoader:
         return NodeLocationLoader(self.engine, self.actor.workspace_id)
+
+    @cached_property
+    def history_page(self) -> HistoryPageLoader:
+        return HistoryPageLoader(self.engine)
 
     @cached_property
     def user_by_id(self) -> UserByIdLoader:

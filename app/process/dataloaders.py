@@ -50,3 +50,22 @@ class NodeLocationLoader(DataLoader[str, "tuple[str, str] | None"]):
         async with self.engine.connect() as conn:
             found = await service.node_locations(conn, workspace_id=self.workspace_id, ids=list(keys))
         return [found.get(k) for k in keys]
+
+
+class HistoryPageLoader(DataLoader["tuple[str, int, int | None]", "list[Any]"]):
+    """Pages of process history keyed by (process id, page size, before revision); one statement per page shape."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    async def batch_load_fn(self, keys: list[tuple[str, int, int | None]]) -> list[list[Any]]:
+        shapes: dict[tuple[int, int | None], list[str]] = {}
+        for pid, first, before in keys:
+            shapes.setdefault((first, before), []).append(pid)
+        found: dict[tuple[str, int, int | None], list[Any]] = {}
+        async with self.engine.connect() as conn:
+            for (first, before), pids in shapes.items():
+                pages = await service.history_pages(conn, process_ids=pids, first=first, before_revision=before)
+                found.update({(pid, first, before): rows for pid, rows in pages.items()})
+        return [found[k] for k in keys]

@@ -8,10 +8,10 @@ import strawberry
 
 from app.errors import VALIDATION_ERROR, AppError
 from app.graphql.context import Info
-from app.graphql.errors import graphql_error
+from app.graphql.errors import Error, graphql_error
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
-from app.process import listing
+from app.process import health, listing
 from app.process.enums import OrderDirection, ProcessOrderField
 from app.process.types import Process, ProcessSummary, ProcessSummaryConnection, ProcessSummaryEdge
 
@@ -69,6 +69,7 @@ async def process_connection(
     )
 
 
+_HEALTH_DOC = "; ".join(f"`{code}`: {text}" for code, text in health.HEALTH_CODES.items())
 _FIRST_DOC = "How many rows to return: default 100, at most 1000 (more is refused with LIMIT_EXCEEDED)."
 _AFTER_DOC = "Return rows after this cursor (from `edges.cursor` or `pageInfo.endCursor` of the same list and order)."
 _ORDER_DOC = "The order; default: newest run first, then name, then id."
@@ -77,6 +78,13 @@ First = Annotated[int | None, strawberry.argument(description=_FIRST_DOC)]
 After = Annotated[str | None, strawberry.argument(description=_AFTER_DOC)]
 Filter = Annotated[ProcessFilter | None, strawberry.argument(description="Which processes to keep.")]
 OrderBy = Annotated[ProcessOrder | None, strawberry.argument(description=_ORDER_DOC)]
+
+
+@strawberry.type(description="Validation results of a process (the seed's ProcessValidationResults).")
+class ProcessValidationResults:
+    errors: list[Error] = strawberry.field(
+        description="Every problem found, in the seed's Error shape; `target` and `meta` name the job or group id "
+        f"and the field. Empty when the process can run. Codes: {_HEALTH_DOC}")
 
 
 @strawberry.type
@@ -92,6 +100,24 @@ class ProcessQuery:
             return None
         row = await info.context.loaders.process_by_id.load(str(id))
         return None if row is None else Process.from_row(row, exclude_generated=exclude_generated_jobs)
+
+    @strawberry.field(description="Check a process for everything a run would refuse (the seed's POST "
+                      "/processes/{id}/validation). An invalid process is a normal answer with errors; null when "
+                      "no such process is visible.")
+    async def process_validation(
+        self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The process's id.")],
+    ) -> ProcessValidationResults | None:
+        if not is_id(id):
+            return None
+        loaders = info.context.loaders
+        row = await loaders.process_by_id.load(str(id))
+        if row is None:
+            return None
+        tree = await loaders.tree_by_process_id.load(row.id)
+        wanted = sorted(health.referenced_users(tree))
+        users = await loaders.user_by_id.load_many(wanted) if wanted else []
+        active = {u.id for u in users if u is not None and u.active}
+        return ProcessValidationResults(errors=[Error.from_app(e) for e in health.check(row, tree, active)])
 
     @strawberry.field(description="Live processes as summaries, newest run first unless ordered otherwise "
                       "(the seed's GET /processes). Keyset cursors stay stable while rows are added or removed.")

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
@@ -166,3 +166,19 @@ async def purge_process(*, engine: AsyncEngine, actor: Actor, process_id: str, e
             await conn.execute(delete(table).where(table.c.process_id == process_id))
         await conn.execute(delete(PT).where(PT.c.id == process_id))
         return process_id
+
+
+async def history_pages(
+    conn: AsyncConnection, *, process_ids: list[str], first: int, before_revision: int | None
+) -> dict[str, list[Any]]:
+    """Newest-first history entries of several processes, `first + 1` each, in one statement."""
+    rn = func.row_number().over(partition_by=HT.c.process_id, order_by=HT.c.revision.desc()).label("rn")
+    conds: list[ColumnElement[bool]] = [HT.c.process_id.in_(process_ids)]
+    if before_revision is not None:
+        conds.append(HT.c.revision < before_revision)
+    inner = select(HT, rn).where(*conds).subquery()
+    stmt = select(inner).where(inner.c.rn <= first + 1).order_by(inner.c.process_id, inner.c.revision.desc())
+    out: dict[str, list[Any]] = {pid: [] for pid in process_ids}
+    for row in (await conn.execute(stmt)).all():
+        out[row.process_id].append(row)
+    return out

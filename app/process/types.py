@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from strawberry.scalars import JSON
 
-from app.auth.types import Action
+from app.auth.types import Action, User
 from app.graphql.context import Info
 from app.graphql.node import Node
-from app.graphql.pagination import PageInfo
+from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from app.graphql.scalars import utc
 from app.process import limits
 from app.process.enums import Weekday
 from app.process.tree_types import (
@@ -86,6 +88,25 @@ class Process(Node):
         tree = await info.context.loaders.tree_by_process_id.load(str(self.id))
         return build_tree(tree, exclude_generated=self._exclude_generated)
 
+    @strawberry.field(description="Every definition write of this process, newest first (creation included). "
+                      "Page size default 100, at most 1000.")
+    async def history(
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description="How many entries (default 100, at most 1000).")]
+        = None,
+        after: Annotated[str | None, strawberry.argument(description="Entries after this cursor.")] = None,
+    ) -> ProcessHistoryConnection:
+        settings = info.context.settings
+        size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+        before = None if after is None else int(decode_cursor(after, "history", 1)[0])
+        rows = await info.context.loaders.history_page.load((str(self.id), size, before))
+        edges = [ProcessHistoryEdge(cursor=encode_cursor("history", [r.revision]), node=ProcessHistoryEntry(
+            revision=r.revision, mutation=r.mutation, user=User(id=strawberry.ID(r.user_id)), at=utc(r.at),
+            operations=r.operations, inverse=r.inverse)) for r in rows[:size]]
+        return ProcessHistoryConnection(edges=edges, page_info=PageInfo(
+            has_next_page=len(rows) > size, has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+
     @strawberry.field(description="The root group, with the whole tree below it "
                       f"(weighs {limits.MAX_TREE_NODES} in query cost).")
     async def root(self, info: Info) -> ProcessGroup:
@@ -96,6 +117,34 @@ class Process(Node):
                       f"the tree. At most {limits.MAX_TREE_NODES} client-written nodes plus generated ones.")
     async def nodes(self, info: Info) -> list[ProcessTreeNode]:
         return (await self._tree(info))[1]
+
+
+@strawberry.type(description="One definition write: who, when, which mutation, and what changed as JSON Patch "
+                 "operations. Paths: `/<field>` for process fields by their seed JSON name (`/name`, `/dueDate`, "
+                 "`/calendarIds`, `/trashed`, ...), `/nodes/<id>` for a whole group or job, `/nodes/<id>/<field>` for "
+                 "one of its fields (kind, parentId, ordinal, name, parallel, triggerType, readOnly, dueDate; action, "
+                 "arguments, triggerType, tags). Values use the seed's JSON spellings. Generated certification nodes "
+                 "are not recorded (they follow from the job's arguments). The creation entry replaces the whole "
+                 "document (path ``).")
+class ProcessHistoryEntry:
+    revision: int = strawberry.field(description="The process's revision after this write.")
+    mutation: str = strawberry.field(description="The mutation that made the write, e.g. `processPatch`.")
+    user: User = strawberry.field(description="Who made the write.")
+    at: datetime = strawberry.field(description="When, in UTC.")
+    operations: JSON = strawberry.field(description="JSON Patch operations from the state before to the state after.")
+    inverse: JSON = strawberry.field(description="JSON Patch operations from the state after back to the state before.")
+
+
+@strawberry.type(description="An edge of a process's history.")
+class ProcessHistoryEdge:
+    cursor: str = strawberry.field(description="Opaque cursor of this entry; pass it as `after`.")
+    node: ProcessHistoryEntry = strawberry.field(description="The entry.")
+
+
+@strawberry.type(description="A page of a process's history, newest first.")
+class ProcessHistoryConnection:
+    edges: list[ProcessHistoryEdge] = strawberry.field(description="The entries of this page, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where this page sits in the history.")
 
 
 @strawberry.type(description="A lightweight view of a process and its latest run (the seed's ProcessSummary); not a Node.")
