@@ -2,87 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 
-from app.settings import ROOT
 from tests.factories import CREATE, process_input
-
-STARTUP_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    stdout: Path
-    stderr: Path
-
-    def output(self) -> str:
-        return (f"--- stdout ---\n{self.stdout.read_text(errors='replace')}\n"
-                f"--- stderr ---\n{self.stderr.read_text(errors='replace')}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate, wait a bounded time, then kill: the server never outlives the test."""
-    if process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-
-
-def wait_until_serving(server: Server) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    last_error: Exception | None = None
-    with httpx.Client(base_url=server.base_url, timeout=2.0) as http:
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                pytest.fail(f"the server exited with {server.process.returncode}\n{server.output()}")
-            try:
-                response = http.post("/graphql", json={"query": "{ __typename }"})
-                if response.status_code == 200:
-                    return
-            except httpx.TransportError as exc:
-                last_error = exc
-            time.sleep(0.2)
-    pytest.fail(f"the server did not answer within {STARTUP_SECONDS}s ({last_error!r})\n{server.output()}")
+from tests.servers import Server, running_server
 
 
 @pytest.fixture
 def server(backend: str, tmp_path: Path) -> Iterator[Server]:
     assert backend == "sqlite"
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}",
-           "HOST": "127.0.0.1", "PORT": str(port), "GRAPHIQL": "true", "PYTHONUNBUFFERED": "1"}
-    stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
-    with stdout.open("wb") as out, stderr.open("wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=env,
-                                   stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-    running = Server(process=process, base_url=f"http://127.0.0.1:{port}", stdout=stdout, stderr=stderr)
-    try:
-        wait_until_serving(running)
-        yield running
-    finally:
-        stop(process)
+    with running_server(tmp_path, name="serve", database_url=f"sqlite+aiosqlite:///{tmp_path / 'serve.db'}") as s:
+        yield s
 
 
 @pytest.mark.once(backend="sqlite")

@@ -1,0 +1,85 @@
+"""Real gateway processes for end-to-end tests: started on loopback, always stopped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.settings import ROOT
+
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    base_url: str
+    stdout: Path
+    stderr: Path
+
+    def output(self) -> str:
+        return (f"--- stdout ---\n{self.stdout.read_text(errors='replace')}\n"
+                f"--- stderr ---\n{self.stderr.read_text(errors='replace')}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate, wait a bounded time, then kill: the server never outlives the test."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_until_serving(server: Server) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    last_error: Exception | None = None
+    with httpx.Client(base_url=server.base_url, timeout=2.0) as http:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                pytest.fail(f"the server exited with {server.process.returncode}\n{server.output()}")
+            try:
+                response = http.post("/graphql", json={"query": "{ __typename }"})
+                if response.status_code == 200:
+                    return
+            except httpx.TransportError as exc:
+                last_error = exc
+            time.sleep(0.2)
+    pytest.fail(f"the server did not answer within {STARTUP_SECONDS}s ({last_error!r})\n{server.output()}")
+
+
+@contextmanager
+def running_server(tmp_path: Path, *, name: str, database_url: str, **env: str) -> Iterator[Server]:
+    """`python -m app.serve` (what scripts/serve runs) on a free loopback port, stopped on exit."""
+    port = free_port()
+    full_env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
+                "GRAPHIQL": "true", "PYTHONUNBUFFERED": "1", **env}
+    stdout, stderr = tmp_path / f"{name}.stdout.txt", tmp_path / f"{name}.stderr.txt"
+    with stdout.open("wb") as out, stderr.open("wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=full_env,
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", stdout=stdout, stderr=stderr)
+    try:
+        wait_until_serving(server)
+        yield server
+    finally:
+        stop(process)
