@@ -15,6 +15,7 @@ CONFLICT = "CONFLICT"  # expectedRevision did not match
 READ_ONLY = "READ_ONLY"  # the node or its group is read-only
 FORBIDDEN = "FORBIDDEN"  # the caller may not do this
 INTERNAL = "INTERNAL"  # an unexpected failure; the message carries a request id
+TIMEOUT = "TIMEOUT"  # the request ran past its time budget; its writes were rolled back
 
 ERROR_CODES: dict[str, str] = {
     VALIDATION_ERROR: "A value has the wrong form or breaks a rule of the model.",
@@ -26,6 +27,7 @@ ERROR_CODES: dict[str, str] = {
     READ_ONLY: "The node, or a group above it, is read-only.",
     FORBIDDEN: "The caller may not perform this operation.",
     INTERNAL: "An unexpected failure; report the request id from `meta.requestId`.",
+    TIMEOUT: "The request ran past its time budget (`meta.limitSeconds`); nothing it wrote was kept.",
 }
 
 

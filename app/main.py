@@ -1,67 +1,95 @@
-"""The ASGI application: Starlette, with the GraphQL endpoint at /graphql."""
+"""The ASGI application: Starlette, with the GraphQL endpoint at /graphql behind the gateway middleware."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from graphql import ExecutionResult, GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from app.auth.service import ActorResolver
+from app.auth.service import Actor, ActorResolver
 from app.db import create_engine
+from app.errors import TIMEOUT, AppError
 from app.graphql.context import Context
-from app.graphql.schema import schema
+from app.graphql.errors import error_extensions
+from app.graphql.ide import graphiql_html, is_loopback
+from app.graphql.schema import build_schema
+from app.http import GatewayMiddleware, TokenBucket
 from app.ids import new_id
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
+NOBODY = Actor(user_id="", workspace_id="", scopes=frozenset())
 
 
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context: engine, settings, acting user, request id."""
 
-    def __init__(self, *, settings: Settings, resolver_holder: dict[str, Any]) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    def __init__(self, *, settings: Settings, state: dict[str, Any], dev_token: str | None) -> None:
+        super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
         self.settings = settings
-        self.holder = resolver_holder
+        self.state = state
+        # The demo token reaches the page only in development mode on a loopback address.
+        show = dev_token if settings.dev_mode and is_loopback(settings.host) else None
+        self.ide_html = graphiql_html(token=show)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        """One operation within the request time budget; past it, a TIMEOUT error and its writes rolled back."""
+        try:
+            async with asyncio.timeout(self.settings.request_timeout_seconds):
+                return await super().execute_single(*args, **kwargs)
+        except TimeoutError:
+            limit = self.settings.request_timeout_seconds
+            error = AppError(TIMEOUT, f"The request took longer than its {limit:g} s budget and was stopped; "
+                             "nothing it wrote was kept.", None, {"limitSeconds": limit})
+            return ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions=error_extensions(error))])
+
+    async def render_graphql_ide(self, request: Any) -> Response:
+        return HTMLResponse(self.ide_html)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         request_id = new_id()
         if response is not None:
             response.headers["X-Request-Id"] = request_id
-        resolver: ActorResolver = self.holder["actors"]
-        actor = await resolver.resolve(authorization=request.headers.get("authorization"))
-        return Context(engine=self.holder["engine"], settings=self.settings, actor=actor, request_id=request_id,
+        # The gateway middleware put the authenticated actor here; only the GraphiQL page itself comes
+        # without one, and an actor without scopes can run nothing.
+        actor = request.scope.get("state", {}).get("actor") or NOBODY
+        return Context(engine=self.state["engine"], settings=self.settings, actor=actor, request_id=request_id,
                        request=request, response=response)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Build the application; the lifespan owns the database engine."""
-    holder: dict[str, Any] = {}
+def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette:
+    """Build the application; the lifespan owns the database engine and the token cache."""
+    state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
-        holder["engine"] = engine
-        holder["actors"] = ActorResolver(engine=engine, settings=settings)
+        state["engine"] = engine
+        state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
         try:
             yield
         finally:
             await engine.dispose()
 
-    graphql_app = GraphQLApp(settings=settings, resolver_holder=holder)
+    graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)
+    limiter = (TokenBucket(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
+               if settings.rate_limit_per_second > 0 else None)
+    guarded = GatewayMiddleware(graphql_app, resolver=lambda: state["actors"], max_body_bytes=settings.max_body_bytes,
+                                rate_limiter=limiter)
 
     async def index(_request: Request) -> Response:
         return RedirectResponse("/graphql")
 
-    app = Starlette(
-        routes=[Route("/", index), Route("/graphql", graphql_app, methods=["GET", "POST"])],
+    return Starlette(
+        routes=[Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"])],
         lifespan=lifespan,
     )
-    return app

@@ -6,7 +6,8 @@ import logging
 
 import uvicorn
 
-from app import migrate
+from app import bootstrap, migrate
+from app.graphql.ide import is_loopback
 from app.main import create_app
 from app.settings import ROOT, load_settings
 
@@ -18,8 +19,16 @@ def main() -> None:
     if settings.database_url.startswith("sqlite"):
         (ROOT / "var").mkdir(exist_ok=True)
     migrate.upgrade(settings)
+    token = None
+    if settings.dev_mode and is_loopback(settings.host):
+        token, created = bootstrap.demo_token(settings)
+        if token is not None:
+            print(f"Processgraph: {'created a' if created else 'the'} demo token (read, write) for the demo user:\n"
+                  f"  Authorization: Bearer {token}\n  (kept in {settings.dev_token_file}; GraphiQL starts with it)", flush=True)
+        else:
+            print("Processgraph: tokens exist; create one with `scripts/admin create-token --user <id>`.", flush=True)
     print(f"Processgraph: GraphiQL at http://{settings.host}:{settings.port}/graphql", flush=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(create_app(settings, dev_token=token), host=settings.host, port=settings.port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ from dotenv import dotenv_values
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'processgraph.db'}"
 
-# Fixed ids of the rows the first migration creates, so that the access-control
-# work can attach tokens to them without a backfill.
+# Fixed ids of the workspace and user the first migration creates: the demo
+# workspace and user that scripts/serve gives a token on an empty database.
 DEFAULT_WORKSPACE_ID = "00000000000000000000000000000001"
 DEV_USER_ID = "00000000000000000000000000000002"
 
@@ -24,8 +24,19 @@ class Settings:
     database_url: str = DEFAULT_SQLITE_URL
     host: str = "127.0.0.1"
     port: int = 8000
-    # The acting user until access control exists (replaced by token auth).
-    dev_user_id: str = DEV_USER_ID
+    # Development mode: on loopback, scripts/serve makes a demo token and GraphiQL starts with it.
+    dev_mode: bool = True
+    dev_token_file: str = str(ROOT / "var" / "dev-token")
+    token_cache_seconds: float = 5.0
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 200
+    max_body_bytes: int = 10 * 1024 * 1024
+    request_timeout_seconds: float = 29.0
+    introspection: bool = True
+    max_query_depth: int = 40
+    max_query_tokens: int = 15000
+    max_query_aliases: int = 100
+    max_query_cost: int = 500_000
     default_page_size: int = 100
     max_page_size: int = 1000
     max_nodes_ids: int = 100
@@ -52,7 +63,18 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         database_url=merged.get("DATABASE_URL", base.database_url),
         host=merged.get("HOST", base.host),
         port=int(merged.get("PORT", base.port)),
-        dev_user_id=merged.get("DEV_USER_ID", base.dev_user_id),
+        dev_mode=_bool(merged.get("DEV_MODE", "true")),
+        dev_token_file=merged.get("DEV_TOKEN_FILE", base.dev_token_file),
+        token_cache_seconds=float(merged.get("TOKEN_CACHE_SECONDS", base.token_cache_seconds)),
+        rate_limit_per_second=float(merged.get("RATE_LIMIT_PER_SECOND", base.rate_limit_per_second)),
+        rate_limit_burst=int(merged.get("RATE_LIMIT_BURST", base.rate_limit_burst)),
+        max_body_bytes=int(merged.get("MAX_BODY_BYTES", base.max_body_bytes)),
+        request_timeout_seconds=float(merged.get("REQUEST_TIMEOUT_SECONDS", base.request_timeout_seconds)),
+        introspection=_bool(merged.get("INTROSPECTION", "true")),
+        max_query_depth=int(merged.get("MAX_QUERY_DEPTH", base.max_query_depth)),
+        max_query_tokens=int(merged.get("MAX_QUERY_TOKENS", base.max_query_tokens)),
+        max_query_aliases=int(merged.get("MAX_QUERY_ALIASES", base.max_query_aliases)),
+        max_query_cost=int(merged.get("MAX_QUERY_COST", base.max_query_cost)),
         default_page_size=int(merged.get("DEFAULT_PAGE_SIZE", base.default_page_size)),
         max_page_size=int(merged.get("MAX_PAGE_SIZE", base.max_page_size)),
         sqlite_busy_timeout_ms=int(merged.get("SQLITE_BUSY_TIMEOUT_MS", base.sqlite_busy_timeout_ms)),

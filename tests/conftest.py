@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import migrate
+from app.auth import service as auth_service
 from app.db import create_engine
 from app.ids import new_id
-from app.settings import Settings
+from app.main import create_app
+from app.settings import DEV_USER_ID, Settings
 from tests.helpers import GraphQLClient, SqlCounter
 
 BACKENDS = [b for b in os.environ.get("PROCESSGRAPH_TEST_BACKENDS", "sqlite").split(",") if b]
@@ -140,6 +143,23 @@ async def gql(engine: AsyncEngine, settings: Settings) -> GraphQLClient:
     client = GraphQLClient(engine=engine, settings=settings)
     await client.setup()
     return client
+
+
+@pytest.fixture
+async def token(engine: AsyncEngine) -> str:
+    """A read and write token of the demo user."""
+    _, value = await auth_service.create_token(engine, user_id=DEV_USER_ID, scopes=["read", "write"])
+    return value
+
+
+@pytest.fixture
+async def http(settings: Settings, token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of a fresh app (lifespan running) that sends the demo user's token."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test",
+            headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client
 
 
 def pytest_configure(config: pytest.Config) -> None:

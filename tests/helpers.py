@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.auth.service import ActorResolver
+from app.auth.service import READ, WRITE, Actor
 from app.graphql.context import Context
 from app.graphql.schema import schema
 from app.ids import new_id
-from app.settings import Settings
+from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 
 _TX_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
 
@@ -45,15 +45,17 @@ class GraphQLError(AssertionError):
 
 
 class GraphQLClient:
-    """Executes operations through `schema.execute` as the configured acting user, one context per call."""
+    """Executes operations through `schema.execute` as one acting user (default: the demo user with read and
+    write), one context per call, as the HTTP layer would after authenticating a token."""
 
-    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+    def __init__(self, *, engine: AsyncEngine, settings: Settings, actor: Actor | None = None) -> None:
         self.engine = engine
         self.settings = settings
-        self.resolver = ActorResolver(engine=engine, settings=settings)
+        self.actor = actor or Actor(user_id=DEV_USER_ID, workspace_id=DEFAULT_WORKSPACE_ID,
+                                    scopes=frozenset({READ, WRITE}))
 
     async def setup(self) -> None:
-        self.actor = await self.resolver.resolve(authorization=None)
+        return None
 
     async def raw(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         ctx = Context(engine=self.engine, settings=self.settings, actor=self.actor, request_id=new_id())

@@ -32,6 +32,12 @@ class Server:
     base_url: str
     stdout: Path
     stderr: Path
+    token_file: Path
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The demo token the server made on its first start (or found from an earlier one)."""
+        return {"Authorization": f"Bearer {self.token_file.read_text().strip()}"}
 
     def output(self) -> str:
         return (f"--- stdout ---\n{self.stdout.read_text(errors='replace')}\n"
@@ -58,7 +64,7 @@ def wait_until_serving(server: Server) -> None:
             if server.process.poll() is not None:
                 pytest.fail(f"the server exited with {server.process.returncode}\n{server.output()}")
             try:
-                response = http.post("/graphql", json={"query": "{ __typename }"})
+                response = http.get("/graphql", headers={"Accept": "text/html"})
                 if response.status_code == 200:
                     return
             except httpx.TransportError as exc:
@@ -72,12 +78,14 @@ def running_server(tmp_path: Path, *, name: str, database_url: str, **env: str) 
     """`python -m app.serve` (what scripts/serve runs) on a free loopback port, stopped on exit."""
     port = free_port()
     full_env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
-                "GRAPHIQL": "true", "PYTHONUNBUFFERED": "1", **env}
+                "GRAPHIQL": "true", "PYTHONUNBUFFERED": "1", "DEV_MODE": "true",
+                "DEV_TOKEN_FILE": str(tmp_path / f"{name}.dev-token"), **env}
     stdout, stderr = tmp_path / f"{name}.stdout.txt", tmp_path / f"{name}.stderr.txt"
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=full_env,
                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", stdout=stdout, stderr=stderr)
+    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", stdout=stdout, stderr=stderr,
+                    token_file=tmp_path / f"{name}.dev-token")
     try:
         wait_until_serving(server)
         yield server

@@ -5,15 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from app.main import create_app
 from app.process import service
-from app.settings import Settings
 from tests.factories import CREATE, process_input
 
 UNKNOWN_ID = "0123456789abcdef0123456789abcdef"
@@ -23,13 +20,9 @@ JSON_HEADERS = {"Accept": "application/json"}
 
 
 @pytest.fixture
-async def client(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """An HTTP client bound to a fresh app whose lifespan (engine, actor resolver) is running."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
-            yield http
+async def client(http: httpx.AsyncClient) -> httpx.AsyncClient:
+    """An HTTP client of a fresh app whose lifespan runs, sending the demo user's token."""
+    return http
 
 
 async def post(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:

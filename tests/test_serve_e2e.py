@@ -25,7 +25,8 @@ def test_serve_migrates_and_serves_graphiql_and_graphql(server: Server, tmp_path
     assert (tmp_path / "serve.db").exists()  # the server migrated the fresh file itself
     assert f"GraphiQL at {server.base_url}/graphql" in server.stdout.read_text(), server.output()
 
-    with httpx.Client(base_url=server.base_url, timeout=10.0) as http:
+    assert "Authorization: Bearer pgt_" in server.stdout.read_text(), server.output()
+    with httpx.Client(base_url=server.base_url, timeout=10.0, headers=server.headers) as http:
         page = http.get("/graphql", headers={"Accept": "text/html"})
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")

@@ -7,8 +7,10 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
+from app.db import metadata
 
-class Workspace(SQLModel, table=True):
+
+class Workspace(SQLModel, table=True, metadata=metadata):
     """A tenant: no one ever sees another workspace's processes or runs."""
 
     __tablename__ = "workspace"
@@ -18,7 +20,7 @@ class Workspace(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class User(SQLModel, table=True):
+class User(SQLModel, table=True, metadata=metadata):
     """A person in one workspace; deactivated users keep their history but cannot act."""
 
     __tablename__ = "app_user"
@@ -26,6 +28,22 @@ class User(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     workspace_id: str = Field(foreign_key="workspace.id", index=True, max_length=32)
     name: str = Field(max_length=200)
+    # str.casefold() of the name: the users list orders by it on every database.
+    name_key: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
     email: str = Field(max_length=320)
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ApiToken(SQLModel, table=True, metadata=metadata):
+    """A bearer token: only its SHA-256 is stored; the token itself is shown once, at creation."""
+
+    __tablename__ = "api_token"
+
+    id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(foreign_key="app_user.id", index=True, max_length=32)
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: str = Field(max_length=100)  # space-separated: "read", "write" or "read write"
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))

@@ -1,21 +1,30 @@
-"""Who is acting. Until token auth exists, every request acts as the configured development user."""
+"""Who is acting: workspaces, users, API tokens, and the resolver that turns a bearer token into an Actor."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from app.auth.models import User
+from app.auth.models import ApiToken, User, Workspace
 from app.db import table
+from app.errors import FORBIDDEN, AppError, ServiceError
 from app.ids import new_id
-from app.settings import Settings
 
 READ = "read"
 WRITE = "write"
+SCOPES = (READ, WRITE)
+TOKEN_PREFIX = "pgt_"
+TOKEN_BYTES = 32
+
+UT, WT, TT = table(User), table(Workspace), table(ApiToken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,51 +34,156 @@ class Actor:
     user_id: str
     workspace_id: str
     scopes: frozenset[str]
+    token_id: str | None = None
+
+
+class AuthError(Exception):
+    """A request without a usable bearer token (HTTP 401)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def require_scope(actor: Actor, scope: str) -> None:
+    """Service-level guard: refuse with FORBIDDEN when the token lacks the scope."""
+    if scope not in actor.scopes:
+        raise ServiceError(AppError(FORBIDDEN, f"This token lacks the '{scope}' scope.", None,
+                                    {"requiredScope": scope, "scopes": sorted(actor.scopes)}))
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def parse_bearer(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer <token>` header; AuthError when absent or malformed."""
+    if not authorization:
+        raise AuthError("missing Authorization header; send `Authorization: Bearer <token>`")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("malformed Authorization header; expected `Bearer <token>`")
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200 or not token.isascii():
+        raise AuthError("malformed token")
+    return token
 
 
 class ActorResolver:
-    """Decides who acts for a request: the one place identity comes from.
+    """Turns bearer tokens into Actors. Lookups are cached per gateway process for `cache_seconds`,
+    so a revoked token or a deactivated user stops working within that time."""
 
-    For now every request acts as the configured development user (looked up
-    once per gateway process); the access-control work replaces this with a
-    bearer-token lookup and a short-lived per-process cache.
-    """
-
-    def __init__(self, *, engine: AsyncEngine, settings: Settings) -> None:
+    def __init__(self, *, engine: AsyncEngine, cache_seconds: float = 5.0) -> None:
         self.engine = engine
-        self.settings = settings
-        self._dev_actor: Actor | None = None
+        self.cache_seconds = cache_seconds
+        self._cache: dict[str, tuple[float, Actor | None]] = {}
 
     async def resolve(self, *, authorization: str | None) -> Actor:
-        del authorization  # tokens are not checked yet
-        if self._dev_actor is None:
-            async with self.engine.connect() as conn:
-                row = (await conn.execute(select(table(User).c.workspace_id).where(
-                    table(User).c.id == self.settings.dev_user_id))).first()
-            if row is None:
-                raise RuntimeError(f"development user {self.settings.dev_user_id} is missing; run the migrations")
-            self._dev_actor = Actor(user_id=self.settings.dev_user_id, workspace_id=row.workspace_id,
-                                    scopes=frozenset({READ, WRITE}))
-        return self._dev_actor
+        token = parse_bearer(authorization)
+        digest = hash_token(token)
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now:
+            actor = hit[1]
+        else:
+            actor = await self._lookup(digest)
+            if len(self._cache) > 10_000:
+                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
+            self._cache[digest] = (now + self.cache_seconds, actor)
+        if actor is None:
+            raise AuthError("unknown, revoked or deactivated token")
+        return actor
+
+    async def _lookup(self, digest: str) -> Actor | None:
+        stmt = (select(TT.c.id, TT.c.token_hash, TT.c.scopes, UT.c.id.label("user_id"), UT.c.workspace_id)
+                .select_from(TT.join(UT, UT.c.id == TT.c.user_id))
+                .where(TT.c.token_hash == digest, TT.c.revoked_at.is_(None), UT.c.active.is_(True)))
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        # The index found the row by hash; compare again in constant time all the same.
+        if row is None or not hmac.compare_digest(row.token_hash, digest):
+            return None
+        return Actor(user_id=row.user_id, workspace_id=row.workspace_id,
+                     scopes=frozenset(row.scopes.split()), token_id=row.id)
 
 
-async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
-    """Users of one workspace by id (unknown ids and other workspaces' users are absent)."""
-    t = table(User)
-    rows = (await conn.execute(select(t).where(t.c.id.in_(ids), t.c.workspace_id == workspace_id))).all()
-    return {r.id: r for r in rows}
+# ---- administration (scripts/admin) ----
+
+async def create_workspace(engine: AsyncEngine, *, name: str) -> str:
+    workspace_id = new_id()
+    async with engine.begin() as conn:
+        await conn.execute(WT.insert().values(id=workspace_id, name=name, created_at=datetime.now(UTC)))
+    return workspace_id
 
 
 async def create_user(engine: AsyncEngine, *, workspace_id: str, name: str, email: str) -> str:
     """Add an active user to a workspace; returns the new user's id."""
     user_id = new_id()
     async with engine.begin() as conn:
-        await conn.execute(table(User).insert().values(id=user_id, workspace_id=workspace_id, name=name, email=email,
-                                                        active=True, created_at=datetime.now(UTC)))
+        await conn.execute(UT.insert().values(id=user_id, workspace_id=workspace_id, name=name,
+                                              name_key=name.casefold(), email=email, active=True,
+                                              created_at=datetime.now(UTC)))
     return user_id
 
 
 async def set_user_active(engine: AsyncEngine, *, user_id: str, active: bool) -> None:
     """Deactivate (or reactivate) a user; a deactivated user keeps their history but cannot act."""
     async with engine.begin() as conn:
-        await conn.execute(table(User).update().where(table(User).c.id == user_id).values(active=active))
+        await conn.execute(UT.update().where(UT.c.id == user_id).values(active=active))
+
+
+async def create_token(engine: AsyncEngine, *, user_id: str, scopes: list[str], label: str = "") -> tuple[str, str]:
+    """A new token for a user: (token id, the token itself, which is never stored and shown only now)."""
+    bad = [s for s in scopes if s not in SCOPES]
+    if bad or not scopes:
+        raise ValueError(f"scopes are a non-empty subset of {SCOPES}; got {scopes}")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
+    token_id = new_id()
+    async with engine.begin() as conn:
+        await conn.execute(TT.insert().values(id=token_id, user_id=user_id, token_hash=hash_token(token),
+                                              scopes=" ".join(s for s in SCOPES if s in scopes), label=label,
+                                              created_at=datetime.now(UTC)))
+    return token_id, token
+
+
+async def revoke_token(engine: AsyncEngine, *, token_id: str) -> bool:
+    async with engine.begin() as conn:
+        result = await conn.execute(TT.update().where(TT.c.id == token_id, TT.c.revoked_at.is_(None))
+                                    .values(revoked_at=datetime.now(UTC)))
+    return bool(result.rowcount)
+
+
+async def count_tokens(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(TT))).scalar_one())
+
+
+# ---- reads used by loaders and the viewer ----
+
+async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
+    """Users of one workspace by id (unknown ids and other workspaces' users are absent)."""
+    rows = (await conn.execute(select(UT).where(UT.c.id.in_(ids), UT.c.workspace_id == workspace_id))).all()
+    return {r.id: r for r in rows}
+
+
+async def workspace(conn: AsyncConnection, *, workspace_id: str) -> Any:
+    return (await conn.execute(select(WT).where(WT.c.id == workspace_id))).one()
+
+
+async def users_page(engine: AsyncEngine, *, workspace_id: str, first: int, after: tuple[str, str] | None
+                     ) -> tuple[list[Any], bool]:
+    """Users of a workspace ordered by casefolded name, then id."""
+    conds = [UT.c.workspace_id == workspace_id]
+    if after is not None:
+        key, id_ = after
+        conds.append((UT.c.name_key > key) | ((UT.c.name_key == key) & (UT.c.id > id_)))
+    stmt = select(UT).where(*conds).order_by(UT.c.name_key, UT.c.id).limit(first + 1)
+    async with engine.connect() as conn:
+        rows = list((await conn.execute(stmt)).all())
+    return rows[:first], len(rows) > first
+
+
+async def count_users(engine: AsyncEngine, *, workspace_id: str) -> int:
+    async with engine.connect() as conn:
+        stmt = select(func.count()).select_from(UT).where(UT.c.workspace_id == workspace_id)
+        return int((await conn.execute(stmt)).scalar_one())

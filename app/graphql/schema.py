@@ -6,20 +6,24 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
+from app.auth.queries import AuthQuery
 from app.auth.types import User
 from app.graphql.errors import MaskUnexpectedErrors
+from app.graphql.limits import RequestGuard
 from app.graphql.node_queries import NodeQuery
 from app.process.mutations import ProcessMutation
 from app.process.queries import ProcessQuery
 from app.process.tree_types import ProcessGroup, ProcessJob
 from app.process.types import Process
+from app.settings import Settings
 
 
 @strawberry.type(description="Reads. Every read sees only the caller's workspace.")
-class Query(ProcessQuery, NodeQuery):
+class Query(ProcessQuery, NodeQuery, AuthQuery):
     pass
 
 
@@ -35,12 +39,21 @@ class ProcessgraphSchema(strawberry.Schema):
         return None
 
 
-def build_schema(**kwargs: Any) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.Schema:
+    """The schema; with `settings.introspection` off, introspection queries are refused at validation.
+
+    Order matters: unexpected errors are masked last; parsing and validation are cached; the
+    request guard checks limits after validation and scopes before execution.
+    """
+    extensions: list[Any] = [MaskUnexpectedErrors, lambda: ParserCache(maxsize=256)]
+    if settings is not None and not settings.introspection:
+        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    extensions += [lambda: ValidationCache(maxsize=256), RequestGuard]
     return ProcessgraphSchema(
         query=Query,
         mutation=Mutation,
         types=[Process, ProcessGroup, ProcessJob, User],
-        extensions=[MaskUnexpectedErrors, lambda: ParserCache(maxsize=256), lambda: ValidationCache(maxsize=256)],
+        extensions=extensions,
         **kwargs,
     )
 

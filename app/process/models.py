@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
+from app.db import metadata
+
 # Seed spellings, as stored and as used inside JSON Patch values and history.
 TRIGGER_TYPES = ("whenEligible", "manual")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -36,7 +38,7 @@ def _json(nullable: bool = True) -> Any:
     return Field(default=None, sa_column=Column(JSON, nullable=nullable))
 
 
-class Process(SQLModel, table=True):
+class Process(SQLModel, table=True, metadata=metadata):
     """A process definition; its tree hangs from `root_group_id`."""
 
     __tablename__ = "process"
@@ -80,7 +82,7 @@ class Process(SQLModel, table=True):
     latest_run_id: str | None = Field(default=None, max_length=32)
 
 
-class ProcessGroup(SQLModel, table=True):
+class ProcessGroup(SQLModel, table=True, metadata=metadata):
     """A group of jobs and groups; `parallel` runs children together, else by ordinal."""
 
     __tablename__ = "process_group"
@@ -109,7 +111,7 @@ class ProcessGroup(SQLModel, table=True):
     modified_by: str = Field(max_length=32)
 
 
-class ProcessJob(SQLModel, table=True):
+class ProcessJob(SQLModel, table=True, metadata=metadata):
     """A unit of work; `arguments` holds the action's variant as the seed's JSON."""
 
     __tablename__ = "process_job"
@@ -133,7 +135,7 @@ class ProcessJob(SQLModel, table=True):
     modified_by: str = Field(max_length=32)
 
 
-class TagLink(SQLModel, table=True):
+class TagLink(SQLModel, table=True, metadata=metadata):
     """A tag on a job: a category and a value, in the order the client gave them."""
 
     __tablename__ = "tag_link"
@@ -150,7 +152,7 @@ class TagLink(SQLModel, table=True):
     value: str
 
 
-class ProcessHistory(SQLModel, table=True):
+class ProcessHistory(SQLModel, table=True, metadata=metadata):
     """One definition write: who, when, which mutation, and what changed as JSON Patch operations.
 
     `operations` turn the state before into the state after; `inverse` turns it back.

@@ -28,7 +28,7 @@ LIST_QUERY = f"""
 query($first: Int!) {{
   processes(first: $first) {{
     totalCount
-    edges {{ node {{ id name process {{ id root {{ id children {{ ... on ProcessGroup {{ id }} }} }}
+    edges {{ node {{ id name process {{ id
                                         nodes {{ {NODE_FIELDS} }} }} }} }}
   }}
 }}

@@ -53,9 +53,10 @@ async def test_two_gateway_processes_on_postgresql(gql: GraphQLClient, db_url: s
     pid = created["processCreate"]["process"]["id"]
     with running_server(tmp_path, name="a", database_url=db_url) as a, \
             running_server(tmp_path, name="b", database_url=db_url) as b:
+        headers = a.headers  # both servers share one database, so one demo token
         async with httpx.AsyncClient(timeout=30) as http:
             async def send(base: str, i: int) -> dict[str, Any]:
-                r = await http.post(f"{base}/graphql", json={"query": PATCH, "variables": {
+                r = await http.post(f"{base}/graphql", headers=headers, json={"query": PATCH, "variables": {
                     "id": pid, "name": f"{base} writer {i}", "rev": 1}})
                 assert r.status_code == 200, r.text
                 return dict(r.json()["data"]["processPatch"])

@@ -1,0 +1,187 @@
+"""Request limits, checked before anything executes: depth, parser tokens, aliases, estimated cost;
+and the token's scope for the operation type. Each refusal carries a code and the numbers.
+
+Cost (PRODUCT §5): a connection multiplies everything below it by its `first` (default page size) and
+adds that many; entering a process tree (`root`, `nodes`, `children`, `generated`) adds the tree
+limit (5,000) times the enclosing multiplier, once per entry; `nodes(ids)` multiplies by the ids given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLNamedType,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    get_named_type,
+    validate,
+)
+from graphql.language import Lexer, Source, TokenKind
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
+
+from app.auth.service import READ, WRITE
+from app.errors import FORBIDDEN, LIMIT_EXCEEDED, AppError
+from app.graphql.errors import error_extensions
+from app.process.limits import MAX_TREE_NODES
+
+TREE_FIELDS = {("Process", "root"), ("Process", "nodes"), ("ProcessGroup", "children"), ("ProcessJob", "generated")}
+LIST_FIELDS = {("Query", "nodes"): "ids"}
+
+
+def _refusal(code: str, message: str, **meta: Any) -> GraphQLError:
+    return GraphQLError(message, extensions=error_extensions(AppError(code, message, None, meta or None)))
+
+
+def count_tokens(query: str, cap: int) -> int:
+    """Tokens of a document the way graphql-core's parser limit counts them, stopping at `cap`."""
+    lexer = Lexer(Source(query))
+    n = 0
+    try:
+        while n < cap and lexer.advance().kind is not TokenKind.EOF:
+            n += 1
+    except GraphQLError:
+        pass
+    return n
+
+
+class Measure:
+    """Walks one operation with its fragments: deepest field nesting, aliases, estimated cost."""
+
+    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
+                 variables: dict[str, Any], default_page: int) -> None:
+        self.schema, self.fragments, self.variables, self.default_page = schema, fragments, variables, default_page
+        self.depth = 0
+        self.aliases = 0
+        self.cost = 0
+        self._seen_fragments: set[str] = set()
+
+    def _arg(self, node: FieldNode, name: str) -> Any:
+        for arg in node.arguments or ():
+            if arg.name.value == name:
+                value = arg.value
+                if value.kind == "variable":
+                    return self.variables.get(value.name.value)  # type: ignore[attr-defined]
+                if value.kind == "int_value":
+                    return int(value.value)  # type: ignore[attr-defined]
+                if value.kind == "list_value":
+                    return list(value.values)  # type: ignore[attr-defined]
+        return None
+
+    def walk(self, selection_set: SelectionSetNode | None, parent: GraphQLNamedType | None, depth: int,
+             multiplier: int, in_tree: bool, stack: tuple[str, ...] = ()) -> None:
+        if selection_set is None:
+            return
+        for sel in selection_set.selections:
+            if isinstance(sel, FieldNode):
+                self._field(sel, parent, depth, multiplier, in_tree, stack)
+            elif isinstance(sel, InlineFragmentNode):
+                cond = self.schema.get_type(sel.type_condition.name.value) if sel.type_condition else parent
+                self.walk(sel.selection_set, cond, depth, multiplier, in_tree, stack)
+            elif isinstance(sel, FragmentSpreadNode):
+                name = sel.name.value
+                fragment = self.fragments.get(name)
+                if fragment is None or name in stack:
+                    continue  # unknown or cyclic: validation reports it
+                cond = self.schema.get_type(fragment.type_condition.name.value)
+                self.walk(fragment.selection_set, cond, depth, multiplier, in_tree, (*stack, name))
+
+    def _field(self, node: FieldNode, parent: GraphQLNamedType | None, depth: int, multiplier: int,
+               in_tree: bool, stack: tuple[str, ...]) -> None:
+        if node.alias is not None:
+            self.aliases += 1
+        if node.name.value.startswith("__"):
+            return
+        depth += 1
+        self.depth = max(self.depth, depth)
+        field_type: GraphQLNamedType | None = None
+        parent_name = getattr(parent, "name", "")
+        fields = getattr(parent, "fields", None)
+        if fields is not None:
+            definition = fields.get(node.name.value)
+            field_type = get_named_type(definition.type) if definition is not None else None
+        if node.selection_set is None:
+            return
+        key = (parent_name, node.name.value)
+        if field_type is not None and field_type.name.endswith("Connection"):
+            first = self._arg(node, "first")
+            multiplier = min(multiplier * (first if isinstance(first, int) and first > 0 else self.default_page),
+                             10**12)
+            self.cost += multiplier
+        elif key in TREE_FIELDS and not in_tree:
+            # A process tree is bounded as a whole: entering it weighs the tree limit once.
+            in_tree = True
+            self.cost += multiplier * MAX_TREE_NODES
+        elif key in LIST_FIELDS:
+            ids = self._arg(node, LIST_FIELDS[key])
+            multiplier *= max(1, len(ids)) if isinstance(ids, list) else 1
+            self.cost += multiplier
+        self.walk(node.selection_set, field_type, depth, multiplier, in_tree, stack)
+
+
+def measure(schema: GraphQLSchema, document: Any, operation_name: str | None, variables: dict[str, Any],
+            default_page: int) -> Measure:
+    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
+    m = Measure(schema, fragments, variables or {}, default_page)
+    for op in chosen[:1]:
+        root = schema.get_root_type(op.operation)
+        m.walk(op.selection_set, root, 0, 1, False)
+    return m
+
+
+class RequestGuard(SchemaExtension):
+    """Refuses over-limit documents before execution and operations outside the token's scopes."""
+
+    def on_parse(self) -> Iterator[None]:
+        ctx = self.execution_context
+        limit = ctx.context.settings.max_query_tokens
+        ctx.parse_options["max_tokens"] = limit
+        yield
+        errors = ctx.pre_execution_errors or []
+        for error in errors:
+            if "tokens" in error.message and "more than" in error.message:
+                actual = count_tokens(ctx.query or "", limit * 10)
+                refusal = _refusal(LIMIT_EXCEEDED, f"The document has more than {limit} parser tokens "
+                                   f"({actual if actual < limit * 10 else f'at least {actual}'}).",
+                                   limit=limit, actual=actual, limitName="tokens")
+                error.message = refusal.message
+                error.extensions = refusal.extensions
+
+    def on_validate(self) -> Iterator[None]:
+        ctx = self.execution_context
+        if ctx.pre_execution_errors is None and ctx.graphql_document is not None:
+            ctx.pre_execution_errors = validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
+        if not ctx.pre_execution_errors and ctx.graphql_document is not None:
+            settings = ctx.context.settings
+            m = measure(ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables or {},
+                        settings.default_page_size)
+            refusals = []
+            for name, actual, limit in (("depth", m.depth, settings.max_query_depth),
+                                        ("aliases", m.aliases, settings.max_query_aliases),
+                                        ("cost", m.cost, settings.max_query_cost)):
+                if actual > limit:
+                    refusals.append(_refusal(LIMIT_EXCEEDED, f"The query's {name} is {actual}; the limit is {limit}.",
+                                             limit=limit, actual=actual, limitName=name))
+            if refusals:
+                ctx.pre_execution_errors = refusals
+        yield
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        needed = WRITE if ctx.operation_type is OperationType.MUTATION else READ
+        if needed not in ctx.context.actor.scopes:
+            message = f"This token lacks the '{needed}' scope that a {ctx.operation_type.value} needs."
+            ctx.result = GraphQLExecutionResult(data=None, errors=[_refusal(
+                FORBIDDEN, message, requiredScope=needed, scopes=sorted(ctx.context.actor.scopes))])
+        yield
