@@ -12,13 +12,15 @@ from graphql import ExecutionResult, GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from app.auth.service import Actor, ActorResolver
+from app.auth.service import Actor, ActorResolver, AuthError
 from app.db import create_engine
 from app.errors import TIMEOUT, AppError
-from app.graphql.context import Context
+from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import graphiql_html, is_loopback
 from app.graphql.schema import build_schema
@@ -34,7 +36,9 @@ class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context: engine, settings, acting user, request id."""
 
     def __init__(self, *, settings: Settings, state: dict[str, Any], dev_token: str | None) -> None:
-        super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None)
+        super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
+                         # Only graphql-transport-ws: the legacy graphql-ws subprotocol is refused.
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
         self.settings = settings
         self.state = state
         # The demo token reaches the page only in development mode on a loopback address.
@@ -52,12 +56,23 @@ class GraphQLApp(GraphQL[Context, None]):
                              "nothing it wrote was kept.", None, {"limitSeconds": limit})
             return ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions=error_extensions(error))])
 
+    async def on_ws_connect(self, context: Context) -> None:
+        """graphql-transport-ws: authenticate `{"Authorization": "Bearer <token>"}` from connection_init."""
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        auth = params.get("Authorization") or params.get("authorization")
+        try:
+            actor = await self.state["actors"].resolve(authorization=auth if isinstance(auth, str) else None)
+        except AuthError as exc:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.reason}) from exc
+        context.actor = actor
+        context.loaders = Loaders(context.engine, actor)
+
     async def render_graphql_ide(self, request: Any) -> Response:
         return HTMLResponse(self.ide_html)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         request_id = new_id()
-        if response is not None:
+        if isinstance(response, Response):  # on a WebSocket there is no response to mark
             response.headers["X-Request-Id"] = request_id
         # The gateway middleware put the authenticated actor here; only the GraphiQL page itself comes
         # without one, and an actor without scopes can run nothing.
@@ -90,6 +105,7 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         return RedirectResponse("/graphql")
 
     return Starlette(
-        routes=[Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"])],
+        routes=[Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"]),
+                WebSocketRoute("/graphql", graphql_app)],
         lifespan=lifespan,
     )

@@ -56,6 +56,8 @@ class Context:
     request_id: str
     request: Any = None
     response: Any = None
+    # graphql-transport-ws: the connection_init payload (the token travels there).
+    connection_params: Any = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

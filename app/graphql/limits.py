@@ -140,23 +140,25 @@ def measure(schema: GraphQLSchema, document: Any, operation_name: str | None, va
     return m
 
 
-class RequestGuard(SchemaExtension):
-    """Refuses over-limit documents before execution and operations outside the token's scopes."""
+class TokenLimit(SchemaExtension):
+    """Refuses documents with more parser tokens than allowed, before the (cached) parser runs."""
 
     def on_parse(self) -> Iterator[None]:
         ctx = self.execution_context
         limit = ctx.context.settings.max_query_tokens
-        ctx.parse_options["max_tokens"] = limit
+        query = ctx.query or ""
+        # Every token is at least one character: short documents cannot be over the limit.
+        if len(query) > limit:
+            actual = count_tokens(query, limit * 10)
+            if actual > limit:
+                shown = actual if actual < limit * 10 else f"at least {actual}"
+                raise _refusal(LIMIT_EXCEEDED, f"The document has {shown} parser tokens; the limit is {limit}.",
+                               limit=limit, actual=actual, limitName="tokens")
         yield
-        errors = ctx.pre_execution_errors or []
-        for error in errors:
-            if "tokens" in error.message and "more than" in error.message:
-                actual = count_tokens(ctx.query or "", limit * 10)
-                refusal = _refusal(LIMIT_EXCEEDED, f"The document has more than {limit} parser tokens "
-                                   f"({actual if actual < limit * 10 else f'at least {actual}'}).",
-                                   limit=limit, actual=actual, limitName="tokens")
-                error.message = refusal.message
-                error.extensions = refusal.extensions
+
+
+class RequestGuard(SchemaExtension):
+    """Refuses over-limit documents before execution and operations outside the token's scopes."""
 
     def on_validate(self) -> Iterator[None]:
         ctx = self.execution_context

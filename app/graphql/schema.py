@@ -13,7 +13,7 @@ from strawberry.types import ExecutionContext
 from app.auth.queries import AuthQuery
 from app.auth.types import User
 from app.graphql.errors import MaskUnexpectedErrors
-from app.graphql.limits import RequestGuard
+from app.graphql.limits import RequestGuard, TokenLimit
 from app.graphql.node_queries import NodeQuery
 from app.process.mutations import ProcessMutation
 from app.process.queries import ProcessQuery
@@ -45,7 +45,7 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
     Order matters: unexpected errors are masked last; parsing and validation are cached; the
     request guard checks limits after validation and scopes before execution.
     """
-    extensions: list[Any] = [MaskUnexpectedErrors, lambda: ParserCache(maxsize=256)]
+    extensions: list[Any] = [MaskUnexpectedErrors, TokenLimit, lambda: ParserCache(maxsize=256)]
     if settings is not None and not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
     extensions += [lambda: ValidationCache(maxsize=256), RequestGuard]

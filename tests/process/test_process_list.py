@@ -251,9 +251,10 @@ async def test_cursors_survive_inserts_before_and_after_them(
         after = page["pageInfo"]["endCursor"]
         if round_ < 3:
             cursor_row = rows[pages[-1][-1]]
-            early = T0 - timedelta(days=10 + round_)
-            late = T0 + timedelta(days=10 + round_)
-            for spec in [(f"Aaa {round_}", early.date(), early), (f"Zzz {round_}", late.date(), late),
+            # outside the initial rows' range of names, due dates (June 2025) and runs (T0 to T0 + 3 h)
+            early = (f"Aaa {round_}", date(2025, 1, 1) - timedelta(days=round_), T0 - timedelta(days=1 + round_))
+            late = (f"Zzz {round_}", date(2025, 12, 1) + timedelta(days=round_), T0 + timedelta(days=1 + round_))
+            for spec in [early, late,
                          (f"Null {round_}", None, None),
                          (cursor_row.name, cursor_row.due, cursor_row.run)]:
                 new = await make(gql, engine, *spec)
