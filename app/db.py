@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, Table, event
+from sqlalchemy import MetaData, String, Table, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
@@ -24,6 +24,12 @@ SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
 metadata = SQLModel.metadata
 
 _IMMEDIATE = "processgraph_sqlite_immediate"
+
+
+def sort_key_type(length: int | None = None) -> Any:
+    """A string compared byte-wise on every database: PostgreSQL gets the "C" collation, whatever the
+    cluster's default, so ordering matches SQLite and Python on casefolded keys."""
+    return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
 def table(model: type[SQLModel]) -> Table:

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, DateTime
 from sqlmodel import Field, SQLModel
 
-from app.db import metadata
+from app.db import metadata, sort_key_type
 
 
 class Workspace(SQLModel, table=True, metadata=metadata):
@@ -29,7 +29,7 @@ class User(SQLModel, table=True, metadata=metadata):
     workspace_id: str = Field(foreign_key="workspace.id", index=True, max_length=32)
     name: str = Field(max_length=200)
     # str.casefold() of the name: the users list orders by it on every database.
-    name_key: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    name_key: str = Field(default="", sa_column=Column(sort_key_type(200), nullable=False, server_default=""))
     email: str = Field(max_length=320)
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

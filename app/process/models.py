@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
-from app.db import metadata
+from app.db import metadata, sort_key_type
 
 # Seed spellings, as stored and as used inside JSON Patch values and history.
 TRIGGER_TYPES = ("whenEligible", "manual")
@@ -52,7 +52,7 @@ class Process(SQLModel, table=True, metadata=metadata):
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
     name: str
     # str.casefold() of the name: ordering and nameContains compare this, on every database.
-    name_key: str
+    name_key: str = Field(sa_column=Column(sort_key_type(), nullable=False))
     auto_close: bool = False
     cert_auto_approve: bool = False
     relative_dates: bool = False

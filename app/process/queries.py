@@ -42,7 +42,7 @@ async def process_connection(
     settings = info.context.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     order = _order(order_by)
-    kind = f"process:{order.field}:{'desc' if order.descending else 'asc'}"
+    kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     after_key = None
     if after is not None:
         after_key = decode_cursor(after, kind, len(listing.keys_for(order)))
