@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -13,6 +13,9 @@ from app.errors import VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import graphql_error
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+
+if TYPE_CHECKING:
+    from app.run.types import ActionStatus, JobRun
 
 
 @strawberry.enum(description="What a token may do.")
@@ -32,6 +35,21 @@ class Viewer:
     user: User = strawberry.field(description="The user the request acts as.")
     workspace: Workspace = strawberry.field(description="The user's workspace.")
     scopes: list[Scope] = strawberry.field(description="The token's scopes.")
+
+    @strawberry.field(description="The user's inbox: job runs waiting for them as assignee (sent, returned), approver "
+                      "(approval), signer or certification approver (sent); at most 1000.")
+    async def job_runs(
+        self, info: Info,
+        status: Annotated[Annotated[ActionStatus, strawberry.lazy("app.run.types")] | None, strawberry.argument(
+            description="Keep job runs with this action status.")] = None,
+    ) -> list[Annotated[JobRun, strawberry.lazy("app.run.types")]]:
+        # Resolve-time imports: the auth domain does not load the run domain.
+        from app.run import service as run_service
+        from app.run.types import job_run_from_row
+
+        rows = await run_service.inbox(info.context.engine, actor=info.context.actor,
+                                       action_status=None if status is None else str(status.value))
+        return [job_run_from_row(r) for r in rows[:1000]]
 
 
 @strawberry.type(description="An edge of the users list.")

@@ -17,6 +17,12 @@ from app.process.dataloaders import (
     ProcessByIdLoader,
     TreeByProcessIdLoader,
 )
+from app.run.dataloaders import (
+    RunByIdLoader,
+    RunNodeLocationLoader,
+    RunStatusCountsLoader,
+    RunTreeLoader,
+)
 from app.settings import Settings
 
 
@@ -26,6 +32,24 @@ class Loaders:
     def __init__(self, engine: AsyncEngine, actor: Actor) -> None:
         self.engine = engine
         self.actor = actor
+        # API objects built from whole trees, once per request (keyed by their loader key).
+        self.built: dict[Any, Any] = {}
+
+    @cached_property
+    def run_by_id(self) -> RunByIdLoader:
+        return RunByIdLoader(self.engine, self.actor.workspace_id)
+
+    @cached_property
+    def run_tree(self) -> RunTreeLoader:
+        return RunTreeLoader(self.engine)
+
+    @cached_property
+    def run_status_counts(self) -> RunStatusCountsLoader:
+        return RunStatusCountsLoader(self.engine)
+
+    @cached_property
+    def run_node_location(self) -> RunNodeLocationLoader:
+        return RunNodeLocationLoader(self.engine, self.actor.workspace_id)
 
     @cached_property
     def process_by_id(self) -> ProcessByIdLoader:

@@ -15,6 +15,7 @@ from app.graphql.node import Node
 from app.ids import is_id
 from app.process.tree_types import ProcessGroup, ProcessJob, build_tree
 from app.process.types import Process
+from app.run.types import GroupRun, JobRun, ProcessRun
 
 MAX_NODE_IDS = 100
 
@@ -24,9 +25,21 @@ async def resolve_node(info: Info, id_: str) -> Node | None:
     if not is_id(id_):
         return None
     loaders = info.context.loaders
-    location, user = await asyncio.gather(loaders.node_location.load(id_), loaders.user_by_id.load(id_))
+    location, user, run_location = await asyncio.gather(
+        loaders.node_location.load(id_), loaders.user_by_id.load(id_), loaders.run_node_location.load(id_))
     if user is not None:
         return User(id=strawberry.ID(id_), _row=user)
+    if run_location is not None:
+        run_kind, run_id = run_location
+        run = await loaders.run_by_id.load(run_id)
+        if run is None:
+            return None
+        obj = ProcessRun.from_row(run)
+        if run_kind == "run":
+            return obj
+        _, run_nodes, _ = await obj._tree(info)
+        found_run: GroupRun | JobRun | None = next((n for n in run_nodes if n.id == id_), None)
+        return found_run
     if location is None:
         return None
     kind, process_id = location
@@ -41,7 +54,8 @@ async def resolve_node(info: Info, id_: str) -> Node | None:
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="Any object by id (Process, ProcessGroup, ProcessJob, User); null when unknown "
+    @strawberry.field(description="Any object by id (Process, ProcessGroup, ProcessJob, ProcessRun, GroupRun, JobRun, "
+                      "User); null when unknown "
                       "or not visible to the caller.")
     async def node(
         self, info: Info, id: Annotated[strawberry.ID, strawberry.argument(description="The object's id.")],

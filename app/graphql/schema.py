@@ -19,16 +19,19 @@ from app.process.mutations import ProcessMutation
 from app.process.queries import ProcessQuery
 from app.process.tree_types import ProcessGroup, ProcessJob
 from app.process.types import Process
+from app.run.mutations import RunMutation
+from app.run.queries import RunQuery
+from app.run.types import GroupRun, JobRun, ProcessRun
 from app.settings import Settings
 
 
 @strawberry.type(description="Reads. Every read sees only the caller's workspace.")
-class Query(ProcessQuery, NodeQuery, AuthQuery):
+class Query(ProcessQuery, RunQuery, NodeQuery, AuthQuery):
     pass
 
 
 @strawberry.type(description="Writes. Each takes one `input` and returns a payload with `errors`.")
-class Mutation(ProcessMutation):
+class Mutation(ProcessMutation, RunMutation):
     pass
 
 
@@ -52,7 +55,7 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
     return ProcessgraphSchema(
         query=Query,
         mutation=Mutation,
-        types=[Process, ProcessGroup, ProcessJob, User],
+        types=[Process, ProcessGroup, ProcessJob, User, ProcessRun, GroupRun, JobRun],
         extensions=extensions,
         **kwargs,
     )

@@ -182,3 +182,8 @@ async def history_pages(
     for row in (await conn.execute(stmt)).all():
         out[row.process_id].append(row)
     return out
+
+
+async def note_run(conn: AsyncConnection, *, process_id: str, run_id: str, at: datetime) -> None:
+    """Record a process's newest run for the list order (called by the run domain); no revision change."""
+    await conn.execute(PT.update().where(PT.c.id == process_id).values(latest_run_at=at, latest_run_id=run_id))

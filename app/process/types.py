@@ -24,6 +24,7 @@ from app.process.tree_types import (
 )
 
 if TYPE_CHECKING:
+    from app.run.queries import ProcessRunSummaryConnection
     from app.run.types import ProcessRunSummary
 
 
@@ -107,6 +108,17 @@ class Process(Node):
             has_next_page=len(rows) > size, has_previous_page=after is not None,
             start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
 
+    @strawberry.field(description="The process's runs, newest first (default 100, at most 1000 per page).")
+    async def runs(
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description="How many rows (default 100, at most 1000).")]
+        = None,
+        after: Annotated[str | None, strawberry.argument(description="Rows after this cursor.")] = None,
+    ) -> Annotated[ProcessRunSummaryConnection, strawberry.lazy("app.run.queries")]:
+        from app.run.queries import run_connection  # resolve-time import: see ProcessSummary.run
+
+        return await run_connection(info, process_id=str(self.id), status=None, first=first, after=after)
+
     @strawberry.field(description="The root group, with the whole tree below it "
                       f"(weighs {limits.MAX_TREE_NODES} in query cost).")
     async def root(self, info: Info) -> ProcessGroup:
@@ -173,10 +185,16 @@ class ProcessSummary:
             trashed=None if row.trashed_at is None else action_of(row, "trashed"), _row=row,
         )
 
-    @strawberry.field(description="The latest run's summary; null until the process has run.")
-    def run(self) -> Annotated[ProcessRunSummary, strawberry.lazy("app.run.types")] | None:
-        # Runs arrive with the run engine; the process domain never imports the run domain.
-        return None
+    @strawberry.field(description="The latest run's summary (the seed's ProcessRunSummary); null until the process has run.")
+    async def run(self, info: Info) -> Annotated[ProcessRunSummary, strawberry.lazy("app.run.types")] | None:
+        if self._row.latest_run_id is None:
+            return None
+        # The GraphQL type graph is cyclic; the run type is imported here, at resolve time, so that the
+        # process modules do not import the run domain when they load.
+        from app.run.types import ProcessRunSummary
+
+        row = await info.context.loaders.run_by_id.load(self._row.latest_run_id)
+        return None if row is None else ProcessRunSummary.from_row(row)
 
     @strawberry.field(description="The full process with its tree; null while the process is in the trash.")
     def process(

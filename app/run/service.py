@@ -1,0 +1,282 @@
+"""Runs: start one from a definition, act on it through the engine, read it in batches. No GraphQL here."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.auth.service import WRITE, Actor, require_scope
+from app.auth.service import users_by_ids as auth_users_by_ids
+from app.db import table, write_transaction
+from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
+from app.ids import new_id
+from app.process import health
+from app.process import service as process_service
+from app.run.calendar import BusinessCalendar
+from app.run.engine import RunState
+from app.run.models import GroupRun, JobRun, ProcessRun, RunEvent
+
+RT, GRT, JRT, ET = table(ProcessRun), table(GroupRun), table(JobRun), table(RunEvent)
+GROUP_COLUMNS = ("status", "eligible_to_start", "revision", "started_at", "completed_at", "parent_group_run_id",
+                 "ordinal")
+JOB_COLUMNS = ("status", "action_status", "eligible_to_start", "revision", "started_at", "completed_at",
+               "arguments", "exception", "comment", "ordinal")
+RUN_COLUMNS = ("status", "completed_date", "event_seq", "revision", "modified_at", "modified_by")
+
+
+def referenced_users(jobs: list[dict[str, Any]]) -> set[str]:
+    out: set[str] = set()
+    for j in jobs:
+        a = j["arguments"]
+        out.update(u for u in (a.get("assignee"), a.get("approver"), a.get("user")) if u)
+    return out
+
+
+async def active_users(conn: AsyncConnection, *, workspace_id: str, ids: set[str]) -> set[str]:
+    if not ids:
+        return set()
+    found = await auth_users_by_ids(conn, workspace_id=workspace_id, ids=sorted(ids))
+    return {uid for uid, row in found.items() if row.active}
+
+
+# ---- starting a run ----
+
+def _shifter(process: Any, today: date) -> Callable[[date | None], date | None]:
+    if not process.relative_dates or process.business_start_date is None:
+        return lambda d: d
+    cal = BusinessCalendar.of(process.business_days_of_week,
+                              [date.fromisoformat(d) for d in process.business_date_exclusions or []],
+                              [date.fromisoformat(d) for d in process.business_date_inclusions or []])
+    anchor = process.business_start_date
+
+    def shift(d: date | None) -> date | None:
+        return None if d is None else cal.shift(d, anchor=anchor, run_started=today)
+    return shift
+
+
+def _shift_args(args: dict[str, Any], shift: Callable[[date | None], date | None]) -> dict[str, Any]:
+    out = copy.deepcopy(args)
+    for key in ("dueDate", "approverDueDate"):
+        if out.get(key):
+            out[key] = str(shift(date.fromisoformat(out[key])))
+    return out
+
+
+async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str) -> Any:
+    """Copy a valid definition into a new run and start it; refused with the health check's errors."""
+    require_scope(actor, WRITE)
+    now = process_service.now_utc()
+    async with write_transaction(engine) as conn:
+        process = (await process_service.processes_by_ids(conn, workspace_id=actor.workspace_id,
+                                                          ids=[process_id])).get(process_id)
+        if process is None:
+            raise ServiceError(AppError(NOT_FOUND, f"No process with id '{process_id}' exists.", "processId",
+                                        {"id": process_id}))
+        tree = (await process_service.trees_by_process_ids(conn, process_ids=[process_id]))[process_id]
+        active = await active_users(conn, workspace_id=actor.workspace_id, ids=health.referenced_users(tree))
+        problems = health.check(process, tree, active)
+        if problems:
+            raise ServiceError(problems)
+        shift = _shifter(process, now.date())
+        run_id = new_id()
+        ids = {gid: new_id() for gid in tree.groups} | {jid: new_id() for jid in tree.jobs}
+        groups = {ids[g.id]: {
+            "id": ids[g.id], "run_id": run_id,
+            "parent_group_run_id": ids[g.parent_group_id] if g.parent_group_id else None,
+            "parent_job_run_id": ids[g.parent_job_id] if g.parent_job_id else None,
+            "source_group_id": g.id, "ordinal": g.ordinal, "name": g.name, "parallel": g.parallel,
+            "trigger_type": g.trigger_type, "due_date": shift(g.due_date), "generated": g.generated,
+            "status": "waiting", "eligible_to_start": False, "revision": 1, "started_at": None,
+            "completed_at": None} for g in tree.groups.values()}
+        jobs = {}
+        for j in tree.jobs.values():
+            args = _shift_args(j.arguments, shift)
+            if "certificationJob" in args:
+                args["certificationJob"] = ids[args["certificationJob"]]
+            jobs[ids[j.id]] = {
+                "id": ids[j.id], "run_id": run_id, "parent_group_run_id": ids[j.parent_group_id],
+                "source_job_id": j.id, "ordinal": j.ordinal, "action": j.action, "arguments": args,
+                "trigger_type": j.trigger_type, "generated": j.generated, "status": "waiting",
+                "action_status": "waiting", "eligible_to_start": False, "exception": False, "comment": None,
+                "revision": 1, "started_at": None, "completed_at": None}
+        run = {"id": run_id, "workspace_id": actor.workspace_id, "process_id": process_id, "name": process.name,
+               "status": "running", "manager_user_id": actor.user_id, "auto_close": process.auto_close,
+               "cert_auto_approve": process.cert_auto_approve, "due_date": shift(process.due_date),
+               "completed_date": None, "root_group_run_id": ids[tree.root_id or ""], "event_seq": 0, "revision": 1,
+               "created_at": now, "created_by": actor.user_id, "modified_at": now, "modified_by": actor.user_id}
+        active_now = await active_users(conn, workspace_id=actor.workspace_id, ids=referenced_users(list(jobs.values())))
+        state = RunState(run=run, groups=groups, jobs=jobs, actor_id=actor.user_id, now=now,
+                         is_active_user=active_now.__contains__)
+        state.start_run()
+        await conn.execute(insert(RT), [run])
+        if groups:
+            await conn.execute(insert(GRT), list(groups.values()))
+        if jobs:
+            await conn.execute(insert(JRT), list(jobs.values()))
+        await _insert_events(conn, run_id, state.events)
+        await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
+        return (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
+
+
+async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[str, Any]]) -> None:
+    if events:
+        await conn.execute(insert(ET), [{"id": new_id(), "run_id": run_id, **e} for e in events])
+
+
+# ---- acting on a run ----
+
+async def load_state(conn: AsyncConnection, *, actor: Actor, run_id: str, now: datetime) -> RunState:
+    """Lock the run row (so two gateway processes never apply a transition twice) and load its tree."""
+    row = (await conn.execute(select(RT).where(RT.c.id == run_id, RT.c.workspace_id == actor.workspace_id)
+                              .with_for_update())).first()
+    if row is None:
+        raise ServiceError(AppError(NOT_FOUND, f"No run with id '{run_id}' exists.", "id", {"id": run_id}))
+    groups = [dict(g) for g in (await conn.execute(select(GRT).where(GRT.c.run_id == run_id))).mappings().all()]
+    jobs = [dict(j) for j in (await conn.execute(select(JRT).where(JRT.c.run_id == run_id))).mappings().all()]
+    active = await active_users(conn, workspace_id=actor.workspace_id, ids=referenced_users(jobs))
+    return RunState(run=dict(row._mapping), groups={g["id"]: g for g in groups}, jobs={j["id"]: j for j in jobs},
+                    actor_id=actor.user_id, now=now, is_active_user=active.__contains__)
+
+
+async def run_of_node(engine: AsyncEngine, *, actor: Actor, node_id: str) -> str:
+    """The run holding a run, group run or job run id of the actor's workspace; NOT_FOUND otherwise."""
+    async with engine.connect() as conn:
+        found = (await node_locations(conn, workspace_id=actor.workspace_id, ids=[node_id])).get(node_id)
+    if found is None:
+        raise ServiceError(AppError(NOT_FOUND, f"No run, group run or job run with id '{node_id}' exists.", "id",
+                                    {"id": node_id}))
+    return found[1]
+
+
+async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revision: int | None,
+              change: Callable[[RunState], None]) -> tuple[Any, RunState]:
+    """Apply one action to the run holding `node_id`, cascade included, in one transaction."""
+    require_scope(actor, WRITE)
+    run_id = await run_of_node(engine, actor=actor, node_id=node_id)
+    now = process_service.now_utc()
+    async with write_transaction(engine) as conn:
+        state = await load_state(conn, actor=actor, run_id=run_id, now=now)
+        if expected_revision is not None:
+            row = state.run if node_id == run_id else state.node(node_id)
+            if row["revision"] != expected_revision:
+                raise ServiceError(AppError(CONFLICT, f"It is at revision {row['revision']}, not {expected_revision}.",
+                                            "expectedRevision", {"id": node_id, "currentRevision": row["revision"],
+                                                                 "expectedRevision": expected_revision}))
+        before = copy.deepcopy((state.run, state.groups, state.jobs))
+        change(state)
+        await save_state(conn, state, before, actor=actor)
+        return (await conn.execute(select(RT).where(RT.c.id == run_id))).one(), state
+
+
+async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, Any, Any], *, actor: Actor) -> None:
+    old_run, old_groups, old_jobs = before
+    new_groups = [g for gid, g in state.groups.items() if gid not in old_groups]
+    new_jobs = [j for jid, j in state.jobs.items() if jid not in old_jobs]
+    changed_groups = [g for gid, g in state.groups.items() if gid in old_groups and
+                      any(old_groups[gid][c] != g[c] for c in GROUP_COLUMNS)]
+    changed_jobs = [j for jid, j in state.jobs.items() if jid in old_jobs and
+                    any(old_jobs[jid][c] != j[c] for c in JOB_COLUMNS)]
+    if new_groups:
+        await conn.execute(insert(GRT), new_groups)
+    if new_jobs:
+        await conn.execute(insert(JRT), new_jobs)
+    await _update_many(conn, GRT, changed_groups, GROUP_COLUMNS)
+    await _update_many(conn, JRT, changed_jobs, JOB_COLUMNS)
+    if state.events or any(old_run[c] != state.run[c] for c in RUN_COLUMNS) or changed_groups or changed_jobs:
+        state.run["modified_at"], state.run["modified_by"] = state.now, actor.user_id
+        await conn.execute(update(RT).where(RT.c.id == state.run["id"]).values(
+            {c: state.run[c] for c in RUN_COLUMNS}))
+    await _insert_events(conn, state.run["id"], state.events)
+
+
+async def _update_many(conn: AsyncConnection, tbl: Any, rows: list[dict[str, Any]], cols: tuple[str, ...]) -> None:
+    if not rows:
+        return
+    stmt = update(tbl).where(tbl.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in cols})
+    await conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in cols}} for r in rows])
+
+
+# ---- reads used by loaders ----
+
+async def runs_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
+    rows = (await conn.execute(select(RT).where(RT.c.id.in_(ids), RT.c.workspace_id == workspace_id))).all()
+    return {r.id: r for r in rows}
+
+
+async def run_trees(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, tuple[list[Any], list[Any]]]:
+    """All group runs and all job runs of the given runs: two statements."""
+    out: dict[str, tuple[list[Any], list[Any]]] = {rid: ([], []) for rid in run_ids}
+    for g in (await conn.execute(select(GRT).where(GRT.c.run_id.in_(run_ids)))).all():
+        out[g.run_id][0].append(g)
+    for j in (await conn.execute(select(JRT).where(JRT.c.run_id.in_(run_ids)))).all():
+        out[j.run_id][1].append(j)
+    return out
+
+
+async def status_counts(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, dict[str, int]]:
+    stmt = (select(JRT.c.run_id, JRT.c.status, func.count()).where(JRT.c.run_id.in_(run_ids))
+            .group_by(JRT.c.run_id, JRT.c.status))
+    out: dict[str, dict[str, int]] = {rid: {} for rid in run_ids}
+    for run_id, status, n in (await conn.execute(stmt)).all():
+        out[run_id][status] = int(n)
+    return out
+
+
+async def node_locations(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """For ids of runs, group runs and job runs of a workspace: id -> (kind, run id)."""
+    from sqlalchemy import literal
+
+    ws_runs = select(RT.c.id).where(RT.c.workspace_id == workspace_id)
+    stmt = select(RT.c.id, RT.c.id.label("run_id"), literal("run").label("kind")).where(
+        RT.c.id.in_(ids), RT.c.workspace_id == workspace_id).union_all(
+        select(GRT.c.id, GRT.c.run_id, literal("group").label("kind")).where(GRT.c.id.in_(ids),
+                                                                             GRT.c.run_id.in_(ws_runs)),
+        select(JRT.c.id, JRT.c.run_id, literal("job").label("kind")).where(JRT.c.id.in_(ids),
+                                                                           JRT.c.run_id.in_(ws_runs)))
+    return {r[0]: (r[2], r[1]) for r in (await conn.execute(stmt)).all()}
+
+
+async def events_page(conn: AsyncConnection, *, run_id: str, first: int, after_seq: int) -> list[Any]:
+    stmt = select(ET).where(ET.c.run_id == run_id, ET.c.seq > after_seq).order_by(ET.c.seq).limit(first + 1)
+    return list((await conn.execute(stmt)).all())
+
+
+async def runs_page(engine: AsyncEngine, *, workspace_id: str, process_id: str | None, status: str | None,
+                    first: int, after: tuple[str, str] | None) -> tuple[list[Any], bool]:
+    """Runs newest first (created, then id), optionally of one process or with one status."""
+    conds = [RT.c.workspace_id == workspace_id]
+    if process_id is not None:
+        conds.append(RT.c.process_id == process_id)
+    if status is not None:
+        conds.append(RT.c.status == status)
+    if after is not None:
+        at, id_ = datetime.fromisoformat(after[0]), after[1]
+        conds.append((RT.c.created_at < at) | ((RT.c.created_at == at) & (RT.c.id < id_)))
+    stmt = select(RT).where(*conds).order_by(RT.c.created_at.desc(), RT.c.id.desc()).limit(first + 1)
+    async with engine.connect() as conn:
+        rows = list((await conn.execute(stmt)).all())
+    return rows[:first], len(rows) > first
+
+
+async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None) -> list[Any]:
+    """Job runs waiting for the actor: as assignee (sent, returned), approver (approval), signer or
+    certification approver (sent)."""
+    ws_runs = select(RT.c.id).where(RT.c.workspace_id == actor.workspace_id)
+    stmt = (select(JRT).where(JRT.c.run_id.in_(ws_runs), JRT.c.status == "running")
+            .order_by(JRT.c.run_id, JRT.c.id))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(stmt)).all()
+    mine = []
+    for j in rows:
+        a = j.arguments
+        waiting = ((j.action_status in ("sent", "returned") and a.get("assignee") == actor.user_id) or
+                   (j.action_status == "approval" and a.get("approver") == actor.user_id) or
+                   (j.action_status == "sent" and a.get("user") == actor.user_id))
+        if waiting and (action_status is None or j.action_status == action_status):
+            mine.append(j)
+    return mine
