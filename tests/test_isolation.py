@@ -976,6 +976,20 @@ async def run_job_runs_add(w: World) -> None:
     assert done["errors"] == [] and len(done["addedJobRuns"]) == 1
 
 
+@case("Mutation.processCreateFromRun", "ProcessCreateFromRunInput.runId")
+async def process_create_from_run(w: World) -> None:
+    """Copying A's run is NOT_FOUND like an unknown id; copying B's own run lands in B."""
+    query = f"""mutation FromRun($input: ProcessCreateFromRunInput!) {{ processCreateFromRun(input: $input) {{
+        {ERRORS} clientMutationId process {{ id name sourceProcessRun }} }} }}"""
+
+    async def copy(probe: str) -> dict[str, Any]:
+        return await w.as_b(query, {"input": {"runId": probe, "clientMutationId": "beta"}})
+
+    assert errors_of(await w.like_unknown(copy), "processCreateFromRun") == [("NOT_FOUND", "runId")]
+    done = (await w.as_b(query, {"input": {"runId": w.b_ids["run"]}}))["data"]["processCreateFromRun"]
+    assert done["errors"] == [] and done["process"]["sourceProcessRun"] == w.b_ids["run"]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The tests
 # ---------------------------------------------------------------------------------------------------------

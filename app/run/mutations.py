@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -16,6 +16,9 @@ from app.process.mutations.inputs import ProcessJobInput
 from app.run import actions, service
 from app.run.engine import RunState
 from app.run.types import GroupRun, JobRun, ProcessRun
+
+if TYPE_CHECKING:
+    from app.process.types import Process
 
 _REV = "Refuse with CONFLICT (writing nothing) unless the node (run, group run or job run) is at this revision."
 
@@ -144,8 +147,42 @@ def _act(fn: Callable[[RunState, str, str | None], None], description: str) -> A
     return strawberry.mutation(resolver=resolver, description=description)
 
 
+@strawberry.input(description="Create a process from a run's tree (its job runs' current arguments).")
+class ProcessCreateFromRunInput:
+    run_id: strawberry.ID = strawberry.field(description="The run to copy.")
+    name: str | None = strawberry.field(default=None, description="The new process's name; default the run's name.")
+    client_mutation_id: str | None = strawberry.field(default=None, description=CMID_DOC)
+
+
+@strawberry.type(description="The result of processCreateFromRun.")
+class ProcessCreateFromRunPayload:
+    process: Annotated[Process, strawberry.lazy("app.process.types")] | None = strawberry.field(
+        description="The new process (its `sourceProcessRun` names the run); null when errors are given.")
+    errors: list[Error] = strawberry.field(description=ERRORS_DOC)
+    client_mutation_id: str | None = strawberry.field(description=CMID_DOC)
+
+
 @strawberry.type
 class RunMutation:
+    @strawberry.mutation(description="Create a process from a run: the run's client-written tree with its current "
+                         "arguments, `sourceProcessRun` set to the run.")
+    async def process_create_from_run(self, info: Info, input: Annotated[ProcessCreateFromRunInput, strawberry.argument(
+            description="The run to copy.")]) -> ProcessCreateFromRunPayload:
+        from app.process.types import Process
+
+        ctx = info.context
+
+        async def call() -> Any:
+            if not is_id(input.run_id):
+                from app.errors import NOT_FOUND, AppError, ServiceError
+                raise ServiceError(AppError(NOT_FOUND, f"No run with id '{input.run_id}' exists.", "runId",
+                                            {"id": input.run_id}))
+            return await service.create_process_from_run(engine=ctx.engine, actor=ctx.actor, run_id=str(input.run_id),
+                                                         name=input.name)
+        row, errors = await attempt(call)
+        return ProcessCreateFromRunPayload(process=None if row is None else Process.from_row(row), errors=errors,
+                                           client_mutation_id=input.client_mutation_id)
+
     @strawberry.mutation(description="Start a run of a process (the seed's POST /processes/{id}/run): the definition "
                          "is copied into a run-time tree and started; refused with the health check's errors.")
     async def run_start(self, info: Info, input: Annotated[RunStartInput, strawberry.argument(

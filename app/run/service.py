@@ -280,3 +280,37 @@ async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None)
         if waiting and (action_status is None or j.action_status == action_status):
             mine.append(j)
     return mine
+
+
+async def create_process_from_run(*, engine: AsyncEngine, actor: Actor, run_id: str, name: str | None) -> Any:
+    """A new process whose tree is the run's client-written tree (its current argument copies);
+    `sourceProcessRun` names the run."""
+    from app.process.inputs import GroupSpec, JobSpec, ProcessSpec
+
+    require_scope(actor, WRITE)
+    async with engine.connect() as conn:
+        run = (await runs_by_ids(conn, workspace_id=actor.workspace_id, ids=[run_id])).get(run_id)
+        if run is None:
+            raise ServiceError(AppError(NOT_FOUND, f"No run with id '{run_id}' exists.", "runId", {"id": run_id}))
+        groups, jobs = (await run_trees(conn, run_ids=[run_id]))[run_id]
+    kids: dict[str, list[Any]] = {}
+    for row in [*groups, *jobs]:
+        if not row.generated and row.parent_group_run_id is not None:
+            kids.setdefault(row.parent_group_run_id, []).append(row)
+    group_ids = {g.id for g in groups}
+
+    def group(row: Any) -> GroupSpec:
+        spec = GroupSpec(name=row.name, parallel=row.parallel, trigger_type=row.trigger_type, due_date=row.due_date)
+        for child in sorted(kids.get(row.id, []), key=lambda r: r.ordinal):
+            if child.id in group_ids:
+                spec.children.append(group(child))
+            else:
+                spec.children.append(JobSpec(action=child.action, arguments=dict(child.arguments),
+                                             trigger_type=child.trigger_type))
+        return spec
+
+    root = next(g for g in groups if g.id == run.root_group_run_id)
+    spec = ProcessSpec(name=name or run.name, root=group(root), auto_close=run.auto_close,
+                       cert_auto_approve=run.cert_auto_approve, due_date=run.due_date)
+    return await process_service.create_process(engine=engine, actor=actor, spec=spec,
+                                                mutation="processCreateFromRun", source_process_run=run_id)
