@@ -6,7 +6,7 @@ import logging
 
 import uvicorn
 
-from app import bootstrap, migrate
+from app import bootstrap, faults, migrate
 from app.graphql.ide import is_loopback
 from app.main import create_app
 from app.settings import ROOT, load_settings
@@ -19,6 +19,7 @@ def main() -> None:
     if settings.database_url.startswith("sqlite"):
         (ROOT / "var").mkdir(exist_ok=True)
     migrate.upgrade(settings)
+    faults.configure(settings.fault_kill_at)
     token = None
     if settings.dev_mode and is_loopback(settings.host):
         token, created = bootstrap.demo_token(settings)

@@ -37,6 +37,8 @@ class Settings:
     max_query_tokens: int = 15000
     max_query_aliases: int = 100
     max_query_cost: int = 500_000
+    # Crash tests only: "<point>:<n>" kills the process the n-th time it reaches the point (app/faults.py).
+    fault_kill_at: str | None = None
     default_page_size: int = 100
     max_page_size: int = 1000
     max_nodes_ids: int = 100
@@ -80,4 +82,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         sqlite_busy_timeout_ms=int(merged.get("SQLITE_BUSY_TIMEOUT_MS", base.sqlite_busy_timeout_ms)),
         graphiql=_bool(merged.get("GRAPHIQL", "true")),
         log_level=merged.get("LOG_LEVEL", base.log_level),
+        fault_kill_at=merged.get("FAULT_KILL_AT") or None,
     )

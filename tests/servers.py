@@ -87,7 +87,7 @@ def running_server(tmp_path: Path, *, name: str, database_url: str, **env: str) 
         process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=full_env,
                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err)
     server = Server(process=process, base_url=f"http://127.0.0.1:{port}", stdout=stdout, stderr=stderr,
-                    token_file=tmp_path / f"{name}.dev-token")
+                    token_file=Path(full_env["DEV_TOKEN_FILE"]))
     try:
         wait_until_serving(server)
         yield server

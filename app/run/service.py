@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app import faults
 from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
 from app.db import table, write_transaction
@@ -187,6 +188,7 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
         await conn.execute(insert(JRT), new_jobs)
     await _update_many(conn, GRT, changed_groups, GROUP_COLUMNS)
     await _update_many(conn, JRT, changed_jobs, JOB_COLUMNS)
+    faults.reached("run.save.mid")  # crash tests: some of this request's writes are made, none committed
     if state.events or any(old_run[c] != state.run[c] for c in RUN_COLUMNS) or changed_groups or changed_jobs:
         state.run["modified_at"], state.run["modified_by"] = state.now, actor.user_id
         await conn.execute(update(RT).where(RT.c.id == state.run["id"]).values(
