@@ -108,11 +108,25 @@ async def db_url(backend: str, templates: dict[str, str], tmp_path: Path) -> Asy
         yield f"sqlite+aiosqlite:///{target}"
         return
     name = f"t_{new_id()}"
-    await _pg_admin(f"CREATE DATABASE {name} TEMPLATE {templates['postgresql']}")
+    for attempt in range(5):  # an autovacuum worker on the template makes CREATE ... TEMPLATE wait its turn
+        try:
+            await _pg_admin(f"CREATE DATABASE {name} TEMPLATE {templates['postgresql']}")
+            break
+        except asyncpg.PostgresError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.5)
     try:
         yield _pg_url(name)
     finally:
-        await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        for attempt in range(5):
+            try:
+                await _pg_admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+                break
+            except asyncpg.PostgresError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.5)
 
 
 @pytest.fixture
