@@ -28,9 +28,26 @@ from app.run.engine import (
 from app.run.models import SETTLED
 
 
+def _missing(kind: str, node_id: str) -> ServiceError:
+    return ServiceError(AppError(NOT_FOUND, f"No {kind} with id '{node_id}' exists.", "id", {"id": node_id}))
+
+
 def _job(state: RunState, job_id: str) -> Row:
+    if job_id not in state.jobs:
+        raise _missing("job run", job_id)
     require_open(state)
     return state.jobs[job_id]
+
+
+def node_of_kind(state: RunState, node_id: str, kind: str) -> Row:
+    """The run, group run or job run named by an action's input; NOT_FOUND when it is of another kind."""
+    if kind == "run" and node_id == state.run["id"]:
+        return state.run
+    if kind == "group run" and node_id in state.groups:
+        return state.groups[node_id]
+    if kind == "job run" and node_id in state.jobs:
+        return state.jobs[node_id]
+    raise _missing(kind, node_id)
 
 
 def _require_person(state: RunState, job: Row, who: str | None, role: str) -> None:
@@ -180,11 +197,11 @@ def edit(state: RunState, job_id: str, changes: dict[str, Any]) -> None:
         job["revision"] += 1
 
 
-def start_node(state: RunState, node_id: str) -> None:
+def start_node(state: RunState, node_id: str, kind: str) -> None:
     """The manager starts a manual group or job once it is eligible (rule 3)."""
+    row = node_of_kind(state, node_id, kind)
     require_manager(state)
     require_open(state)
-    row = state.node(node_id)
     if not row["eligible_to_start"] or row["status"] != "waiting":
         raise refuse(INVALID_STATE, "Only an eligible, waiting node can be started.", node_id,
                      status=row["status"], eligibleToStart=row["eligible_to_start"])
@@ -192,18 +209,19 @@ def start_node(state: RunState, node_id: str) -> None:
     state.refresh_holds()
 
 
-def cancel(state: RunState, node_id: str, comment: str | None) -> None:
+def cancel(state: RunState, node_id: str, comment: str | None, kind: str) -> None:
+    row = node_of_kind(state, node_id, kind)
     require_manager(state)
     require_open(state)
-    row = state.run if node_id == state.run["id"] else state.node(node_id)
     if row["status"] in SETTLED:
         raise refuse(INVALID_STATE, f"It is already {row['status']}.", node_id, status=row["status"])
     state.cancel(node_id, comment)
     state.refresh_holds()
 
 
-def close(state: RunState) -> None:
+def close(state: RunState, node_id: str) -> None:
     """Rule 9: the manager closes a run once every job run is settled."""
+    node_of_kind(state, node_id, "run")
     require_manager(state)
     if state.run["status"] not in ("running",):
         raise refuse(INVALID_STATE, f"Only a running run can be closed; it is {state.run['status']}.",
@@ -215,7 +233,8 @@ def close(state: RunState) -> None:
     state.close_run()
 
 
-def reopen(state: RunState) -> None:
+def reopen(state: RunState, node_id: str) -> None:
+    node_of_kind(state, node_id, "run")
     require_manager(state)
     if state.run["status"] != "complete":
         raise refuse(INVALID_STATE, f"Only a complete run can be reopened; it is {state.run['status']}.",

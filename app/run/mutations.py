@@ -209,13 +209,17 @@ class RunMutation:
                           "approver sends every signer back.")
     job_run_skip = _act(actions.skip, "The manager completes a job run as skipped.")
     job_run_restart = _act(actions.restart, "The manager starts a job run again (after an error, or to resend it).")
-    job_run_start = _act(lambda s, i, c: actions.start_node(s, i), "The manager starts an eligible manual job run.")
-    group_run_start = _act(lambda s, i, c: actions.start_node(s, i), "The manager starts an eligible manual group run.")
-    job_run_cancel = _act(actions.cancel, "The manager cancels a job run.")
-    group_run_cancel = _act(actions.cancel, "The manager cancels a group run and every job run below it.")
-    run_cancel = _act(actions.cancel, "The manager cancels a run: cancelling, every job run cancelled, then cancelled.")
-    run_close = _act(lambda s, i, c: actions.close(s), "The manager closes a run whose job runs are all settled.")
-    run_reopen = _act(lambda s, i, c: actions.reopen(s), "The manager reopens a closed run.")
+    job_run_start = _act(lambda s, i, c: actions.start_node(s, i, "job run"),
+                         "The manager starts an eligible manual job run.")
+    group_run_start = _act(lambda s, i, c: actions.start_node(s, i, "group run"),
+                           "The manager starts an eligible manual group run.")
+    job_run_cancel = _act(lambda s, i, c: actions.cancel(s, i, c, "job run"), "The manager cancels a job run.")
+    group_run_cancel = _act(lambda s, i, c: actions.cancel(s, i, c, "group run"),
+                            "The manager cancels a group run and every job run below it.")
+    run_cancel = _act(lambda s, i, c: actions.cancel(s, i, c, "run"),
+                      "The manager cancels a run: cancelling, every job run cancelled, then cancelled.")
+    run_close = _act(lambda s, i, c: actions.close(s, i), "The manager closes a run whose job runs are all settled.")
+    run_reopen = _act(lambda s, i, c: actions.reopen(s, i), "The manager reopens a closed run.")
 
     @strawberry.mutation(description="A certification signer signs, optionally reporting an exception (comment required).")
     async def job_run_sign(self, info: Info, input: Annotated[JobRunSignInput, strawberry.argument(
