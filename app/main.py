@@ -26,6 +26,7 @@ from app.graphql.ide import graphiql_html, is_loopback
 from app.graphql.schema import build_schema
 from app.http import GatewayMiddleware, TokenBucket
 from app.ids import new_id
+from app.run.bus import listening
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -38,7 +39,8 @@ class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, *, settings: Settings, state: dict[str, Any], dev_token: str | None) -> None:
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
                          # Only graphql-transport-ws: the legacy graphql-ws subprotocol is refused.
-                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,))
+                         subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+                         max_subscriptions_per_connection=settings.max_subscriptions_per_connection)
         self.settings = settings
         self.state = state
         # The demo token reaches the page only in development mode on a loopback address.
@@ -91,7 +93,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         state["engine"] = engine
         state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
         try:
-            yield
+            async with listening(settings.database_url):
+                yield
         finally:
             await engine.dispose()
 

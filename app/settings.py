@@ -39,6 +39,11 @@ class Settings:
     max_query_cost: int = 500_000
     # Crash tests only: "<point>:<n>" kills the process the n-th time it reaches the point (app/faults.py).
     fault_kill_at: str | None = None
+    max_subscriptions_per_connection: int = 10
+    max_subscriptions_per_token: int = 20
+    subscription_page_events: int = 100  # events read from the database per step: the server-side buffer
+    subscription_buffer_events: int = 1000  # a subscriber this far behind and not reading is closed
+    subscription_stall_seconds: float = 10.0
     default_page_size: int = 100
     max_page_size: int = 1000
     max_nodes_ids: int = 100
@@ -83,4 +88,9 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         graphiql=_bool(merged.get("GRAPHIQL", "true")),
         log_level=merged.get("LOG_LEVEL", base.log_level),
         fault_kill_at=merged.get("FAULT_KILL_AT") or None,
+        max_subscriptions_per_connection=int(merged.get("MAX_SUBSCRIPTIONS_PER_CONNECTION",
+                                                        base.max_subscriptions_per_connection)),
+        max_subscriptions_per_token=int(merged.get("MAX_SUBSCRIPTIONS_PER_TOKEN", base.max_subscriptions_per_token)),
+        subscription_buffer_events=int(merged.get("SUBSCRIPTION_BUFFER_EVENTS", base.subscription_buffer_events)),
+        subscription_stall_seconds=float(merged.get("SUBSCRIPTION_STALL_SECONDS", base.subscription_stall_seconds)),
     )

@@ -990,6 +990,36 @@ async def process_create_from_run(w: World) -> None:
     assert done["errors"] == [] and done["process"]["sourceProcessRun"] == w.b_ids["run"]
 
 
+@case("Subscription.runEvents", "Subscription.runSummary")
+async def run_subscriptions(w: World) -> None:
+    """Subscribing to A's run (or to any id of A) answers exactly like an unknown run; B's own streams."""
+    from app.graphql.context import Context
+
+    async def first_answer(query: str, probe: str) -> dict[str, Any]:
+        ctx = Context(engine=w.engine, settings=w.settings, actor=w.b.actor, request_id=new_id())
+        stream: Any = await schema.subscribe(query, variable_values={"id": probe}, context_value=ctx)
+        if not hasattr(stream, "__anext__"):
+            result = stream
+        else:
+            result = await stream.__anext__()
+            await stream.aclose()
+        body = {"data": result.data, "errors": [e.formatted for e in result.errors] if result.errors else None}
+        text = json.dumps(body, sort_keys=True, default=str)
+        assert_no_leak(text, w.a_secrets, sent={probe}, what=query)
+        w.responses += 1
+        return body
+
+    for query, field in (("subscription($id: ID!) { runEvents(runId: $id) { sequence nodeId } }", "runEvents"),
+                         ("subscription($id: ID!) { runSummary(runId: $id) { id status } }", "runSummary")):
+        async def sub(probe: str, query: str = query) -> dict[str, Any]:
+            return await first_answer(query, probe)
+
+        body = await w.like_unknown(sub)
+        assert body["errors"] and body["errors"][0]["extensions"]["code"] == "NOT_FOUND", body
+        own = await first_answer(query, w.b_ids["run"])
+        assert own["errors"] is None and own["data"][field] is not None
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The tests
 # ---------------------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from app.process.tree_types import ProcessGroup, ProcessJob
 from app.process.types import Process
 from app.run.mutations import RunMutation
 from app.run.queries import RunQuery
+from app.run.subscriptions import RunSubscription
 from app.run.types import GroupRun, JobRun, ProcessRun
 from app.settings import Settings
 
@@ -32,6 +33,11 @@ class Query(ProcessQuery, RunQuery, NodeQuery, AuthQuery):
 
 @strawberry.type(description="Writes. Each takes one `input` and returns a payload with `errors`.")
 class Mutation(ProcessMutation, RunMutation):
+    pass
+
+
+@strawberry.type(description="Live updates over graphql-transport-ws (token in connection_init).")
+class Subscription(RunSubscription):
     pass
 
 
@@ -55,6 +61,7 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
     return ProcessgraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Process, ProcessGroup, ProcessJob, User, ProcessRun, GroupRun, JobRun],
         extensions=extensions,
         **kwargs,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
@@ -18,6 +18,7 @@ from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
 from app.process import health
 from app.process import service as process_service
+from app.run.bus import CHANNEL, bus
 from app.run.calendar import BusinessCalendar
 from app.run.engine import RunState
 from app.run.models import GroupRun, JobRun, ProcessRun, RunEvent
@@ -121,12 +122,17 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str) -> An
             await conn.execute(insert(JRT), list(jobs.values()))
         await _insert_events(conn, run_id, state.events)
         await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
-        return (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
+        row = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
+    bus.wake(run_id)
+    return row
 
 
 async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[str, Any]]) -> None:
     if events:
         await conn.execute(insert(ET), [{"id": new_id(), "run_id": run_id, **e} for e in events])
+        if conn.dialect.name == "postgresql":
+            # Delivered to every gateway process's listener when (and only if) this transaction commits.
+            await conn.execute(text("SELECT pg_notify(:channel, :run_id)"), {"channel": CHANNEL, "run_id": run_id})
 
 
 # ---- acting on a run ----
@@ -171,7 +177,9 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
         before = copy.deepcopy((state.run, state.groups, state.jobs))
         change(state)
         await save_state(conn, state, before, actor=actor)
-        return (await conn.execute(select(RT).where(RT.c.id == run_id))).one(), state
+        saved = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
+    bus.wake(run_id)  # after the commit: subscribers of this process read the new events now
+    return saved, state
 
 
 async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, Any, Any], *, actor: Actor) -> None:
@@ -316,3 +324,7 @@ async def create_process_from_run(*, engine: AsyncEngine, actor: Actor, run_id: 
                        cert_auto_approve=run.cert_auto_approve, due_date=run.due_date)
     return await process_service.create_process(engine=engine, actor=actor, spec=spec,
                                                 mutation="processCreateFromRun", source_process_run=run_id)
+
+
+async def latest_event_seq(conn: AsyncConnection, *, run_id: str) -> int:
+    return int((await conn.execute(select(RT.c.event_seq).where(RT.c.id == run_id))).scalar_one_or_none() or 0)

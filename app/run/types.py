@@ -285,6 +285,7 @@ class ProcessRunSummary:
     created: Action = strawberry.field(description="Who started the run, and when.")
     modified: Action = strawberry.field(description="Who last changed the run, and when.")
     _row: strawberry.Private[Any] = None
+    _counts: strawberry.Private[list[StatusCount] | None] = None
 
     @classmethod
     def from_row(cls, row: Any) -> ProcessRunSummary:
@@ -296,6 +297,8 @@ class ProcessRunSummary:
 
     @strawberry.field(description="Job runs below by status: all seven statuses in enum order, zeros included.")
     async def status_counts(self, info: Info) -> list[StatusCount]:
+        if self._counts is not None:
+            return self._counts
         return counts(await info.context.loaders.run_status_counts.load(str(self.id)))
 
     @strawberry.field(description="The full run with its tree.")

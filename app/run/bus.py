@@ -1,0 +1,117 @@
+"""Wake-ups for live run subscriptions, within one gateway process and across several.
+
+Delivery never depends on a wake-up's content: a woken subscriber reads the events after its last
+sequence number from the database, so a lost, late or doubled wake-up cannot lose or repeat an event.
+With PostgreSQL, every write transaction that adds run events also runs `pg_notify('run_events', run_id)`;
+each gateway process LISTENs on one connection and wakes its local subscribers. With SQLite (one
+process) the writer wakes them directly after its commit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+from sqlalchemy.engine import make_url
+
+log = logging.getLogger("processgraph.bus")
+CHANNEL = "run_events"
+
+
+class RunBus:
+    """Per-run wake-up flags of this process's subscribers (one flag each: memory does not grow with events)."""
+
+    def __init__(self) -> None:
+        self._watchers: dict[str, set[asyncio.Event]] = {}
+
+    @contextlib.contextmanager
+    def watch(self, run_id: str) -> Iterator[asyncio.Event]:
+        flag = asyncio.Event()
+        self._watchers.setdefault(run_id, set()).add(flag)
+        try:
+            yield flag
+        finally:
+            watchers = self._watchers.get(run_id)
+            if watchers is not None:
+                watchers.discard(flag)
+                if not watchers:
+                    del self._watchers[run_id]
+
+    def wake(self, run_id: str) -> None:
+        for flag in self._watchers.get(run_id, ()):
+            flag.set()
+
+    @property
+    def watcher_count(self) -> int:
+        return sum(len(v) for v in self._watchers.values())
+
+
+bus = RunBus()
+
+
+class PostgresListener:
+    """LISTENs on the run events channel on one dedicated asyncpg connection and wakes local subscribers;
+    reconnects when the connection drops (subscribers re-read from the database, so nothing is lost)."""
+
+    def __init__(self, database_url: str, target: RunBus) -> None:
+        url = make_url(database_url)
+        self.dsn = f"postgresql://{url.username}:{url.password}@{url.host}:{url.port or 5432}/{url.database}"
+        self.target = target
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        self.target.wake(payload)
+
+    async def _run(self) -> None:
+        import asyncpg
+
+        while True:
+            try:
+                conn = await asyncpg.connect(self.dsn)
+                closed = asyncio.Event()
+                conn.add_termination_listener(lambda _c, closed=closed: closed.set())
+                try:
+                    await conn.add_listener(CHANNEL, self._on_notify)
+                    self.connected.set()
+                    # A wake-up for every watched run covers whatever happened while (re)connecting.
+                    for run_id in list(self.target._watchers):
+                        self.target.wake(run_id)
+                    await closed.wait()
+                finally:
+                    self.connected.clear()
+                    with contextlib.suppress(Exception):
+                        await conn.close()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database restarted or the network failed: retry
+                log.warning("run events listener lost its connection; reconnecting", exc_info=True)
+                await asyncio.sleep(1)
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+@contextlib.asynccontextmanager
+async def listening(database_url: str) -> AsyncIterator[PostgresListener | None]:
+    """Run a PostgreSQL listener for the lifetime of the app (nothing to do on SQLite)."""
+    if make_url(database_url).get_backend_name() != "postgresql":
+        yield None
+        return
+    listener = PostgresListener(database_url, bus)
+    await listener.start()
+    try:
+        yield listener
+    finally:
+        await listener.stop()
