@@ -75,6 +75,8 @@ class _Watchdog:
         self.ctx, self.run_id = ctx, run_id
         self.delivered = 0
         self.sending_since: float | None = None
+        self.closing = False
+        self.closer: asyncio.Task[None] | None = None
         self.task = asyncio.create_task(self._watch())
 
     async def _watch(self) -> None:
@@ -87,11 +89,16 @@ class _Watchdog:
                 latest = await service.latest_event_seq(conn, run_id=self.run_id)
             behind = latest - self.delivered
             if behind > settings.subscription_buffer_events:
-                websocket = self.ctx.request
                 reason = f"{STALL_CLOSE_REASON}: {behind} events behind (cap {settings.subscription_buffer_events})"
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(websocket.close(code=STALL_CLOSE_CODE, reason=reason[:120]), timeout=5)
+                self.closing = True
+                # The close frame queues behind the frames the subscriber has not read; it is sent as soon
+                # as the transport can take it, and nothing more is read from the database for it.
+                self.closer = asyncio.create_task(self._close(reason[:120]))
                 return
+
+    async def _close(self, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.ctx.request.close(code=STALL_CLOSE_CODE, reason=reason)
 
     def stop(self) -> None:
         self.task.cancel()
@@ -128,6 +135,8 @@ class RunSubscription:
                             yield RunEvent.from_row(row)
                             watchdog.sending_since = None
                             last = watchdog.delivered = row.seq
+                            if watchdog.closing:
+                                return
                         if len(rows) <= page:
                             await wake.wait()
                 finally:

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -207,3 +208,106 @@ async def test_events_written_on_one_gateway_reach_subscribers_on_another(
                 assert response.json()["data"]["jobRunSubmit"]["errors"] == []
             last = await _last_seq(gql, run_id)
             assert await sub.events_until(last) == list(range(1, last + 1))
+
+
+@pytest.mark.once
+@pytest.mark.timeout(180)
+async def test_a_subscriber_that_stops_reading_is_closed_with_a_bounded_buffer(
+    backend: str, gql: GraphQLClient, engine: AsyncEngine, settings: Settings, token: str
+) -> None:
+    """A stalled client (tiny receive buffer, not reading) behind enough event bytes to fill the kernel's
+    buffers: the server reads at most one page of events ahead, then closes the connection with 4008."""
+    from sqlalchemy import insert, update
+
+    from app.db import table
+    from app.ids import new_id
+    from app.run.models import ProcessRun, RunEvent
+    from app.run.subscriptions import STALL_CLOSE_CODE, SubscriptionStats
+
+    run_id, _, nodes = await _busy_run(gql, engine, settings, 1)
+    start_seq = await _last_seq(gql, run_id)
+    total = 4000
+    filler = "x" * 2000  # 4000 events of ~2 KB: more than the socket buffers hold
+    async with engine.begin() as conn:
+        await conn.execute(insert(table(RunEvent)), [{
+            "id": new_id(), "run_id": run_id, "seq": start_seq + i, "node_id": nodes["t0"]["id"],
+            "node_kind": "job", "field": "status", "from_value": "running", "to_value": "running",
+            "user_id": None, "at": datetime.now(UTC), "comment": filler} for i in range(1, total + 1)])
+        await conn.execute(update(table(ProcessRun)).where(table(ProcessRun).c.id == run_id)
+                           .values(event_seq=start_seq + total))
+    SubscriptionStats.max_buffered = 0
+    tight = replace(settings, subscription_page_events=10, subscription_buffer_events=50,
+                    subscription_stall_seconds=1.0)
+    query = ("subscription($id: ID!, $after: Int!) { runEvents(runId: $id, afterSequence: $after) "
+             "{ sequence comment } }")
+    async with inprocess_server(create_app(tight)) as address:
+        client = await asyncio.to_thread(_StalledClient, address, token, query, run_id)
+        try:
+            await asyncio.sleep(4)  # not reading: the server blocks on send, the watchdog fires
+            assert SubscriptionStats.max_buffered <= 10, "the server read at most one page ahead"
+            code, reason, received = await asyncio.to_thread(client.drain)
+        finally:
+            client.sock.close()
+    assert code == STALL_CLOSE_CODE and "too slow" in reason.lower()
+    assert 0 < received < total + start_seq  # closed before everything was sent
+    assert SubscriptionStats.max_buffered <= 10
+
+
+class _StalledClient:
+    """A graphql-transport-ws client on a raw socket with a tiny receive buffer that stops reading after
+    subscribing (no client library reading ahead on its behalf)."""
+
+    def __init__(self, address: str, token: str, query: str, run_id: str) -> None:
+        import socket
+
+        from websockets.client import ClientProtocol
+        from websockets.frames import Frame
+        from websockets.uri import parse_uri
+
+        self.frame_type = Frame
+        host, port = address.split(":")
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.settimeout(30)
+        self.sock.connect((host, int(port)))
+        self.proto = ClientProtocol(parse_uri(f"ws://{address}/graphql"),
+                                    subprotocols=[Subprotocol("graphql-transport-ws")], max_size=None)
+        self.proto.send_request(self.proto.connect())
+        self._flush()
+        while self.proto.handshake_exc is None and not self._events():
+            self.proto.receive_data(self.sock.recv(4096))
+        self.pending = self._events()
+        self._send({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        while not any(json.loads(e.data)["type"] == "connection_ack" for e in self.pending if e.data):
+            self.proto.receive_data(self.sock.recv(4096))
+            self.pending += self._events()
+        self._send({"id": "1", "type": "subscribe", "payload": {"query": query,
+                                                                "variables": {"id": run_id, "after": 0}}})
+
+    def _events(self) -> list[Any]:
+        return list(self.proto.events_received())
+
+    def _flush(self) -> None:
+        for chunk in self.proto.data_to_send():
+            self.sock.sendall(chunk)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.proto.send_text(json.dumps(message).encode())
+        self._flush()
+
+    def drain(self) -> tuple[int | None, str, int]:
+        """Read everything: (close code, close reason, how many `next` messages came first)."""
+        received = 0
+        while True:
+            data = self.sock.recv(1 << 16)
+            if not data:
+                self.proto.receive_eof()
+            else:
+                self.proto.receive_data(data)
+            for event in self._events():
+                if event.opcode.name == "TEXT" and json.loads(event.data).get("type") == "next":
+                    received += 1
+            if self.proto.close_rcvd is not None:
+                return self.proto.close_rcvd.code, self.proto.close_rcvd.reason, received
+            if not data:
+                return None, "", received
