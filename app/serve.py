@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 
 import uvicorn
 
-from app import bootstrap, faults, migrate
+from app import bootstrap, demo, faults, migrate
 from app.graphql.ide import is_loopback
 from app.main import create_app
 from app.settings import ROOT, load_settings
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="scripts/serve", description="Migrate and serve the gateway.")
+    parser.add_argument("--demo", action="store_true",
+                        help="on an empty database, load the demo data (scripts/demo-data) before serving")
+    args = parser.parse_args(argv)
     settings = load_settings()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -20,6 +25,10 @@ def main() -> None:
         (ROOT / "var").mkdir(exist_ok=True)
     migrate.upgrade(settings)
     faults.configure(settings.fault_kill_at)
+    if args.demo:
+        loaded = demo.maybe_load_on_start(settings)
+        print(f"Processgraph: {loaded}" if loaded else "Processgraph: the database is not empty; demo data not loaded.",
+              flush=True)
     token = None
     if settings.dev_mode and is_loopback(settings.host):
         token, created = bootstrap.demo_token(settings)
