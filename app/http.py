@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import orjson
 
 from app.auth.service import ActorResolver, AuthError
-from app.errors import LIMIT_EXCEEDED, AppError
+from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 
 Scope = MutableMapping[str, Any]
@@ -57,6 +59,46 @@ class TokenBucket:
         return (1 - tokens) / self.rate
 
 
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00")
+
+
+def _text_problem(body: bytes, query_string: bytes) -> str | None:
+    """NUL characters (PostgreSQL cannot store them) and lone UTF-16 surrogates (no database can) are
+    refused for the whole request, with a JSON error, before anything parses it."""
+    for raw in (body, unquote_to_bytes(query_string)):
+        if not _SUSPECT.search(raw):
+            continue
+        if b"\\u0000" in raw or b"\x00" in raw:
+            return "NUL characters (U+0000) are not accepted in requests."
+        try:
+            orjson.loads(raw if raw is body else _json_part(raw))
+        except orjson.JSONDecodeError:
+            return "The request holds a lone UTF-16 surrogate (or is not valid JSON); strings must be valid Unicode."
+    return None
+
+
+def _json_problem(body: bytes) -> str | None:
+    """A JSON body that is not a JSON object (or batch array) is answered here, as JSON, not by GraphQL."""
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        text = str(exc)
+        if "64-bit" in text or "infinity" in text:
+            return None  # valid JSON numbers beyond 64 bits: GraphQL's coercion answers them
+        return f"The request body is not valid JSON: {text}."
+    if not isinstance(value, dict | list):
+        return "The request body must be a JSON object with `query` (and optional `variables`, `operationName`)."
+    return None
+
+
+def _json_part(query: bytes) -> bytes:
+    """The `variables` parameter of a GET query string (where JSON escapes can hide surrogates)."""
+    for part in query.split(b"&"):
+        if part.startswith(b"variables="):
+            return part[len(b"variables="):]
+    return b"{}"
+
+
 def _is_ide_request(scope: Scope) -> bool:
     if scope["method"] != "GET" or scope.get("query_string"):
         return False
@@ -89,6 +131,13 @@ class GatewayMiddleware:
         body, too_large = await self._read_body(receive)
         if too_large:
             await self._too_large(send, None)
+            return
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        problem = _text_problem(body, scope.get("query_string", b""))
+        if problem is None and scope["method"] == "POST" and content_type == b"application/json":
+            problem = _json_problem(body)
+        if problem is not None:
+            await send_error(send, 400, AppError(VALIDATION_ERROR, problem, "body"))
             return
         auth = headers.get(b"authorization")
         try:

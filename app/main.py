@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from graphql import ExecutionResult, GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -68,6 +70,27 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.reason}) from exc
         context.actor = actor
         context.loaders = Loaders(context.engine, actor)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson refuses what the standard decoder lets through: lone surrogates, bodies that are not
+        UTF-8, nesting past 1024 levels. A body must be a JSON object (or a batch array). (The gateway
+        middleware already answered NUL characters and lone surrogates with a JSON error.)"""
+        raw = data.encode() if isinstance(data, str) else data
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            if "64-bit" not in str(exc) and "infinity" not in str(exc):
+                raise json.JSONDecodeError(str(exc), raw.decode("latin-1"), 0) from exc
+            try:  # huge integers and numbers past a double are valid JSON; GraphQL coercion answers them
+                value = json.loads(raw)
+            except (RecursionError, ValueError) as again:
+                raise json.JSONDecodeError(str(again), raw.decode("latin-1"), 0) from again
+        if not isinstance(value, dict | list):
+            raise json.JSONDecodeError("the body is not a JSON object", raw.decode("latin-1"), 0)
+        return value
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Any) -> Response:
         return HTMLResponse(self.ide_html)

@@ -30,7 +30,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.auth.service import READ, WRITE
-from app.errors import FORBIDDEN, LIMIT_EXCEEDED, AppError
+from app.errors import FORBIDDEN, LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.process.limits import MAX_TREE_NODES
 
@@ -140,6 +140,11 @@ def measure(schema: GraphQLSchema, document: Any, operation_name: str | None, va
     return m
 
 
+def _is_websocket(context: Any) -> bool:
+    request = getattr(context, "request", None)
+    return request is None or getattr(request, "scope", {}).get("type") == "websocket"
+
+
 class TokenLimit(SchemaExtension):
     """Refuses documents with more parser tokens than allowed, before the (cached) parser runs."""
 
@@ -181,6 +186,11 @@ class RequestGuard(SchemaExtension):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
+        if ctx.operation_type is OperationType.SUBSCRIPTION and not _is_websocket(ctx.context):
+            ctx.result = GraphQLExecutionResult(data=None, errors=[_refusal(
+                VALIDATION_ERROR, "Subscriptions run over WebSocket (graphql-transport-ws) at /graphql, not over HTTP.")])
+            yield
+            return
         needed = WRITE if ctx.operation_type is OperationType.MUTATION else READ
         if needed not in ctx.context.actor.scopes:
             message = f"This token lacks the '{needed}' scope that a {ctx.operation_type.value} needs."

@@ -53,3 +53,11 @@ def decode_cursor(cursor: str, kind: str, length: int) -> list[Any]:
         raise graphql_error(AppError(
             VALIDATION_ERROR, "`after` was made for another list or order; use a cursor from this one.", "after"))
     return values
+
+
+def decode_int_cursor(cursor: str, kind: str) -> int:
+    """A cursor whose key is one non-negative 64-bit integer (a revision or a sequence number)."""
+    (value,) = decode_cursor(cursor, kind, 1)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**63:
+        raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after"))
+    return value

@@ -6,12 +6,12 @@ from typing import Annotated
 
 import strawberry
 
-from app.errors import VALIDATION_ERROR, AppError
+from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
-from app.process import health, listing
+from app.process import health, limits, listing
 from app.process.enums import OrderDirection, ProcessOrderField
 from app.process.types import Process, ProcessSummary, ProcessSummaryConnection, ProcessSummaryEdge
 
@@ -51,6 +51,10 @@ async def process_connection(
         except ValueError as exc:
             raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after")) from exc
     name = filter.name_contains if filter else None
+    if name is not None and len(name) > limits.MAX_NAME_LENGTH:
+        raise graphql_error(AppError(LIMIT_EXCEEDED, f"`nameContains` is at most {limits.MAX_NAME_LENGTH} characters "
+                                     f"(no name is longer); got {len(name)}.", "filter.nameContains",
+                                     {"limit": limits.MAX_NAME_LENGTH, "actual": len(name)}))
     engine, workspace_id = info.context.engine, info.context.actor.workspace_id
     result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size, after=after_key,
                                 order=order, name_contains=name)

@@ -11,7 +11,7 @@ from strawberry.scalars import JSON
 from app.auth.types import Action, User
 from app.graphql.context import Info
 from app.graphql.node import Node
-from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.enums import Weekday
@@ -99,7 +99,7 @@ class Process(Node):
     ) -> ProcessHistoryConnection:
         settings = info.context.settings
         size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-        before = None if after is None else int(decode_cursor(after, "history", 1)[0])
+        before = None if after is None else decode_int_cursor(after, "history")
         rows = await info.context.loaders.history_page.load((str(self.id), size, before))
         edges = [ProcessHistoryEdge(cursor=encode_cursor("history", [r.revision]), node=ProcessHistoryEntry(
             revision=r.revision, mutation=r.mutation, user=User(id=strawberry.ID(r.user_id)), at=utc(r.at),

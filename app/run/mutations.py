@@ -99,13 +99,47 @@ class JobRunEditInput:
 @strawberry.input(description="Jobs to add to a running run (rule 10).")
 class RunJobRunsAddInput:
     run_id: strawberry.ID = strawberry.field(description="The run.")
-    jobs: list[ProcessJobInput] = strawberry.field(description="The jobs, in order (at most 100).")
+    jobs: list[ProcessJobInput] = strawberry.field(description="The jobs, in order (at most 100; more is refused).")
     parent_group_run_id: strawberry.ID | None = strawberry.field(
         default=None, description="The parent group run; default the root group run (REST: parentGroupId).")
     relative_sibling_id: strawberry.ID | None = strawberry.field(
         default=None, description="A child of the parent to place the jobs next to; default: appended.")
     before: bool | None = strawberry.field(default=None, description="Before the sibling (default true) or after it.")
     client_mutation_id: str | None = strawberry.field(default=None, description=CMID_DOC)
+
+
+MAX_ADDED_JOBS = 100
+
+
+def check_added_jobs(specs: list[Any]) -> None:
+    """The write-time checks of the definition, for jobs added to a run; at most 100 per call."""
+    from app.errors import LIMIT_EXCEEDED, AppError, ErrorList, ServiceError
+    from app.process.validation import check_job
+
+    if len(specs) > MAX_ADDED_JOBS:
+        raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_ADDED_JOBS} jobs are added per call; "
+                                    f"{len(specs)} given.", "jobs", {"limit": MAX_ADDED_JOBS, "actual": len(specs)}))
+    errs = ErrorList()
+    for i, spec in enumerate(specs):
+        check_job(errs, spec, f"jobs[{i}]")
+    if errs:
+        raise ServiceError(errs.errors)
+
+
+def check_edit(changes: dict[str, Any]) -> None:
+    from app.errors import LIMIT_EXCEEDED, REQUIRED, AppError, ServiceError
+    from app.process import limits
+
+    for key, value in changes.items():
+        if value is None:
+            continue
+        limit = limits.MAX_TEXT_LENGTH if key == "instructions" else (
+            limits.MAX_NAME_LENGTH if key == "title" else limits.MAX_SHORT_TEXT_LENGTH)
+        if not str(value).strip():
+            raise ServiceError(AppError(REQUIRED, f"{key} must not be empty (pass null to clear it).", key))
+        if len(str(value)) > limit:
+            raise ServiceError(AppError(LIMIT_EXCEEDED, f"{key} is at most {limit} characters.", key,
+                                        {"limit": limit, "actual": len(str(value))}))
 
 
 async def _run_action(info: Info, *, node_id: str, expected_revision: int | None, client_mutation_id: str | None,
@@ -232,17 +266,21 @@ class RunMutation:
     async def job_run_edit(self, info: Info, input: Annotated[JobRunEditInput, strawberry.argument(
             description="The changes.")]) -> RunPayload:
         changes = input.changes()
+
+        def change(state: RunState) -> None:
+            check_edit(changes)
+            actions.edit(state, str(input.id), changes)
         return await _run_action(info, node_id=str(input.id), expected_revision=input.expected_revision,
-                                 client_mutation_id=input.client_mutation_id,
-                                 change=lambda s: actions.edit(s, str(input.id), changes))
+                                 client_mutation_id=input.client_mutation_id, change=change)
 
     @strawberry.mutation(description="The manager adds jobs to a run (the seed's POST /processRuns/{id}/jobRuns), "
                          "under a group run, before or after a sibling, or appended; a completed group reopens.")
     async def run_job_runs_add(self, info: Info, input: Annotated[RunJobRunsAddInput, strawberry.argument(
             description="Where and what.")]) -> RunPayload:
-        specs = [j.to_spec() for j in input.jobs[:100]]
+        specs = [j.to_spec() for j in input.jobs]
 
         def change(state: RunState) -> list[str]:
+            check_added_jobs(specs)
             parent = str(input.parent_group_run_id or state.run["root_group_run_id"])
             return actions.add_jobs(state, parent_id=parent, specs=specs, before=input.before,
                                     sibling_id=None if input.relative_sibling_id is None else str(input.relative_sibling_id))

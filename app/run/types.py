@@ -11,7 +11,7 @@ import strawberry
 from app.auth.types import Action, User
 from app.graphql.context import Info
 from app.graphql.node import Node
-from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.enums import JobAction, TriggerType
@@ -264,7 +264,7 @@ class ProcessRun(Node):
 
         settings = info.context.settings
         size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-        after_seq = 0 if after is None else int(decode_cursor(after, "events", 1)[0])
+        after_seq = 0 if after is None else decode_int_cursor(after, "events")
         async with info.context.engine.connect() as conn:
             rows = await service.events_page(conn, run_id=str(self.id), first=size, after_seq=after_seq)
         edges = [RunEventEdge(cursor=encode_cursor("events", [r.seq]), node=RunEvent.from_row(r)) for r in rows[:size]]
