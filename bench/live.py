@@ -156,8 +156,11 @@ async def main(args: argparse.Namespace) -> None:
                                           subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
                 await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {manager}"}}))
                 await ws.recv()
+                events = await gql(http, bases[0], manager, "query($id: ID!) { processRun(id: $id) { events(first: 1000) "
+                                   "{ edges { node { sequence } } } } }", {"id": run["id"]})
+                current = events["processRun"]["events"]["edges"][-1]["node"]["sequence"]
                 await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
-                    "query": SUB, "variables": {"id": run["id"], "after": 10**9}}}))
+                    "query": SUB, "variables": {"id": run["id"], "after": current}}}))
                 await asyncio.sleep(0.5)
                 for job in jobs:
                     t0 = time.perf_counter()

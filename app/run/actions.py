@@ -258,6 +258,12 @@ def add_jobs(state: RunState, *, parent_id: str, sibling_id: str | None, before:
     if state.groups[parent_id]["generated"]:
         raise ServiceError(AppError(READ_ONLY, "Job runs cannot be added to a generated certification group run.",
                                     "parentGroupRunId", {"id": parent_id}))
+    cancelled = [g for g in [parent_id, *state.ancestors(parent_id)]
+                 if g in state.groups and state.groups[g]["status"] in ("cancelled", "cancelling")]
+    if cancelled:
+        # Job runs under a cancelled group would never start, and the run could close around them.
+        raise ServiceError(AppError(INVALID_STATE, "Job runs cannot be added under a cancelled group run.",
+                                    "parentGroupRunId", {"id": parent_id, "cancelledGroupRunId": cancelled[0]}))
     siblings = state.children[parent_id]
     if sibling_id is None:
         index = len(siblings)

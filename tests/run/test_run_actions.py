@@ -248,3 +248,20 @@ async def test_inbox_lists_what_waits_for_each_user(gql: GraphQLClient, engine: 
     await ok(p["ann"], "jobRunSubmit", {"id": nodes["mine"]["id"]})
     assert [j["name"] for j in (await p["apu"](inbox, {"s": "APPROVAL"}))["viewer"]["jobRuns"]] == ["mine"]
     assert [j["name"] for j in (await p["ann"](inbox))["viewer"]["jobRuns"]] == ["also"]
+
+
+async def test_no_job_runs_are_added_under_a_cancelled_group(gql: GraphQLClient, engine: AsyncEngine,
+                                                            settings: Settings) -> None:
+    """Found by the fuzzer: jobs added under a cancelled group never started, and the run closed around them."""
+    p = await people(engine, settings, gql, "ann")
+    pid = await create_process(gql, {"name": "R", "children": [
+        {"group": {"name": "G", "children": [task("a", p.id("ann"))]}}, task("b", p.id("ann"))]}, autoClose=True)
+    run = await start(gql, pid)
+    _, nodes = await read(gql, run["id"])
+    await ok(gql, "groupRunCancel", {"id": nodes["G"]["id"]})
+    refused = await do(gql, "runJobRunsAdd", {"runId": run["id"], "parentGroupRunId": nodes["G"]["id"], "jobs": [
+        {"arguments": {"sendTask": {"title": "late", "assignee": p.id("ann")}}}]}, "RunJobRunsAddInput")
+    assert [e["code"] for e in refused["errors"]] == ["INVALID_STATE"]
+    await ok(p["ann"], "jobRunSubmit", {"id": nodes["b"]["id"]})
+    run, nodes = await read(gql, run["id"])
+    assert run["status"] == "COMPLETE" and all(n["status"] in ("COMPLETE", "CANCELLED") for n in nodes.values())

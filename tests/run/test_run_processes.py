@@ -148,3 +148,37 @@ async def test_a_crash_in_the_middle_of_a_cascade_loses_the_whole_request(
             await finish(again, http, run_id, names)  # retrying the same action succeeds
             final = _normalized(await events_of(again, http, run_id), names)
     assert final == reference
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(240)
+async def test_the_same_action_on_two_gateway_processes_applies_once(backend: str, db_url: str,
+                                                                     engine: AsyncEngine, tmp_path: Path) -> None:
+    """Issue 6 point 5: the same submit reaches two gateway processes at the same moment, many times over;
+    each transition is applied once, one event per transition, and the loser gets a clear error."""
+    ann, ann_headers = await _user(engine, "ann")
+    _, token = await create_token(engine, user_id=DEV_USER_ID, scopes=["read", "write"])
+    manager = {"Authorization": f"Bearer {token}"}
+    rounds = 25
+    root = {"name": "R", "parallel": True, "children": [
+        {"job": {"arguments": {"sendTask": {"title": f"t{i}", "assignee": ann}}}} for i in range(rounds)]}
+    create = 'mutation($input: ProcessCreateInput!) { processCreate(input: $input) { process { id } } }'
+    submit = "mutation($id: ID!) { jobRunSubmit(input: {id: $id}) { errors { code message } run { id } } }"
+    with running_server(tmp_path, name="a", database_url=db_url) as a, \
+            running_server(tmp_path, name="b", database_url=db_url) as b:
+        async with httpx.AsyncClient(timeout=60) as http:
+            made = await _post(http, a, manager, create, {"input": {"name": "P", "root": root}})
+            run = (await _post(http, a, manager, START, {"id": made["processCreate"]["process"]["id"]}))[
+                "runStart"]["run"]
+            jobs = {n["name"]: n["id"] for n in run["nodes"] if n["__typename"] == "JobRun"}
+            for i in range(rounds):
+                both = await asyncio.gather(*(
+                    _post(http, server, ann_headers, submit, {"id": jobs[f"t{i}"]}) for server in (a, b)))
+                outcomes = sorted(tuple(e["code"] for e in r["jobRunSubmit"]["errors"]) for r in both)
+                assert outcomes == [(), ("INVALID_STATE",)], (i, both)
+            events = [e["node"] for e in (await _post(http, a, manager, EVENTS, {"id": run["id"]}))[
+                "processRun"]["events"]["edges"]]
+    assert [e["sequence"] for e in events] == list(range(1, len(events) + 1))
+    for job_id in jobs.values():
+        completions = [e for e in events if e["nodeId"] == job_id and e["toValue"] == "complete"]
+        assert len(completions) == 2  # status and action status, once each
