@@ -154,6 +154,13 @@ def skip(state: RunState, job_id: str, comment: str | None) -> None:
         raise refuse(INVALID_STATE, f"The job run is already {job['status']}.", job_id, status=job["status"])
     if job["status"] == "waiting":
         state.set_status(job_id, "running", comment)
+    # A skipped certification takes its generated steps with it: nothing below it is left to run.
+    for below in state.jobs_below(job_id):
+        if below["id"] != job_id:
+            state._cancel_job(below["id"], comment)
+    for group in state.groups_below(job_id):
+        if group["status"] not in SETTLED:
+            state.set_status(group["id"], "cancelled", comment)
     state.complete_job(job_id, "skipped", comment)
     state.refresh_holds()
 

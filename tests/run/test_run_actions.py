@@ -265,3 +265,17 @@ async def test_no_job_runs_are_added_under_a_cancelled_group(gql: GraphQLClient,
     await ok(p["ann"], "jobRunSubmit", {"id": nodes["b"]["id"]})
     run, nodes = await read(gql, run["id"])
     assert run["status"] == "COMPLETE" and all(n["status"] in ("COMPLETE", "CANCELLED") for n in nodes.values())
+
+
+async def test_skipping_a_certification_settles_its_generated_steps(gql: GraphQLClient, engine: AsyncEngine,
+                                                                     settings: Settings) -> None:
+    """Found by the fuzzer: a skipped certification left its signer job runs running inside a closed run."""
+    p = await people(engine, settings, gql, "s1", "a1")
+    pid = await create_process(gql, {"name": "R", "children": [cert([[p.id("s1")]], [[p.id("a1")]])]},
+                               autoClose=True)
+    run = await start(gql, pid)
+    _, nodes = await read(gql, run["id"])
+    await ok(gql, "jobRunSkip", {"id": nodes["SOX"]["id"], "comment": "not this quarter"})
+    run, nodes = await read(gql, run["id"])
+    assert run["status"] == "COMPLETE" and nodes["SOX"]["actionStatus"] == "SKIPPED"
+    assert all(n["status"] in ("COMPLETE", "CANCELLED") for n in nodes.values())
