@@ -69,9 +69,10 @@ def stalled_subscriber(port: int, token: str, run_id: str) -> Any:
     from websockets.client import ClientProtocol
     from websockets.uri import parse_uri
 
-    sock = socket.create_connection(("127.0.0.1", port))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # before connect, or the window is already open
     sock.settimeout(30)
+    sock.connect(("127.0.0.1", port))
     proto = ClientProtocol(parse_uri(f"ws://127.0.0.1:{port}/graphql"),
                            subprotocols=[Subprotocol("graphql-transport-ws")], max_size=None)
     proto.send_request(proto.connect())
