@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,6 +20,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
+from app import ops
 from app.auth.service import Actor, ActorResolver, AuthError
 from app.db import create_engine
 from app.errors import TIMEOUT, AppError
@@ -45,20 +47,32 @@ class GraphQLApp(GraphQL[Context, None]):
                          max_subscriptions_per_connection=settings.max_subscriptions_per_connection)
         self.settings = settings
         self.state = state
+        self.metrics: ops.Metrics = state["metrics"]
         # The demo token reaches the page only in development mode on a loopback address.
         show = dev_token if settings.dev_mode and is_loopback(settings.host) else None
         self.ide_html = graphiql_html(token=show)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
-        """One operation within the request time budget; past it, a TIMEOUT error and its writes rolled back."""
+        """One operation within the request time budget; past it, a TIMEOUT error and its writes rolled back.
+        Every operation is counted and logged (app/ops.py)."""
+        started = time.perf_counter()
+        context = kwargs.get("context")
+        request_data = kwargs.get("request_data")
+        result: Any = None
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
-                return await super().execute_single(*args, **kwargs)
+                result = await super().execute_single(*args, **kwargs)
+                return result
         except TimeoutError:
             limit = self.settings.request_timeout_seconds
             error = AppError(TIMEOUT, f"The request took longer than its {limit:g} s budget and was stopped; "
                              "nothing it wrote was kept.", None, {"limitSeconds": limit})
-            return ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions=error_extensions(error))])
+            result = ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions=error_extensions(error))])
+            return result
+        finally:
+            ops.record(self.metrics, operation=getattr(request_data, "operation_name", None), started=started,
+                       result=result, request_id=getattr(context, "request_id", ""),
+                       user_id=getattr(getattr(context, "actor", None), "user_id", None) or None)
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws: authenticate `{"Authorization": "Bearer <token>"}` from connection_init."""
@@ -108,7 +122,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
 def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette:
     """Build the application; the lifespan owns the database engine and the token cache."""
-    state: dict[str, Any] = {}
+    state: dict[str, Any] = {"metrics": ops.Metrics()}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -132,6 +146,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
 
     return Starlette(
         routes=[Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"]),
-                WebSocketRoute("/graphql", graphql_app)],
+                WebSocketRoute("/graphql", graphql_app), Route("/healthz", ops.healthz),
+                Route("/readyz", ops.readyz_endpoint(state, settings)),
+                Route("/metrics", ops.metrics_endpoint(state["metrics"], state))],
         lifespan=lifespan,
     )

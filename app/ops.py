@@ -1,0 +1,99 @@
+"""Operations endpoints and request telemetry: /healthz, /readyz, /metrics, one JSON log line per request."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from app.migrate import alembic_config
+from app.run.bus import bus
+from app.settings import Settings
+
+request_log = logging.getLogger("processgraph.requests")
+
+
+class Metrics:
+    """The gateway's Prometheus metrics, in a registry of its own (one per app)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("processgraph_requests_total", "GraphQL requests by operation name.",
+                                ["operation"], registry=self.registry)
+        self.latency = Histogram("processgraph_request_seconds", "GraphQL request duration in seconds.",
+                                 registry=self.registry,
+                                 buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.errors = Counter("processgraph_errors_total", "GraphQL errors by code (top level and in payloads).",
+                              ["code"], registry=self.registry)
+        self.pool = Gauge("processgraph_db_pool_checked_out", "Database connections in use.", registry=self.registry)
+        self.subscriptions = Gauge("processgraph_active_subscriptions", "Open run subscriptions in this process.",
+                                   registry=self.registry)
+
+
+def _codes(result: Any) -> list[str]:
+    codes = [str((e.extensions or {}).get("code", "GRAPHQL")) for e in getattr(result, "errors", None) or []]
+    data = getattr(result, "data", None)
+    if isinstance(data, dict):
+        for value in data.values():
+            if isinstance(value, dict):
+                codes += [str(e.get("code")) for e in value.get("errors") or [] if isinstance(e, dict)]
+    return codes
+
+
+def record(metrics: Metrics, *, operation: str | None, started: float, result: Any, request_id: str,
+           user_id: str | None) -> None:
+    """Count one request and write its log line (never the token)."""
+    elapsed = time.perf_counter() - started
+    name = operation or "anonymous"
+    codes = _codes(result)
+    metrics.requests.labels(operation=name).inc()
+    metrics.latency.observe(elapsed)
+    for code in codes:
+        metrics.errors.labels(code=code).inc()
+    request_log.info(json.dumps({"requestId": request_id, "operation": name, "durationMs": round(elapsed * 1000, 2),
+                                 "status": "error" if codes else "ok", "errorCodes": codes, "userId": user_id}))
+
+
+async def healthz(_request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def readyz_endpoint(state: dict[str, Any], settings: Settings) -> Any:
+    head = ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
+
+    async def readyz(_request: Request) -> Response:
+        try:
+            async with state["engine"].connect() as conn:
+                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+        except Exception as exc:  # the database is unreachable: not ready
+            return JSONResponse({"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
+                                status_code=503)
+        if current != head:
+            return JSONResponse({"status": "unavailable", "database": "reachable", "migration": current,
+                                 "expected": head}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "reachable", "migration": current})
+    return readyz
+
+
+def metrics_endpoint(metrics: Metrics, state: dict[str, Any]) -> Any:
+    async def endpoint(_request: Request) -> Response:
+        engine = state.get("engine")
+        if engine is not None:
+            metrics.pool.set(getattr(engine.pool, "checkedout", lambda: 0)())
+        metrics.subscriptions.set(bus.watcher_count)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return endpoint
