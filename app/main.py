@@ -24,6 +24,7 @@ from app import ops
 from app.auth.service import Actor, ActorResolver, AuthError
 from app.db import create_engine
 from app.errors import TIMEOUT, AppError
+from app.graphql import persisted
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import graphiql_html, is_loopback
@@ -48,6 +49,7 @@ class GraphQLApp(GraphQL[Context, None]):
         self.settings = settings
         self.state = state
         self.metrics: ops.Metrics = state["metrics"]
+        self.persisted = persisted.PersistedQueries(trusted_file=settings.trusted_documents_file)
         # The demo token reaches the page only in development mode on a loopback address.
         show = dev_token if settings.dev_mode and is_loopback(settings.host) else None
         self.ide_html = graphiql_html(token=show)
@@ -59,6 +61,13 @@ class GraphQLApp(GraphQL[Context, None]):
         context = kwargs.get("context")
         request_data = kwargs.get("request_data")
         result: Any = None
+        refused = persisted.refusal(request_data)
+        if refused is not None:  # an unknown persisted-query hash, a mismatch, or an untrusted document
+            result = ExecutionResult(data=None, errors=[GraphQLError(
+                refused["message"], extensions={"code": refused["code"], "message": refused["message"]})])
+            ops.record(self.metrics, operation=None, started=started, result=result,
+                       request_id=getattr(context, "request_id", ""), user_id=None)
+            return result
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
                 result = await super().execute_single(*args, **kwargs)
@@ -84,6 +93,16 @@ class GraphQLApp(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.reason}) from exc
         context.actor = actor
         context.loaders = Loaders(context.engine, actor)
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET by persisted-query hash carries no `query` either: it is an operation, not the IDE.
+        return bool(super().should_render_graphql_ide(request)) and "extensions" not in request.query_params
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):
+            return data
+        return self.persisted.resolve(data)
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson refuses what the standard decoder lets through: lone surrogates, bodies that are not

@@ -39,6 +39,8 @@ class Settings:
     max_query_cost: int = 500_000
     # Crash tests only: "<point>:<n>" kills the process the n-th time it reaches the point (app/faults.py).
     fault_kill_at: str | None = None
+    # A JSON file (a list of documents, or an object of name -> document): only these run.
+    trusted_documents_file: str | None = None
     max_subscriptions_per_connection: int = 10
     max_subscriptions_per_token: int = 20
     subscription_page_events: int = 100  # events read from the database per step: the server-side buffer
@@ -88,6 +90,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         graphiql=_bool(merged.get("GRAPHIQL", "true")),
         log_level=merged.get("LOG_LEVEL", base.log_level),
         fault_kill_at=merged.get("FAULT_KILL_AT") or None,
+        trusted_documents_file=merged.get("TRUSTED_DOCUMENTS_FILE") or None,
         max_subscriptions_per_connection=int(merged.get("MAX_SUBSCRIPTIONS_PER_CONNECTION",
                                                         base.max_subscriptions_per_connection)),
         max_subscriptions_per_token=int(merged.get("MAX_SUBSCRIPTIONS_PER_TOKEN", base.max_subscriptions_per_token)),
