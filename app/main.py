@@ -36,6 +36,25 @@ from app.settings import Settings
 
 log = logging.getLogger("processgraph")
 NOBODY = Actor(user_id="", workspace_id="", scopes=frozenset())
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
+
+def accepts_graphql_response(accept: str) -> bool:
+    """Content negotiation of GraphQL over HTTP: the newer media type when the client ranks it at least
+    as high as application/json (and when it names no other)."""
+    ranks: dict[str, float] = {}
+    for part in accept.split(","):
+        media, *params = [p.strip() for p in part.split(";")]
+        q = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        ranks[media.lower()] = max(q, ranks.get(media.lower(), 0.0))
+    wanted = ranks.get(GRAPHQL_RESPONSE, 0.0)
+    return wanted > 0 and wanted >= ranks.get("application/json", 0.0)
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -128,7 +147,28 @@ class GraphQLApp(GraphQL[Context, None]):
     async def render_graphql_ide(self, request: Any) -> Response:
         return HTMLResponse(self.ide_html)
 
+    def create_response(self, response_data: Any, sub_response: Response) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.headers.get("content-type", "").startswith(GRAPHQL_RESPONSE):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+        return response
+
+    async def process_result(self, request: Any, result: Any) -> Any:
+        """Under application/graphql-response+json (GraphQL over HTTP), a request that failed before
+        execution (unparsable, invalid, bad variables, over a limit) answers 400 without `data`."""
+        body = await super().process_result(request, result)
+        sub_response = request.scope.get("processgraph_sub_response")
+        if (sub_response is not None and isinstance(body, dict) and body.get("data") is None and result.errors
+                and all(e.path is None for e in result.errors)
+                and sub_response.headers.get("content-type", "").startswith(GRAPHQL_RESPONSE)):
+            body.pop("data", None)
+            sub_response.status_code = 400
+        return body
+
     async def get_context(self, request: Any, response: Any) -> Context:
+        if isinstance(response, Response) and accepts_graphql_response(request.headers.get("accept", "")):
+            response.headers["content-type"] = f"{GRAPHQL_RESPONSE}; charset=utf-8"
+            request.scope["processgraph_sub_response"] = response
         request_id = new_id()
         if isinstance(response, Response):  # on a WebSocket there is no response to mark
             response.headers["X-Request-Id"] = request_id
