@@ -99,7 +99,5 @@ class AuthQuery:
         async def count() -> int:
             return await service.count_users(ctx.engine, workspace_id=ctx.actor.workspace_id)
 
-        return UserConnection(edges=edges, page_info=PageInfo(
-            has_next_page=has_next, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None),
+        return UserConnection(edges=edges, page_info=PageInfo.of(edges, has_next=has_next, after=after),
             _count=count)

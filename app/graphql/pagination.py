@@ -24,6 +24,12 @@ class PageInfo:
         description="The cursor of the last edge; pass it as `after` for the next page."
     )
 
+    @classmethod
+    def of(cls, edges: list[Any], *, has_next: bool, after: str | None) -> PageInfo:
+        """The PageInfo of a forward page: `edges` have a `cursor`; `after` is what the page was asked after."""
+        return cls(has_next_page=has_next, has_previous_page=after is not None,
+                   start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None)
+
 
 def page_size(first: int | None, *, default: int, maximum: int) -> int:
     """The page size a request asked for, refused with LIMIT_EXCEEDED past the maximum."""

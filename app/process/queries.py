@@ -66,9 +66,7 @@ async def process_connection(
 
     return ProcessSummaryConnection(
         edges=edges,
-        page_info=PageInfo(has_next_page=result.has_next, has_previous_page=after is not None,
-                           start_cursor=edges[0].cursor if edges else None,
-                           end_cursor=edges[-1].cursor if edges else None),
+        page_info=PageInfo.of(edges, has_next=result.has_next, after=after),
         _count=count,
     )
 

@@ -104,9 +104,7 @@ class Process(Node):
         edges = [ProcessHistoryEdge(cursor=encode_cursor("history", [r.revision]), node=ProcessHistoryEntry(
             revision=r.revision, mutation=r.mutation, user=User(id=strawberry.ID(r.user_id)), at=utc(r.at),
             operations=r.operations, inverse=r.inverse)) for r in rows[:size]]
-        return ProcessHistoryConnection(edges=edges, page_info=PageInfo(
-            has_next_page=len(rows) > size, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+        return ProcessHistoryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=len(rows) > size, after=after))
 
     @strawberry.field(description="The process's runs, newest first (default 100, at most 1000 per page).")
     async def runs(

@@ -50,9 +50,7 @@ async def run_connection(info: Info, *, process_id: str | None, status: str | No
                                    node=ProcessRunSummary.from_row(r)) for r in rows]
     for r in rows:
         ctx.loaders.run_by_id.prime(r.id, r)
-    return ProcessRunSummaryConnection(edges=edges, page_info=PageInfo(
-        has_next_page=has_next, has_previous_page=after is not None,
-        start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+    return ProcessRunSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=has_next, after=after))
 
 
 _FIRST = "How many rows: default 100, at most 1000 (more is refused with LIMIT_EXCEEDED)."

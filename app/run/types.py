@@ -268,9 +268,7 @@ class ProcessRun(Node):
         async with info.context.engine.connect() as conn:
             rows = await service.events_page(conn, run_id=str(self.id), first=size, after_seq=after_seq)
         edges = [RunEventEdge(cursor=encode_cursor("events", [r.seq]), node=RunEvent.from_row(r)) for r in rows[:size]]
-        return RunEventConnection(edges=edges, page_info=PageInfo(
-            has_next_page=len(rows) > size, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None, end_cursor=edges[-1].cursor if edges else None))
+        return RunEventConnection(edges=edges, page_info=PageInfo.of(edges, has_next=len(rows) > size, after=after))
 
 
 @strawberry.type(description="A lightweight view of a process run (the seed's ProcessRunSummary).")
