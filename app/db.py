@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import MetaData, String, Table, event
+from sqlalchemy import MetaData, String, Table, bindparam, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
@@ -71,6 +71,14 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     return create_async_engine(url, **kwargs)
+
+
+async def update_many(conn: AsyncConnection, tbl: Table, rows: list[dict[str, Any]], cols: tuple[str, ...]) -> None:
+    """One executemany UPDATE by id for all changed rows of a table (not a round trip per row)."""
+    if not rows:
+        return
+    stmt = tbl.update().where(tbl.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in cols})
+    await conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in cols}} for r in rows])
 
 
 @asynccontextmanager

@@ -10,11 +10,11 @@ import copy
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.auth.service import Actor
-from app.db import table
+from app.db import table, update_many
 from app.errors import READ_ONLY, AppError, ServiceError, not_found
 from app.ids import new_id
 from app.process import certification, history
@@ -297,9 +297,9 @@ class Draft:
             await conn.execute(insert(GT), inserts_g)
         if inserts_j:
             await conn.execute(insert(JT), inserts_j)
-        await _update_many(conn, GT, updates_g, (*GROUP_FIELDS, "parent_group_id", "ordinal", "revision",
+        await update_many(conn, GT, updates_g, (*GROUP_FIELDS, "parent_group_id", "ordinal", "revision",
                                                    "modified_at", "modified_by"))
-        await _update_many(conn, JT, updates_j, (*JOB_FIELDS, "parent_group_id", "ordinal", "revision",
+        await update_many(conn, JT, updates_j, (*JOB_FIELDS, "parent_group_id", "ordinal", "revision",
                                                    "modified_at", "modified_by"))
         if retagged:
             await conn.execute(delete(TT).where(TT.c.job_id.in_(retagged)))
@@ -326,10 +326,3 @@ class Draft:
 def _differs(old: dict[str, Any], new: dict[str, Any], cols: tuple[str, ...] | list[str]) -> bool:
     return any(old.get(c) != new.get(c) for c in cols)
 
-
-async def _update_many(conn: AsyncConnection, tbl: Any, rows: list[dict[str, Any]], cols: tuple[str, ...]) -> None:
-    """One executemany UPDATE for all changed rows of a table (not a round trip per row)."""
-    if not rows:
-        return
-    stmt = update(tbl).where(tbl.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in cols})
-    await conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in cols}} for r in rows])

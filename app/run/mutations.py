@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
+from app.errors import LIMIT_EXCEEDED, NOT_FOUND, REQUIRED, AppError, ErrorList, ServiceError
 from app.graphql.context import Info
 from app.graphql.errors import Error
 from app.ids import is_id
@@ -113,7 +114,6 @@ MAX_ADDED_JOBS = 100
 
 def check_added_jobs(specs: list[Any]) -> None:
     """The write-time checks of the definition, for jobs added to a run; at most 100 per call."""
-    from app.errors import LIMIT_EXCEEDED, AppError, ErrorList, ServiceError
     from app.process.validation import check_job
 
     if len(specs) > MAX_ADDED_JOBS:
@@ -127,7 +127,6 @@ def check_added_jobs(specs: list[Any]) -> None:
 
 
 def check_edit(changes: dict[str, Any]) -> None:
-    from app.errors import LIMIT_EXCEEDED, REQUIRED, AppError, ServiceError
     from app.process import limits
 
     for key, value in changes.items():
@@ -149,7 +148,6 @@ async def _run_action(info: Info, *, node_id: str, expected_revision: int | None
 
     async def call() -> Any:
         if not is_id(node_id):
-            from app.errors import NOT_FOUND, AppError, ServiceError
             raise ServiceError(AppError(NOT_FOUND, f"No run, group run or job run with id '{node_id}' exists.", "id",
                                         {"id": node_id}))
 
@@ -208,8 +206,7 @@ class RunMutation:
 
         async def call() -> Any:
             if not is_id(input.run_id):
-                from app.errors import NOT_FOUND, AppError, ServiceError
-                raise ServiceError(AppError(NOT_FOUND, f"No run with id '{input.run_id}' exists.", "runId",
+                    raise ServiceError(AppError(NOT_FOUND, f"No run with id '{input.run_id}' exists.", "runId",
                                             {"id": input.run_id}))
             return await service.create_process_from_run(engine=ctx.engine, actor=ctx.actor, run_id=str(input.run_id),
                                                          name=input.name)
@@ -225,8 +222,7 @@ class RunMutation:
 
         async def call() -> Any:
             if not is_id(input.process_id):
-                from app.errors import NOT_FOUND, AppError, ServiceError
-                raise ServiceError(AppError(NOT_FOUND, f"No process with id '{input.process_id}' exists.",
+                    raise ServiceError(AppError(NOT_FOUND, f"No process with id '{input.process_id}' exists.",
                                             "processId", {"id": input.process_id}))
             return await service.start_run(engine=ctx.engine, actor=ctx.actor, process_id=str(input.process_id))
         row, errors = await attempt(call)

@@ -7,13 +7,13 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
 from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
-from app.db import table, write_transaction
+from app.db import table, update_many, write_transaction
 from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
 from app.process import health
@@ -194,8 +194,8 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
         await conn.execute(insert(GRT), new_groups)
     if new_jobs:
         await conn.execute(insert(JRT), new_jobs)
-    await _update_many(conn, GRT, changed_groups, GROUP_COLUMNS)
-    await _update_many(conn, JRT, changed_jobs, JOB_COLUMNS)
+    await update_many(conn, GRT, changed_groups, GROUP_COLUMNS)
+    await update_many(conn, JRT, changed_jobs, JOB_COLUMNS)
     faults.reached("run.save.mid")  # crash tests: some of this request's writes are made, none committed
     if state.events or any(old_run[c] != state.run[c] for c in RUN_COLUMNS) or changed_groups or changed_jobs:
         state.run["modified_at"], state.run["modified_by"] = state.now, actor.user_id
@@ -203,12 +203,6 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
             {c: state.run[c] for c in RUN_COLUMNS}))
     await _insert_events(conn, state.run["id"], state.events)
 
-
-async def _update_many(conn: AsyncConnection, tbl: Any, rows: list[dict[str, Any]], cols: tuple[str, ...]) -> None:
-    if not rows:
-        return
-    stmt = update(tbl).where(tbl.c.id == bindparam("b_id")).values({c: bindparam(f"b_{c}") for c in cols})
-    await conn.execute(stmt, [{"b_id": r["id"], **{f"b_{c}": r[c] for c in cols}} for r in rows])
 
 
 # ---- reads used by loaders ----
