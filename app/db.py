@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import MetaData, String, Table, bindparam, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -41,9 +43,27 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def json_loads(text: str | bytes) -> Any:
+    """orjson for JSON columns (several times faster on a tree's job arguments); the standard decoder for
+    what orjson refuses (integers past 64 bits)."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def json_dumps(value: Any) -> str:
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value)
+
+
 def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; on SQLite, take over BEGIN so writers can ask for BEGIN IMMEDIATE."""
     url = settings.database_url
+    kwargs.setdefault("json_deserializer", json_loads)
+    kwargs.setdefault("json_serializer", json_dumps)
     if is_sqlite(url):
         engine = create_async_engine(url, **kwargs)
         busy_ms = settings.sqlite_busy_timeout_ms
@@ -67,9 +87,11 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    # asyncpg: no reset query on release is needed beyond the rollback SQLAlchemy does.
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 10)
+    # asyncpg: no reset query on release is needed beyond the rollback SQLAlchemy does. The pool holds
+    # enough connections for a busy gateway (a request's loader batches each take one for a moment):
+    # overflow connections are closed on return, and a new PostgreSQL backend costs milliseconds.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 20)
     return create_async_engine(url, **kwargs)
 
 

@@ -186,6 +186,7 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
+        ops.count_statements(state["metrics"], engine)
         state["engine"] = engine
         state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
         try:

@@ -16,7 +16,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -40,8 +41,19 @@ class Metrics:
         self.errors = Counter("processgraph_errors_total", "GraphQL errors by code (top level and in payloads).",
                               ["code"], registry=self.registry)
         self.pool = Gauge("processgraph_db_pool_checked_out", "Database connections in use.", registry=self.registry)
+        self.statements = Counter("processgraph_sql_statements_total", "SQL statements sent to the database.",
+                                  registry=self.registry)
         self.subscriptions = Gauge("processgraph_active_subscriptions", "Open run subscriptions in this process.",
                                    registry=self.registry)
+
+
+def count_statements(metrics: Metrics, engine: AsyncEngine) -> None:
+    """Count every statement the engine sends (an executemany counts once), for /metrics and the benchmark."""
+    inc = metrics.statements.inc
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _count(*_args: Any) -> None:
+        inc()
 
 
 def _codes(result: Any) -> list[str]:

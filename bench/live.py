@@ -82,7 +82,8 @@ def stalled_subscriber(port: int, token: str, run_id: str) -> Any:
     while not acked:
         proto.receive_data(sock.recv(4096))
         for event in proto.events_received():
-            if getattr(event, "data", None) and json.loads(event.data).get("type") == "connection_ack":
+            data = getattr(event, "data", None)
+            if data and json.loads(bytes(data)).get("type") == "connection_ack":
                 acked = True
         if proto.handshake_exc is None and not acked and not getattr(proto, "_sent_init", False):
             proto.send_text(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}).encode())
@@ -140,7 +141,7 @@ async def main(args: argparse.Namespace) -> None:
     _, ann_token = await create_token(engine, user_id=ann, scopes=["read", "write"])
     await engine.dispose()
     logs = Path("var/bench")
-    logs.mkdir(parents=True, exist_ok=True)
+    logs.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 (once, before any server starts)
     ports = [free_port(), free_port()]
     servers = [serve(url, p, logs / f"live-{i}.log") for i, p in enumerate(ports)]
     bases = [f"http://127.0.0.1:{p}" for p in ports]

@@ -13,6 +13,7 @@ from strawberry.types import ExecutionContext
 from app.auth.queries import AuthQuery
 from app.auth.types import User
 from app.graphql.errors import MaskUnexpectedErrors
+from app.graphql.executor import FastExecutor
 from app.graphql.limits import RequestGuard, TokenLimit
 from app.graphql.node_queries import NodeQuery
 from app.process.mutations import ProcessMutation
@@ -64,6 +65,7 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
         subscription=Subscription,
         types=[Process, ProcessGroup, ProcessJob, User, ProcessRun, GroupRun, JobRun],
         extensions=extensions,
+        execution_context_class=kwargs.pop("execution_context_class", FastExecutor),
         **kwargs,
     )
 

@@ -195,49 +195,76 @@ ProcessTreeNode = Annotated[ProcessGroup | ProcessJob, strawberry.union(
     "ProcessTreeNode", description="A node of a process tree, in the flat `Process.nodes` list.")]
 
 
-def build_tree(tree: Tree, *, exclude_generated: bool) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]]:
-    """The API objects of a whole tree and its flat node list, built once per request and flag."""
-    cached = tree.built.get(exclude_generated)
+TREE_NESTING = frozenset({"children", "generated"})
+"""Fields that go one level down a process tree (for look-ahead: app/graphql/lookahead.py)."""
+
+
+def build_tree(tree: Tree, *, exclude_generated: bool, depth: int | None = None,
+               fields: frozenset[str] | None = None) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]]:
+    """The API objects of a tree and its flat node list, built once per request, flag and need.
+
+    With `depth`, only the root and that many levels below it are built (deeper `children` stay empty);
+    with `fields`, the optional parts no selected field reads (`created`, `modified`, `arguments`, `tags`,
+    `generated`) are left out. The flat node list is complete only for a whole build (no depth or fields).
+    """
+    key = (exclude_generated, depth, fields)
+    cached = tree.built.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     nodes: list[ProcessGroup | ProcessJob] = []
     root_id = tree.root_id
     assert root_id is not None, f"process {tree.process_id} has no root group"
+    limit = -1 if depth is None else depth
+    stamps = fields is None or "created" in fields or "modified" in fields
+    with_args = fields is None or "arguments" in fields
+    with_tags = fields is None or "tags" in fields
+    with_generated = not exclude_generated and (fields is None or "generated" in fields)
+    no_tags: list[TagLink] = []
 
-    def group(row: Any, parent: str | None, parent_id: str | None, inherited_ro: bool = False) -> ProcessGroup:
+    def group(row: Any, parent: str | None, parent_id: str | None, level: int, inherited_ro: bool = False
+              ) -> ProcessGroup:
         obj = ProcessGroup(
             id=row.id, name=row.name, parallel=row.parallel, trigger_type=row.trigger_type,
             read_only=row.read_only, due_date=row.due_date, ordinal=row.ordinal, parent=parent,
             parent_id=None if parent_id is None else strawberry.ID(parent_id), revision=row.revision,
-            created=action_of(row, "created"),
-            modified=action_of(row, "modified"), children=[],
+            created=action_of(row, "created") if stamps else None,  # type: ignore[arg-type]
+            modified=action_of(row, "modified") if stamps else None,  # type: ignore[arg-type]
+            children=[],
         )
         nodes.append(obj)
+        if level == limit:
+            return obj
         child_parent = None if row.id == root_id else row.id
         ro = row.read_only or inherited_ro
+        children = obj.children
         for is_group, child in tree.children[row.id]:
             if is_group:
-                obj.children.append(group(child, child_parent, row.id, ro))
+                children.append(group(child, child_parent, row.id, level + 1, ro))
             else:
-                obj.children.append(job(child, child_parent, row.id, ro))
+                children.append(job(child, child_parent, row.id, level + 1, ro))
         return obj
 
-    def job(row: Any, parent: str | None, parent_id: str, under_read_only: bool) -> ProcessJob:
+    def job(row: Any, parent: str | None, parent_id: str, level: int, under_read_only: bool) -> ProcessJob:
         args = row.arguments
+        tags = tree.tags.get(row.id) if with_tags else None
         obj = ProcessJob(
-            id=row.id, name=job_name(row.action, args), action=row.action, arguments=arguments_from_json(row.action, args),
+            id=row.id, name=job_name(row.action, args), action=row.action,
+            arguments=arguments_from_json(row.action, args) if with_args else None,  # type: ignore[arg-type]
             trigger_type=row.trigger_type, ordinal=row.ordinal, parent=parent, parent_id=strawberry.ID(parent_id),
             read_only=row.generated or under_read_only,
-            tags=[TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tree.tags.get(row.id, ())],
-            revision=row.revision, created=action_of(row, "created"), modified=action_of(row, "modified"),
+            tags=[TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tags] if tags else no_tags,
+            revision=row.revision,
+            created=action_of(row, "created") if stamps else None,  # type: ignore[arg-type]
+            modified=action_of(row, "modified") if stamps else None,  # type: ignore[arg-type]
             generated=None,
         )
         nodes.append(obj)
-        gen = tree.generated.get(row.id)
-        if gen is not None and not exclude_generated:
-            obj.generated = group(gen, row.id, row.id)
+        if with_generated and level != limit:
+            gen = tree.generated.get(row.id)
+            if gen is not None:
+                obj.generated = group(gen, row.id, row.id, level + 1)
         return obj
 
-    root = group(tree.groups[root_id], None, None)
-    tree.built[exclude_generated] = (root, nodes)
+    root = group(tree.groups[root_id], None, None, 0)
+    tree.built[key] = (root, nodes)
     return root, nodes

@@ -10,12 +10,14 @@ from strawberry.scalars import JSON
 
 from app.auth.types import Action, User
 from app.graphql.context import Info
+from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.enums import Weekday
 from app.process.tree_types import (
+    TREE_NESTING,
     ProcessGroup,
     ProcessTreeNode,
     ReminderData,
@@ -85,9 +87,12 @@ class Process(Node):
             _exclude_generated=exclude_generated,
         )
 
-    async def _tree(self, info: Info) -> tuple[ProcessGroup, list[Any]]:
+    async def _tree(self, info: Info, *, whole: bool) -> tuple[ProcessGroup, list[Any]]:
         tree = await info.context.loaders.tree_by_process_id.load(str(self.id))
-        return build_tree(tree, exclude_generated=self._exclude_generated)
+        if whole:
+            return build_tree(tree, exclude_generated=self._exclude_generated)
+        needs = lookahead(info, TREE_NESTING)  # only the levels and parts the selection reaches
+        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)
 
     @strawberry.field(description="Every definition write of this process, newest first (creation included). "
                       "Page size default 100, at most 1000.")
@@ -120,13 +125,13 @@ class Process(Node):
     @strawberry.field(description="The root group, with the whole tree below it "
                       f"(weighs {limits.MAX_TREE_NODES} in query cost).")
     async def root(self, info: Info) -> ProcessGroup:
-        return (await self._tree(info))[0]
+        return (await self._tree(info, whole=False))[0]
 
     @strawberry.field(description="Every group and job of the tree as a flat list (root and generated nodes "
                       "included unless excluded), each with `parentId` and `ordinal`, for clients that rebuild "
                       f"the tree. At most {limits.MAX_TREE_NODES} client-written nodes plus generated ones.")
     async def nodes(self, info: Info) -> list[ProcessTreeNode]:
-        return (await self._tree(info))[1]
+        return (await self._tree(info, whole=True))[1]
 
 
 @strawberry.type(description="One definition write: who, when, which mutation, and what changed as JSON Patch "

@@ -1,0 +1,394 @@
+"""A faster graphql-core executor for the common case, with the stock path for everything else.
+
+Most of a large response is leaf fields read straight off objects built in memory (a process tree's ids,
+names, ordinals, flags). graphql-core resolves each through the whole field machinery: a path, a resolve
+info, the resolver, the awaitable checks, value completion. This executor (Strawberry's public
+`execution_context_class` hook) answers such fields directly:
+
+- a field whose resolver is Strawberry's default (a plain attribute, no permission classes or field
+  extensions), that takes no arguments, and whose type is a scalar or enum, or a list of them: read the
+  attribute and serialize it; built-in scalars of the exact Python type are already their own output;
+- `__typename` on an object type;
+- union and interface values whose Python class is exactly one member's class: that member, and the
+  member's `is_type_of` check (an isinstance that cannot fail for that class) is skipped.
+
+Anything unusual, such as a null in a non-null field, a value the scalar refuses, an attribute that raises
+or a Strawberry type cast, goes to the stock code, which reports it as it always does (same errors, paths
+and nulls). The module leans on graphql-core internals (`execute_fields`, `complete_abstract_value`,
+`complete_object_value` of its `Executor` in 3.3): the lock file pins graphql-core, and
+tests/test_executor.py compares this executor's results with the stock executor's on a set of queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import (
+    GraphQLAbstractType,
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLFloat,
+    GraphQLID,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLSchema,
+    GraphQLString,
+    Undefined,
+    get_named_type,
+    is_leaf_type,
+)
+from graphql.pyutils import Path, gather_with_cancel
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.types.cast import get_strawberry_type_cast
+
+_MAX_INT, _MIN_INT = 2**31 - 1, -(2**31)
+# Built-in scalars whose serialization leaves a value of this exact Python type unchanged.
+_IDENTITY = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool, GraphQLFloat.name: float}
+
+_LEAF, _LIST, _OBJECT, _OBJECTS, _ABSTRACT = 1, 2, 3, 4, 5
+
+
+class _Plan:
+    """How to answer one plain field of one object type: a leaf, a list of leaves, or an object."""
+
+    __slots__ = ("attr", "enum_names", "exact", "is_int", "item_non_null", "item_type", "kind", "members",
+                 "non_null", "object_type", "origin", "return_type", "serialize")
+
+    def __init__(self, attr: str, kind: int, named: Any, non_null: bool, item_non_null: bool,
+                 return_type: Any) -> None:
+        self.attr, self.kind, self.non_null, self.item_non_null = attr, kind, non_null, item_non_null
+        self.return_type = return_type
+        self.serialize = getattr(named, "serialize", None)
+        self.exact = _IDENTITY.get(named.name)
+        self.is_int = named.name == GraphQLInt.name
+        self.object_type: GraphQLObjectType | None = named if isinstance(named, GraphQLObjectType) else None
+        self.origin: type | None = None  # filled in by SchemaPlans for object fields
+        # lists of objects: the (wrapped) item type, and the object type of each exact Python class
+        self.item_type: Any = None
+        self.members: dict[type, GraphQLObjectType] = {}
+        # enums: the output name of each Python value (enum members and their values)
+        self.enum_names: dict[Any, str] | None = None
+        if isinstance(named, GraphQLEnumType):
+            names: dict[Any, str] = {}
+            for enum_name, enum_value in named.values.items():
+                python = enum_value.value
+                names[python] = enum_name
+                inner = getattr(python, "value", None)
+                if isinstance(inner, str | int) and not isinstance(inner, bool):
+                    names.setdefault(inner, enum_name)
+            # only when no two members share a value (then serialize would be ambiguous anyway)
+            if len(set(names.values())) == len(named.values):
+                self.enum_names = names
+
+
+def _plan(field: Any) -> _Plan | None:
+    resolve = field.resolve
+    definition = field.extensions.get("strawberry-definition")
+    if field.args or definition is None or not getattr(resolve, "_is_default", False):
+        return None
+    t, non_null = field.type, False
+    if isinstance(t, GraphQLNonNull):
+        t, non_null = t.of_type, True
+    if isinstance(t, GraphQLList):
+        item, item_non_null = t.of_type, False
+        if isinstance(item, GraphQLNonNull):
+            item, item_non_null = item.of_type, True
+        if is_leaf_type(item):
+            return _Plan(definition.python_name, _LIST, item, non_null, item_non_null, field.type)
+        if isinstance(item, GraphQLObjectType | GraphQLAbstractType):
+            plan = _Plan(definition.python_name, _OBJECTS, item, non_null, item_non_null, field.type)
+            plan.item_type = t.of_type
+            plan.object_type = item if isinstance(item, GraphQLObjectType) else None
+            return plan
+        return None
+    if is_leaf_type(t):
+        return _Plan(definition.python_name, _LEAF, t, non_null, False, field.type)
+    if isinstance(t, GraphQLObjectType):
+        return _Plan(definition.python_name, _OBJECT, t, non_null, False, field.type)
+    if isinstance(t, GraphQLAbstractType):
+        plan = _Plan(definition.python_name, _ABSTRACT, t, non_null, False, field.type)
+        plan.item_type = t
+        return plan
+    return None
+
+
+class SchemaPlans:
+    """Per schema: the plain leaf fields of every object type, and each abstract type's members by class."""
+
+    def __init__(self, schema: GraphQLSchema) -> None:
+        self.fields: dict[GraphQLObjectType, dict[str, _Plan]] = {}
+        self.origins: dict[GraphQLObjectType, type] = {}
+        self.members: dict[GraphQLAbstractType, dict[type, GraphQLObjectType]] = {}
+        for named in schema.type_map.values():
+            if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
+                plans = {name: p for name, f in named.fields.items() if (p := _plan(f)) is not None}
+                self.fields[named] = plans
+                definition = named.extensions.get("strawberry-definition")
+                origin = getattr(definition, "origin", None)
+                if isinstance(origin, type):
+                    self.origins[named] = origin
+        by_origin: dict[type, list[GraphQLObjectType]] = {}
+        for object_type, origin in self.origins.items():
+            by_origin.setdefault(origin, []).append(object_type)
+        for named in schema.type_map.values():
+            if isinstance(named, GraphQLAbstractType):
+                members: dict[type, GraphQLObjectType] = {}
+                for possible in schema.get_possible_types(named):
+                    origin = self.origins.get(possible)
+                    if origin is not None and len(by_origin[origin]) == 1:
+                        members[origin] = possible
+                self.members[named] = members
+        for plans in self.fields.values():
+            for p in plans.values():
+                if p.object_type is not None:
+                    p.origin = self.origins.get(p.object_type)
+                if p.kind == _ABSTRACT:
+                    p.members = self.members.get(p.item_type, {})
+                if p.kind == _OBJECTS:
+                    named_item = p.object_type
+                    if named_item is not None:
+                        p.members = {p.origin: named_item} if p.origin is not None else {}
+                    else:
+                        p.members = self.members.get(get_named_type(p.item_type), {})
+
+
+_PLANS: dict[int, tuple[GraphQLSchema, SchemaPlans]] = {}
+
+
+def plans_for(schema: GraphQLSchema) -> SchemaPlans:
+    cached = _PLANS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = (schema, SchemaPlans(schema))
+        _PLANS[id(schema)] = cached
+    return cached[1]
+
+
+class _Fallback(Exception):
+    """This field needs the stock path."""
+
+
+def _leaf(plan: _Plan, value: Any, non_null: bool) -> Any:
+    if value is None:
+        if non_null:
+            raise _Fallback
+        return None
+    exact = plan.exact
+    if exact is not None and type(value) is exact:
+        return value
+    names = plan.enum_names
+    if names is not None:
+        try:
+            found = names.get(value)
+        except TypeError:  # unhashable: let serialize say what is wrong
+            found = None
+        if found is not None:
+            return found
+    if plan.is_int and type(value) is int and _MIN_INT <= value <= _MAX_INT:
+        return value
+    try:
+        out = plan.serialize(value)  # type: ignore[misc]
+    except Exception as exc:
+        raise _Fallback from exc
+    if out is None or out is Undefined:
+        raise _Fallback
+    return out
+
+
+class FastExecutor(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's executor with a fast path for plain leaf fields and exact-class abstract types."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plans = plans_for(self.schema)
+        # Field middleware (an extension's `resolve` hook) must see every field: no fast path then.
+        self._fast = not getattr(self.middleware_manager, "middlewares", None)
+
+    def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
+                       grouped_field_set: Any, position_context: Any) -> Any:
+        if not self._fast:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        plans = self._plans.fields.get(parent_type)
+        if not plans:
+            return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
+        results: dict[str, Any] = {}
+        slow: dict[str, Any] | None = None
+        pending: list[str] | None = None
+        for response_name, field_details_list in grouped_field_set.items():
+            name = field_details_list[0].node.name.value
+            plan = plans.get(name)
+            try:
+                if plan is None:
+                    if name == "__typename":
+                        results[response_name] = parent_type.name
+                        continue
+                    raise _Fallback
+                value = getattr(source_value, plan.attr)
+                kind = plan.kind
+                if kind == _LEAF:
+                    results[response_name] = _leaf(plan, value, plan.non_null)
+                    continue
+                if value is None:
+                    if plan.non_null:
+                        raise _Fallback
+                    results[response_name] = None
+                    continue
+                if kind == _LIST:
+                    results[response_name] = [_leaf(plan, v, plan.item_non_null) for v in value]
+                    continue
+                if field_details_list[0].node.directives:  # @stream, or anything else: the stock path
+                    raise _Fallback
+                if kind == _OBJECTS:
+                    members = plan.members
+                    # Every item of a known exact class (no nulls, no casts), or the stock path for all.
+                    if not isinstance(value, list) or not all(
+                            type(v) in members and get_strawberry_type_cast(v) is None for v in value):
+                        raise _Fallback
+                elif kind == _ABSTRACT:
+                    runtime = plan.members.get(type(value))
+                    if runtime is None or get_strawberry_type_cast(value) is not None:
+                        raise _Fallback
+                elif type(value) is not plan.origin or get_strawberry_type_cast(value) is not None:
+                    raise _Fallback
+            except Exception:  # _Fallback, or an attribute that raised: the stock path reports it
+                results[response_name] = None  # keeps the field's position in the response
+                if slow is None:
+                    slow = {}
+                slow[response_name] = field_details_list
+                continue
+            # A plain object field: its sub-selection, with the stock executor's error handling.
+            try:
+                field_path = Path(path, response_name, parent_type.name)
+                if kind == _OBJECTS:
+                    completed = self._complete_objects(plan, field_details_list, field_path, value, position_context)
+                else:
+                    completed = self._complete_object(plan, field_details_list, field_path, value, position_context)
+            except Exception:  # a non-null field failed: its parent is null; settle what already started
+                if pending:
+                    self.settle_in_background([results[f] for f in pending])
+                raise
+            results[response_name] = completed
+            if self.is_awaitable(completed):
+                if pending is None:
+                    pending = []
+                pending.append(response_name)
+        if slow is None and pending is None:
+            return results
+        return self._execute_slow(parent_type, source_value, path, results, slow or {}, pending or [],
+                                  position_context)
+
+    def _complete_object(self, plan: _Plan, field_details_list: Any, field_path: Path, value: Any,
+                         position_context: Any) -> Any:
+        object_type = plan.object_type or plan.members[type(value)]
+        try:
+            completed = self.collect_and_execute_subfields(object_type, field_details_list, field_path, value,
+                                                           position_context)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, plan.return_type, field_details_list, field_path)
+            return None
+        if not self.is_awaitable(completed):
+            return completed
+
+        async def await_completed() -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, plan.return_type, field_details_list, field_path)
+                return None
+
+        return await_completed()
+
+    def _complete_objects(self, plan: _Plan, field_details_list: Any, field_path: Path, items: list[Any],
+                          position_context: Any) -> Any:
+        """A plain list of objects, as `complete_iterable_value` and `complete_list_item_value` would."""
+        members, item_type, is_awaitable = plan.members, plan.item_type, self.is_awaitable
+        completed: list[Any] = []
+        awaitable_indices: list[int] = []
+        try:
+            for index, item in enumerate(items):
+                item_path = field_path.add_key(index, None)
+                try:
+                    done = self.collect_and_execute_subfields(members[type(item)], field_details_list, item_path,
+                                                              item, position_context)
+                except Exception as raw_error:
+                    self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+                    done = None
+                if is_awaitable(done):
+                    done = self._await_item(done, item_type, field_details_list, item_path)
+                    awaitable_indices.append(index)
+                completed.append(done)
+        except Exception as raw_error:
+            if awaitable_indices:
+                self.settle_in_background([completed[i] for i in awaitable_indices])
+            self.handle_field_error(raw_error, plan.return_type, field_details_list, field_path)
+            return None
+        if not awaitable_indices:
+            return completed
+
+        async def get_completed() -> Any:
+            try:
+                awaited = await gather_with_cancel(*(completed[i] for i in awaitable_indices))
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, plan.return_type, field_details_list, field_path)
+                return None
+            for i, value in zip(awaitable_indices, awaited, strict=True):
+                completed[i] = value
+            return completed
+
+        return get_completed()
+
+    async def _await_item(self, done: Any, item_type: Any, field_details_list: Any, item_path: Path) -> Any:
+        try:
+            return await done
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, item_type, field_details_list, item_path)
+            return None
+
+    def _execute_slow(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
+                      results: dict[str, Any], slow: dict[str, Any], pending: list[str], position_context: Any
+                      ) -> Any:
+        """The fields the fast path left, through the stock executor, and awaiting what is pending; same
+        shape as `execute_fields`."""
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = list(pending)
+        try:
+            for response_name, field_details_list in slow.items():
+                result = self.execute_field(parent_type, source_value, field_details_list,
+                                            Path(path, response_name, parent_type.name), position_context)
+                if result is Undefined:
+                    del results[response_name]
+                    continue
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[f] for f in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
+            results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def complete_abstract_value(self, return_type: GraphQLAbstractType, field_details_list: Any, info: Any,
+                                path: Path, result: Any, position_context: Any) -> Any:
+        runtime_type = self._plans.members.get(return_type, {}).get(type(result))
+        if runtime_type is None or get_strawberry_type_cast(result) is not None:
+            return super().complete_abstract_value(return_type, field_details_list, info, path, result,
+                                                   position_context)
+        return self.collect_and_execute_subfields(runtime_type, field_details_list, path, result, position_context)
+
+    def complete_object_value(self, return_type: GraphQLObjectType, field_details_list: Any, info: Any,
+                              path: Path, result: Any, position_context: Any) -> Any:
+        if (return_type.is_type_of is not None and type(result) is self._plans.origins.get(return_type)
+                and get_strawberry_type_cast(result) is None):
+            return self.collect_and_execute_subfields(return_type, field_details_list, path, result,
+                                                      position_context)
+        return super().complete_object_value(return_type, field_details_list, info, path, result,
+                                             position_context)

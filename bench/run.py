@@ -1,0 +1,381 @@
+"""`scripts/bench`: the standard dataset, the gateway as a real server, a load process, one table (issue 7).
+
+Per workload: a warm-up, then a measured run at the given concurrency from a separate load process
+(bench/load.py) on loopback. Around the measured run the driver reads /proc: CPU time of every gateway
+process and of every PostgreSQL process (database CPU), and samples the gateway's resident memory; the
+gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile`, PostGraphile 4 serves the
+same database in the same run and each workload gets the ratio of our gateway+database CPU per request to
+the peer's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app import migrate
+from app.db import create_engine
+from app.settings import ROOT, load_settings
+from bench import dataset
+
+WORKLOADS = ROOT / "bench" / "workloads"
+VAR = ROOT / "var" / "bench"
+TICK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+NAMES = {"a": "a process tree", "b": "b 50 processes, 2 levels", "c": "c 100 summaries", "d": "d run tree",
+         "e": "e write mix"}
+
+
+def log(message: str) -> None:
+    print(f"bench: {message}", file=sys.stderr, flush=True)
+
+
+# ---- /proc accounting ----
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def rss_bytes(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+
+
+def descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (FileNotFoundError, ProcessLookupError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    out, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        out.append(pid)
+        todo += children.get(pid, [])
+    return out
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU of the whole PostgreSQL server: its live processes, plus the finished backends that the
+    postmaster (the one whose parent is not postgres) has reaped (cutime and cstime)."""
+    pids = postgres_pids()
+    total = sum(cpu_seconds(p) for p in pids)
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(fields[1]) not in pids:  # the postmaster
+            total += (int(fields[13]) + int(fields[14])) / TICK
+    return total
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+    return pids
+
+
+class RssSampler:
+    """Peak resident memory of the busiest process of a set, sampled every 50 ms."""
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids, self.peak, self._stop = pids, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max([self.peak, *(rss_bytes(p) for p in self.pids)])
+            self._stop.wait(0.05)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# ---- servers ----
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:.0f} s")
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    token: str | None
+    log_path: Path
+    pids: list[int] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
+    port = free_port()
+    VAR.mkdir(parents=True, exist_ok=True)
+    log_path = VAR / f"gateway-{workers}w.log"
+    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), "DEV_MODE": "false",
+           "GRAPHIQL": "false",
+           # The limiter stays on (its code runs on every request) but does not throttle the load.
+           "RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000", "LOG_LEVEL": "INFO"}
+    with open(log_path, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--workers", str(workers)], cwd=ROOT, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server("processgraph", port, proc, token, log_path)
+    try:
+        wait_http(f"{server.url}/readyz")
+        time.sleep(0.5 if workers == 1 else 2.0)  # every worker up
+        server.pids = descendants(proc.pid)
+        yield server
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def statements(server: Server) -> float:
+    text = httpx.get(f"{server.url}/metrics", timeout=5).text
+    m = re.search(r"^processgraph_sql_statements_total ([0-9.e+]+)$", text, re.M)
+    return float(m.group(1)) if m else float("nan")
+
+
+# ---- workloads ----
+
+def query(name: str) -> str:
+    return next(WORKLOADS.glob(f"{name}_*.graphql")).read_text()
+
+
+def bodies(workload: str, m: dataset.Manifest) -> list[dict[str, Any]]:
+    q = query(workload)
+    if workload == "a":
+        return [{"query": q, "variables": {"id": pid}} for pid in m.process_ids]
+    if workload == "d":
+        return [{"query": q, "variables": {"id": rid}} for rid in m.run_ids]
+    return [{"query": q}]
+
+
+@dataclass
+class Row:
+    workload: str
+    server: str
+    rps: float
+    p50: float
+    p99: float
+    gateway_cpu_ms: float
+    db_cpu_ms: float | None
+    statements: float | None
+    rss_mb: float
+    requests: int
+    errors: int
+
+    @property
+    def total_cpu_ms(self) -> float:
+        return self.gateway_cpu_ms + (self.db_cpu_ms or 0.0)
+
+
+def drive(spec: dict[str, Any]) -> dict[str, Any]:
+    VAR.mkdir(parents=True, exist_ok=True)
+    path = VAR / "load-spec.json"
+    path.write_text(json.dumps(spec))
+    done = subprocess.run([sys.executable, "-m", "bench.load", str(path)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=spec["duration"] + 120)
+    if done.returncode != 0:
+        raise RuntimeError(f"load process failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def measure(server: Server, workload: str, spec: dict[str, Any], *, warmup: float, duration: float,
+            postgres: bool, count_sql: bool) -> Row:
+    drive({**spec, "duration": warmup})
+    sql_before = statements(server) if count_sql else None
+    gw0 = sum(cpu_seconds(p) for p in server.pids)
+    db0 = postgres_cpu_seconds() if postgres else 0.0
+    with RssSampler(server.pids) as rss:
+        result = drive({**spec, "duration": duration})
+    gw1 = sum(cpu_seconds(p) for p in server.pids)
+    db1 = postgres_cpu_seconds() if postgres else 0.0
+    n = max(1, result["requests"])
+    sql = None if sql_before is None else (statements(server) - sql_before) / n
+    if result["errors"]:
+        log(f"{server.name} {workload}: {result['errors']} errors, first: {result['first_error']}")
+    return Row(workload=workload, server=server.name, rps=result["rps"], p50=result["p50_ms"], p99=result["p99_ms"],
+               gateway_cpu_ms=(gw1 - gw0) * 1000 / n, db_cpu_ms=(db1 - db0) * 1000 / n if postgres else None,
+               statements=sql, rss_mb=rss.peak / 2**20, requests=result["requests"], errors=result["errors"])
+
+
+def load_spec(server: Server, bodies_: list[dict[str, Any]], concurrency: int, path: str = "/graphql") -> dict[str, Any]:
+    return {"host": "127.0.0.1", "port": server.port, "path": path, "token": server.token,
+            "concurrency": concurrency, "bodies": bodies_}
+
+
+def write_spec(server: Server, m: dataset.Manifest, concurrency: int) -> dict[str, Any]:
+    names = {pid: f"Bench process {i:04d}" for i, pid in enumerate(m.process_ids)}
+    targets = [[pid, m.node_ids[pid], names[pid]] for pid in list(m.node_ids)[:concurrency]]
+    return {**load_spec(server, [], concurrency), "scenario": "write", "targets": targets}
+
+
+# ---- the table ----
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def table(rows: list[Row], ratios: dict[str, float]) -> str:
+    head = ["workload", "server", "req/s", "p50 ms", "p99 ms", "gateway CPU ms/req", "DB CPU ms/req",
+            "SQL/req", "peak RSS MB"]
+    if ratios:
+        head.append("CPU ratio ours/peer")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [NAMES.get(r.workload, r.workload), r.server, fmt(r.rps, 0), fmt(r.p50), fmt(r.p99),
+                 fmt(r.gateway_cpu_ms, 2), fmt(r.db_cpu_ms, 2), fmt(r.statements, 2), fmt(r.rss_mb, 0)]
+        if ratios:
+            cells.append(fmt(ratios.get(r.workload), 2) if r.server == "processgraph" else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ---- main ----
+
+def database(args: argparse.Namespace) -> tuple[str, str]:
+    """(SQLAlchemy URL of the benchmark's database, manifest key)."""
+    if args.sqlite:
+        VAR.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{VAR / 'bench.db'}", "sqlite"
+    if args.database_url:
+        return args.database_url, "postgresql"
+    url = subprocess.run([str(ROOT / "scripts" / "ensure-postgres")], env={**os.environ, "PG_DB": "processgraph_bench"},
+                         check=True, capture_output=True, text=True).stdout.strip()
+    return url, "postgresql"
+
+
+def prepare(url: str, key: str, args: argparse.Namespace) -> dataset.Manifest:
+    settings = load_settings({"DATABASE_URL": url})
+    migrate.upgrade(settings)
+    manifest_path = VAR / f"{key}.manifest.json"
+
+    async def ensure() -> dataset.Manifest:
+        engine = create_engine(settings)
+        try:
+            if manifest_path.exists() and not args.rebuild:
+                m = dataset.Manifest.from_json(manifest_path.read_text())
+                if (m.shape == dataset.SHAPE_VERSION and m.processes == args.processes
+                        and await dataset.matches(engine, m)):
+                    log(f"reusing the dataset in {key} (built in {m.build_seconds} s; --rebuild to build it again)")
+                    return m
+            log(f"building the dataset: {args.processes} processes, 3 runs each")
+
+            def progress(done: int, total: int) -> None:
+                if done % 20 == 0 or done == total:
+                    log(f"  {done}/{total} processes")
+
+            m = await dataset.build(engine, processes=args.processes, progress=progress)
+            manifest_path.write_text(m.to_json())
+            log(f"dataset built in {m.build_seconds} s")
+            return m
+        finally:
+            await engine.dispose()
+
+    VAR.mkdir(parents=True, exist_ok=True)
+    return asyncio.run(ensure())
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="scripts/bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--sqlite", action="store_true", help="use SQLite (var/bench/bench.db) instead of PostgreSQL")
+    p.add_argument("--database-url", help="a PostgreSQL URL to use instead of the local cluster's processgraph_bench")
+    p.add_argument("--workers", type=int, default=1, help="gateway worker processes (default 1)")
+    p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
+    p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
+    p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
+    p.add_argument("--peer", choices=["postgraphile"], help="also measure PostGraphile 4 on the same data")
+    p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
+    p.add_argument("--rebuild", action="store_true", help="rebuild the dataset even when the manifest matches")
+    args = p.parse_args(argv)
+    if args.peer and args.sqlite:
+        p.error("--peer needs PostgreSQL")
+    url, key = database(args)
+    m = prepare(url, key, args)
+    postgres = key == "postgresql"
+    rows: list[Row] = []
+    wanted = [w for w in "abcde" if w in args.workloads]
+    with gateway(url, workers=args.workers, token=m.token) as gw:
+        log(f"gateway on {gw.url}, {args.workers} worker(s), pids {gw.pids}")
+        for w in wanted:
+            spec = write_spec(gw, m, args.concurrency) if w == "e" else load_spec(gw, bodies(w, m), args.concurrency)
+            rows.append(measure(gw, w, spec, warmup=args.warmup, duration=args.duration, postgres=postgres,
+                                count_sql=args.workers == 1))
+            log(f"{NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
+    ratios: dict[str, float] = {}
+    print(table(rows, ratios))
+    if any(r.errors for r in rows):
+        log("some requests failed (see above)")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
