@@ -16,6 +16,11 @@ foreign keys in a smart-tags file (postgraphile.tags.json5 in the server's worki
 one that has become a real foreign key is left out, so a later migration adding constraints does not clash.
 The smart-tags file also renames run_event.node_id (its GraphQL name `nodeId` would collide with PostGraphile's
 global object id) — run_event is not read by any workload.
+
+Each workload is one SQL statement in PostGraphile: nested relations become correlated subqueries filtered by the
+child's parent column. Without an index on process_group.parent_group_id, process_job.parent_group_id,
+group_run.parent_group_run_id and job_run.parent_group_run_id each of those subqueries scans its table; the
+status counts of (d) use ix_job_run_run (run_id, status) and the lists of (b), (c) ix_process_ws_name.
 """
 
 from __future__ import annotations
