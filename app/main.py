@@ -8,13 +8,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
 from graphql import ExecutionResult, GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -29,7 +30,7 @@ from app.errors import TIMEOUT, AppError
 from app.graphql import persisted
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
-from app.graphql.ide import graphiql_html, is_loopback
+from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.graphql.schema import build_schema
 from app.http import GatewayMiddleware, TokenBucket
 from app.ids import new_id
@@ -88,7 +89,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self.persisted = persisted.PersistedQueries(trusted_file=settings.trusted_documents_file)
         # The demo token reaches the page only in development mode on a loopback address.
         show = dev_token if settings.dev_mode and is_loopback(settings.host) else None
-        self.ide_html = graphiql_html(token=show)
+        self.ide = (GraphiQLPage(node_modules=Path(settings.graphiql_assets_dir), token=show)
+                    if settings.graphiql else None)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         """One operation within the request time budget; past it, a TIMEOUT error and its writes rolled back.
@@ -162,7 +164,8 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Any) -> Response:
-        return HTMLResponse(self.ide_html)
+        assert self.ide is not None  # Strawberry renders the IDE only when it was given one
+        return self.ide.response()
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
@@ -220,10 +223,13 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     async def index(_request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    routes = [Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"]),
+              WebSocketRoute("/graphql", graphql_app), Route("/healthz", ops.healthz),
+              Route("/readyz", ops.readyz_endpoint(state, settings)),
+              Route("/metrics", ops.metrics_endpoint(state["metrics"], state))]
+    if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
+        routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
     return Starlette(
-        routes=[Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"]),
-                WebSocketRoute("/graphql", graphql_app), Route("/healthz", ops.healthz),
-                Route("/readyz", ops.readyz_endpoint(state, settings)),
-                Route("/metrics", ops.metrics_endpoint(state["metrics"], state))],
+        routes=routes,
         lifespan=lifespan,
     )
