@@ -6,18 +6,21 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
 from graphql import ExecutionResult, GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import ops
@@ -27,7 +30,7 @@ from app.errors import TIMEOUT, AppError
 from app.graphql import persisted
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
-from app.graphql.ide import graphiql_html, is_loopback
+from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.graphql.schema import build_schema
 from app.http import GatewayMiddleware, TokenBucket
 from app.ids import new_id
@@ -57,8 +60,23 @@ def accepts_graphql_response(accept: str) -> bool:
     return wanted > 0 and wanted >= ranks.get("application/json", 0.0)
 
 
+class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
+    """graphql-transport-ws messages go out as text frames. Strawberry sends binary frames when
+    encode_json returns bytes (ours does, for HTTP), and a browser's graphql-ws client (GraphiQL's)
+    cannot read those: it fails with "Message is missing the 'type' property"."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        encoded = self.view.encode_json(message)
+        try:
+            await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context: engine, settings, acting user, request id."""
+
+    websocket_adapter_class = TextFrameWebSocketAdapter
 
     def __init__(self, *, settings: Settings, state: dict[str, Any], dev_token: str | None) -> None:
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
@@ -71,7 +89,8 @@ class GraphQLApp(GraphQL[Context, None]):
         self.persisted = persisted.PersistedQueries(trusted_file=settings.trusted_documents_file)
         # The demo token reaches the page only in development mode on a loopback address.
         show = dev_token if settings.dev_mode and is_loopback(settings.host) else None
-        self.ide_html = graphiql_html(token=show)
+        self.ide = (GraphiQLPage(node_modules=Path(settings.graphiql_assets_dir), token=show)
+                    if settings.graphiql else None)
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         """One operation within the request time budget; past it, a TIMEOUT error and its writes rolled back.
@@ -145,7 +164,8 @@ class GraphQLApp(GraphQL[Context, None]):
         return orjson.dumps(data)
 
     async def render_graphql_ide(self, request: Any) -> Response:
-        return HTMLResponse(self.ide_html)
+        assert self.ide is not None  # Strawberry renders the IDE only when it was given one
+        return self.ide.response()
 
     def create_response(self, response_data: Any, sub_response: Response) -> Response:
         response = super().create_response(response_data, sub_response)
@@ -204,10 +224,13 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     async def index(_request: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    routes = [Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"]),
+              WebSocketRoute("/graphql", graphql_app), Route("/healthz", ops.healthz),
+              Route("/readyz", ops.readyz_endpoint(state, settings)),
+              Route("/metrics", ops.metrics_endpoint(state["metrics"], state))]
+    if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
+        routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
     return Starlette(
-        routes=[Route("/", index), Route("/graphql", guarded, methods=["GET", "POST"]),
-                WebSocketRoute("/graphql", graphql_app), Route("/healthz", ops.healthz),
-                Route("/readyz", ops.readyz_endpoint(state, settings)),
-                Route("/metrics", ops.metrics_endpoint(state["metrics"], state))],
+        routes=routes,
         lifespan=lifespan,
     )

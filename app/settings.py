@@ -53,6 +53,8 @@ class Settings:
     max_tree_nodes: int = 5000
     sqlite_busy_timeout_ms: int = 5000
     graphiql: bool = True
+    # GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN.
+    graphiql_assets_dir: str = str(ROOT / "vendor" / "graphiql" / "node_modules")
     log_level: str = "INFO"
 
 
@@ -88,6 +90,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         max_page_size=int(merged.get("MAX_PAGE_SIZE", base.max_page_size)),
         sqlite_busy_timeout_ms=int(merged.get("SQLITE_BUSY_TIMEOUT_MS", base.sqlite_busy_timeout_ms)),
         graphiql=_bool(merged.get("GRAPHIQL", "true")),
+        graphiql_assets_dir=merged.get("GRAPHIQL_ASSETS_DIR", base.graphiql_assets_dir),
         log_level=merged.get("LOG_LEVEL", base.log_level),
         fault_kill_at=merged.get("FAULT_KILL_AT") or None,
         trusted_documents_file=merged.get("TRUSTED_DOCUMENTS_FILE") or None,

@@ -68,6 +68,20 @@ async def test_legacy_graphql_ws_subprotocol_is_refused(settings: Settings, toke
             assert json.loads(await ws.recv())["type"] == "connection_ack"
 
 
+@pytest.mark.timeout(60)
+async def test_websocket_messages_are_text_frames(settings: Settings, token: str) -> None:
+    """A browser's graphql-ws client (GraphiQL's) cannot read binary frames."""
+    async with inprocess_server(create_app(settings)) as address, websockets.connect(
+            f"ws://{address}/graphql", subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}))
+        await ws.send(json.dumps({"type": "ping"}))
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": "subscription { runSummary(runId: \"nope\") { status } }"}}))
+        frames = [await ws.recv() for _ in range(3)]
+    assert all(isinstance(frame, str) for frame in frames), frames
+    assert [json.loads(frame)["type"] for frame in frames][:2] == ["connection_ack", "pong"]
+
+
 async def _page(settings: Settings, **changes: Any) -> str:
     app = create_app(replace(settings, **changes), dev_token="pgt_demo-secret")
     async with app.router.lifespan_context(app), httpx.AsyncClient(

@@ -1,13 +1,95 @@
-"""The GraphiQL page, with the Authorization header filled in only for local development."""
+"""The GraphiQL page and its assets, served by the gateway itself from the pinned npm packages in
+vendor/graphiql (never from a CDN), with the Authorization header filled in only for local development."""
 
 from __future__ import annotations
 
+import hashlib
+import html
 import ipaddress
 import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
 
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
-_HEADERS_STATE = "const [headers, setHeaders] = React.useState(parameters.headers);"
+log = logging.getLogger("processgraph")
+
+STATIC_PREFIX = "/graphiql/static/"
+HERE = Path(__file__).parent
+PAGE_TEMPLATE = HERE / "graphiql.html"
+PAGE_SCRIPT = HERE / "graphiql.js"
+JS = "text/javascript; charset=utf-8"
+CSS = "text/css; charset=utf-8"
+SOURCE_MAP = "application/json"
+# Every URL carries the installed version (or our script's hash), so a file can be cached for good.
+IMMUTABLE = {"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"}
+# The page may load only from this origin: even a stray absolute URL in a bundle cannot reach another host.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "font-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+DEFAULT_QUERY = """# Processgraph. Run with Ctrl-Enter; the book icon (top left) opens the documentation.
+# Subscriptions (runEvents, runSummary) go over WebSocket with the same headers.
+query Start {
+  viewer { user { id name } scopes }
+  processes(first: 10) { totalCount edges { node { id name } } }
+}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One file of an npm package that the page loads; nothing outside this list is served."""
+
+    package: str
+    file: str
+    media_type: str
+
+
+# GraphiQL 3's CDN bundle carries graphql, the graphql-ws client and its fonts (as data: URLs);
+# it needs React 18's UMD builds beside it. The source maps are for the browser's developer tools.
+ASSETS = (
+    Asset("react", "umd/react.production.min.js", JS),
+    Asset("react-dom", "umd/react-dom.production.min.js", JS),
+    Asset("graphiql", "graphiql.min.js", JS),
+    Asset("graphiql", "graphiql.min.js.map", SOURCE_MAP),
+    Asset("graphiql", "graphiql.min.css", CSS),
+    Asset("graphiql", "graphiql.min.css.map", SOURCE_MAP),
+)
+PAGE_ORDER = ("react/umd/react.production.min.js", "react-dom/umd/react-dom.production.min.js", "graphiql/graphiql.min.js")
+
+
+@dataclass(frozen=True, slots=True)
+class Assets:
+    """What is installed: URL path (below STATIC_PREFIX) -> file and media type; `missing` names what is not."""
+
+    files: dict[str, tuple[Path, str]]
+    urls: dict[str, str]  # "<package>/<file>" -> its URL
+    missing: tuple[str, ...]
+
+
+def load_assets(node_modules: Path) -> Assets:
+    """Find the allow-listed files under `node_modules` and give each a versioned URL."""
+    files: dict[str, tuple[Path, str]] = {}
+    urls: dict[str, str] = {}
+    missing: list[str] = []
+    for asset in ASSETS:
+        package_dir = node_modules / asset.package
+        path = package_dir / asset.file
+        try:
+            version = json.loads((package_dir / "package.json").read_text())["version"]
+        except (OSError, ValueError, KeyError):
+            version = None
+        if version is None or not path.is_file():
+            missing.append(f"{asset.package}/{asset.file}")
+            continue
+        key = f"{asset.package}@{version}/{asset.file}"
+        files[key] = (path, asset.media_type)
+        urls[f"{asset.package}/{asset.file}"] = STATIC_PREFIX + key
+    script_key = f"processgraph@{hashlib.sha256(PAGE_SCRIPT.read_bytes()).hexdigest()[:16]}/graphiql.js"
+    files[script_key] = (PAGE_SCRIPT, JS)
+    urls["processgraph/graphiql.js"] = STATIC_PREFIX + script_key
+    return Assets(files=files, urls=urls, missing=tuple(missing))
 
 
 def is_loopback(host: str) -> bool:
@@ -19,12 +101,61 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def graphiql_html(*, token: str | None) -> str:
-    """GraphiQL; with `token`, its headers editor starts with `Authorization: Bearer <token>`."""
-    html = get_graphql_ide_html(graphql_ide="graphiql")
-    if token is None:
-        return html
-    assert _HEADERS_STATE in html, "the GraphiQL template changed; update app/graphql/ide.py"
-    headers = json.dumps(json.dumps({"Authorization": f"Bearer {token}"}, indent=2))
-    return html.replace(_HEADERS_STATE,
-                        f"const [headers, setHeaders] = React.useState(parameters.headers || {headers});")
+def graphiql_html(*, token: str | None, assets: Assets) -> str:
+    """Our GraphiQL page; with `token`, its headers editor starts with `Authorization: Bearer <token>`."""
+    config: dict[str, object] = {"endpoint": "/graphql", "defaultQuery": DEFAULT_QUERY}
+    if token is not None:
+        config["headers"] = json.dumps({"Authorization": f"Bearer {token}"}, indent=2)
+    # JSON inside <script>: no "<" may end the element early.
+    config_json = json.dumps(config).replace("<", "\\u003c")
+    scripts = "\n    ".join(f'<script src="{html.escape(assets.urls[name])}"></script>'
+                        for name in (*PAGE_ORDER, "processgraph/graphiql.js"))
+    return (PAGE_TEMPLATE.read_text()
+            .replace("{{stylesheet}}", html.escape(assets.urls["graphiql/graphiql.min.css"]))
+            .replace("{{config}}", config_json)
+            .replace("{{scripts}}", scripts))
+
+
+def missing_assets_html(assets: Assets, node_modules: Path) -> str:
+    """What to do when the gateway runs without GraphiQL's assets (a pip-only install, say)."""
+    items = "".join(f"<li><code>{html.escape(m)}</code></li>" for m in assets.missing)
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>GraphiQL is not installed</title></head>
+<body style="font-family: sans-serif; max-width: 48em; margin: 2em auto">
+<h1>GraphiQL's assets are not installed</h1>
+<p>This gateway serves GraphiQL's scripts and styles itself and never loads them from a CDN, but these
+files are missing from <code>{html.escape(str(node_modules))}</code>:</p>
+<ul>{items}</ul>
+<p>Run <code>scripts/install</code> (it runs <code>npm ci</code> in <code>vendor/graphiql</code> from the
+pinned <code>package-lock.json</code>; it needs Node.js and npm), or point <code>GRAPHIQL_ASSETS_DIR</code>
+at a <code>node_modules</code> folder installed from that lock, then restart the gateway.</p>
+<p>The GraphQL endpoint itself works without them: POST to <code>/graphql</code>.</p>
+</body></html>
+"""
+
+
+class GraphiQLPage:
+    """The page (or what to install when its assets are missing) and the allow-listed static files."""
+
+    def __init__(self, *, node_modules: Path, token: str | None) -> None:
+        self.assets = load_assets(node_modules)
+        if self.assets.missing:
+            log.warning("GraphiQL's assets are missing from %s (%s); run scripts/install",
+                        node_modules, ", ".join(self.assets.missing))
+            self.html = missing_assets_html(self.assets, node_modules)
+        else:
+            self.html = graphiql_html(token=token, assets=self.assets)
+
+    def response(self) -> Response:
+        if self.assets.missing:
+            return HTMLResponse(self.html, status_code=503)
+        return HTMLResponse(self.html, headers={"Content-Security-Policy": PAGE_POLICY,
+                                                "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    async def static(self, request: Request) -> Response:
+        """GET /graphiql/static/<package>@<version>/<file>: a lookup in the allow-list, never a path join."""
+        found = self.assets.files.get(request.path_params["path"])
+        if found is None:
+            return PlainTextResponse("Not Found", status_code=404)
+        path, media_type = found
+        return FileResponse(path, media_type=media_type, headers=IMMUTABLE)
