@@ -117,6 +117,8 @@ class GraphQLApp(GraphQL[Context, None]):
             result = ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions=error_extensions(error))])
             return result
         finally:
+            if isinstance(context, Context):
+                context.loaders.release()
             ops.record(self.metrics, operation=getattr(request_data, "operation_name", None), started=started,
                        result=result, request_id=getattr(context, "request_id", ""),
                        user_id=getattr(getattr(context, "actor", None), "user_id", None) or None)

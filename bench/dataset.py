@@ -130,6 +130,9 @@ async def build(engine: AsyncEngine, *, processes: int = 200, runs_per_process: 
             run_ids.append((await run_service.start_run(engine=engine, actor=actor, process_id=row.id)).id)
         if progress is not None:
             progress(i + 1, processes)
+    if engine.dialect.name == "postgresql":  # fresh statistics, as autovacuum would give a live database
+        async with engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("ANALYZE"))
     node_ids: dict[str, list[list[str]]] = {}
     async with engine.connect() as conn:
         for pid in process_ids[:20]:

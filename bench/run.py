@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
 
 from app import migrate
 from app.db import create_engine
@@ -354,9 +355,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--peer", choices=["postgraphile"], help="also measure PostGraphile 4 on the same data")
     p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
     p.add_argument("--rebuild", action="store_true", help="rebuild the dataset even when the manifest matches")
+    p.add_argument("--extra", default="batch3000", help="extra measurements: 'batch3000' (default), 'scale', "
+                   "comma-separated, or '' for none")
     args = p.parse_args(argv)
     if args.peer and args.sqlite:
         p.error("--peer needs PostgreSQL")
+    if "scale" in args.extra.split(","):
+        if args.sqlite:
+            p.error("the scale check runs on PostgreSQL")
+        print(scale_table(args))
+        return 0
     url, key = database(args)
     m = prepare(url, key, args)
     postgres = key == "postgresql"
@@ -364,17 +372,125 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [w for w in "abcde" if w in args.workloads]
     with gateway(url, workers=args.workers, token=m.token) as gw:
         log(f"gateway on {gw.url}, {args.workers} worker(s), pids {gw.pids}")
+        if "batch3000" in args.extra:
+            rows_3000 = batch_rename_3000(gw, m)
+            log(f"3,000-item batch rename: {rows_3000:.0f} ms of server time (the request log's durationMs)")
         for w in wanted:
             spec = write_spec(gw, m, args.concurrency) if w == "e" else load_spec(gw, bodies(w, m), args.concurrency)
             rows.append(measure(gw, w, spec, warmup=args.warmup, duration=args.duration, postgres=postgres,
                                 count_sql=args.workers == 1))
             log(f"{NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
+        if args.peer:
+            rows += peer_rows(gw, url, m, args, [w for w in wanted if w != "e"])
     ratios: dict[str, float] = {}
+    for r in rows:
+        peer = next((p for p in rows if p.server == "postgraphile" and p.workload == r.workload), None)
+        if r.server == "processgraph" and peer is not None:
+            ratios[r.workload] = r.total_cpu_ms / peer.total_cpu_ms
     print(table(rows, ratios))
     if any(r.errors for r in rows):
         log("some requests failed (see above)")
         return 1
     return 0
+
+
+def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespace, wanted: list[str]) -> list[Row]:
+    """PostGraphile 4 on the same database, the same load, after checking that both answer alike."""
+    from bench import peer_check, peer_postgraphile
+
+    cli = peer_postgraphile.install(VAR / "postgraphile")
+    port = free_port()
+    rows: list[Row] = []
+    with peer_postgraphile.serving(cli, database_url=url, port=port, workers=args.workers,
+                                   log=VAR / "postgraphile.log") as pids:
+        peer = Server("postgraphile", port, subprocess.Popen(["true"]), None, VAR / "postgraphile.log", pids=pids)
+        log(f"postgraphile on {peer.url}, pids {pids}")
+        if not peer_check.check(gw.url, m.token, peer.url, process_ids=m.process_ids[:3], run_ids=m.run_ids[:3],
+                                out=sys.stderr):
+            raise RuntimeError("PostGraphile and the gateway answer differently; see above")
+        queries = peer_postgraphile.workloads()
+        for w in wanted:
+            if w == "a":
+                bodies_ = [{"query": queries[w], "variables": peer_postgraphile.variables(w, process_id=pid, run_id="")}
+                           for pid in m.process_ids]
+            elif w == "d":
+                bodies_ = [{"query": queries[w], "variables": peer_postgraphile.variables(w, process_id="", run_id=rid)}
+                           for rid in m.run_ids]
+            else:
+                bodies_ = [{"query": queries[w], "variables": peer_postgraphile.variables(w, process_id="", run_id="")}]
+            rows.append(measure(peer, w, load_spec(peer, bodies_, args.concurrency), warmup=args.warmup,
+                                duration=args.duration, postgres=True, count_sql=False))
+            log(f"postgraphile {NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
+    return rows
+
+
+def scale_table(args: argparse.Namespace) -> str:
+    """Keyset pages deep in 1,000 and 1,000,000 processes, and totalCount at both sizes (issue 7 point 5)."""
+    from app.graphql.pagination import encode_cursor
+    from bench import scale
+
+    url = subprocess.run([str(ROOT / "scripts" / "ensure-postgres")], env={**os.environ, "PG_DB": "processgraph_scale"},
+                         check=True, capture_output=True, text=True).stdout.strip()
+    settings = load_settings({"DATABASE_URL": url})
+    migrate.upgrade(settings)
+    log("scale: generating 1,000 and 1,000,000 processes unless already there")
+    built = scale.run_build(lambda: create_engine(settings))
+    log(f"scale: data ready in {built['build_seconds']} s")
+
+    async def cursors(workspace: str, n: int) -> list[str]:
+        engine = create_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                rows = (await conn.execute(text(
+                    "SELECT name_key, id FROM process WHERE workspace_id = :w AND trashed_at IS NULL "
+                    "ORDER BY name_key, id OFFSET :o LIMIT 20"), {"w": workspace, "o": n // 2})).all()
+        finally:
+            await engine.dispose()
+        return [encode_cursor("process:NAME:asc", [r.name_key, r.id]) for r in rows]
+
+    rows: list[Row] = []
+    with gateway(url, workers=1, token="") as gw:
+        for n, info in built["sizes"].items():
+            gw.token = info["token"]
+            deep = asyncio.run(cursors(info["workspace"], n))
+            page = [{"query": scale.PAGE, "variables": {"after": c}} for c in deep]
+            rows.append(measure(gw, f"deep page of 100 in {n:,}", load_spec(gw, page, args.concurrency),
+                                warmup=args.warmup, duration=args.duration, postgres=True, count_sql=True))
+            rows.append(measure(gw, f"totalCount of {n:,}", load_spec(gw, [{"query": scale.COUNT}], args.concurrency),
+                                warmup=args.warmup, duration=args.duration, postgres=True, count_sql=True))
+    small, large = rows[0], rows[2]
+    ratio = large.total_cpu_ms / small.total_cpu_ms
+    return (table(rows, {}) + f"\n\nDeep keyset page, gateway+DB CPU per request at 1,000,000 / at 1,000: "
+            f"{ratio:.2f} (target at most 1.5). Data generated in {built['build_seconds']} s.")
+
+
+BATCH_3000 = ("mutation BatchRename3000($id: ID!, $data: [BatchUpdateItemInput!]!) { processBatchUpdate(input: "
+              "{id: $id, data: $data}) { errors { code message } process { id revision } } }")
+
+
+def batch_rename_3000(gw: Server, m: dataset.Manifest) -> float:
+    """Create a process with 3,000 jobs, rename them all in one batch, and return the server's own duration."""
+    children = [{"job": {"arguments": {"sendTask": {"title": f"job {i}"}}}} for i in range(3000)]
+    create = ("mutation($input: ProcessCreateInput!) { processCreate(input: $input) { errors { message } "
+              "process { id nodes { __typename ... on ProcessJob { id } } } } }")
+    headers = {"Authorization": f"Bearer {m.token}"}
+    with httpx.Client(base_url=gw.url, headers=headers, timeout=60) as client:
+        made = client.post("/graphql", json={"query": create, "variables": {"input": {
+            "name": "Bench batch 3000", "root": {"name": "Root", "children": children}}}}).json()
+        process = made["data"]["processCreate"]["process"]
+        ids = [n["id"] for n in process["nodes"] if n["__typename"] == "ProcessJob"]
+        data = [{"type": "JOB_NAME", "jobNameUpdate": {"id": i, "newName": f"renamed {k}"}} for k, i in enumerate(ids)]
+        done = client.post("/graphql", json={"query": BATCH_3000, "operationName": "BatchRename3000",
+                                              "variables": {"id": process["id"], "data": data}})
+        assert not done.json()["data"]["processBatchUpdate"]["errors"], done.text[:500]
+        for op in ("processTrash", "processPurge"):  # leave the dataset as it was
+            client.post("/graphql", json={"query": f"mutation($id: ID!) {{ {op}(input: {{id: $id}}) "
+                                                   "{ errors { message } } }", "variables": {"id": process["id"]}})
+    time.sleep(0.3)  # the log line is written as the response goes out
+    for line in reversed(gw.log_path.read_text().splitlines()):
+        if '"operation": "BatchRename3000"' in line:
+            return float(json.loads(line[line.index("{"):])["durationMs"])
+    raise RuntimeError("no request log line for the 3,000-item batch rename")
 
 
 if __name__ == "__main__":

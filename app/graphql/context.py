@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.types import Info as StrawberryInfo
 
@@ -16,6 +17,7 @@ from app.process.dataloaders import (
     NodeLocationLoader,
     ProcessByIdLoader,
     TreeByProcessIdLoader,
+    TreeToDepthLoader,
 )
 from app.run.dataloaders import (
     RunByIdLoader,
@@ -34,6 +36,14 @@ class Loaders:
         self.actor = actor
         # API objects built from whole trees, once per request (keyed by their loader key).
         self.built: dict[Any, Any] = {}
+
+    def release(self) -> None:
+        """Drop the loaders and what they hold once the request is answered. graphql-core's executor and its
+        resolve-info helpers reference each other, and the executor holds the context: without this, every
+        row and object of the request would wait for the cyclic garbage collector."""
+        self.built.clear()
+        for name in [k for k, v in vars(self).items() if isinstance(v, DataLoader)]:
+            del self.__dict__[name]
 
     @cached_property
     def run_by_id(self) -> RunByIdLoader:
@@ -58,6 +68,10 @@ class Loaders:
     @cached_property
     def tree_by_process_id(self) -> TreeByProcessIdLoader:
         return TreeByProcessIdLoader(self.engine)
+
+    @cached_property
+    def tree_to_depth(self) -> TreeToDepthLoader:
+        return TreeToDepthLoader(self.engine)
 
     @cached_property
     def node_location(self) -> NodeLocationLoader:

@@ -38,6 +38,26 @@ class TreeByProcessIdLoader(DataLoader[str, Tree]):
         return [trees[k] for k in keys]
 
 
+class TreeToDepthLoader(DataLoader["tuple[str, int]", Tree]):
+    """Trees keyed by (process id, depth): every client group, and jobs only down to that depth (see
+    `service.trees_by_process_ids`); one batch per depth. Same workspace rule as TreeByProcessIdLoader."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    async def batch_load_fn(self, keys: list[tuple[str, int]]) -> list[Tree]:
+        by_depth: dict[int, list[str]] = {}
+        for pid, depth in keys:
+            by_depth.setdefault(depth, []).append(pid)
+        found: dict[tuple[str, int], Tree] = {}
+        async with self.engine.connect() as conn:
+            for depth, pids in by_depth.items():
+                trees = await service.trees_by_process_ids(conn, process_ids=pids, depth=depth)
+                found.update({(pid, depth): tree for pid, tree in trees.items()})
+        return [found[k] for k in keys]
+
+
 class NodeLocationLoader(DataLoader[str, "tuple[str, str] | None"]):
     """For any id: (kind, process id) when it is a live process, group or job of the workspace."""
 

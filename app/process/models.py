@@ -93,7 +93,7 @@ class ProcessGroup(SQLModel, table=True, metadata=metadata):
     )
     parent_group_id: str | None = Field(
         default=None,
-        sa_column=Column(String(32), ForeignKey("process_group.id", ondelete="CASCADE"), nullable=True),
+        sa_column=Column(String(32), ForeignKey("process_group.id", ondelete="CASCADE"), index=True, nullable=True),
     )
     # Set only on a generated certification group: the certification job it belongs to.
     parent_job_id: str | None = Field(default=None, max_length=32)
@@ -121,7 +121,7 @@ class ProcessJob(SQLModel, table=True, metadata=metadata):
         sa_column=Column(String(32), ForeignKey("process.id", ondelete="CASCADE"), index=True, nullable=False)
     )
     parent_group_id: str = Field(
-        sa_column=Column(String(32), ForeignKey("process_group.id", ondelete="CASCADE"), nullable=False)
+        sa_column=Column(String(32), ForeignKey("process_group.id", ondelete="CASCADE"), index=True, nullable=False)
     )
     ordinal: int = 0
     action: str

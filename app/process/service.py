@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -94,14 +94,21 @@ _JOB_TAG_COLUMNS = [*JT.c, TT.c.id.label("tag_id"), TT.c.category.label("tag_cat
                     TT.c.value.label("tag_value"), TT.c.position.label("tag_position")]
 
 
-async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str]) -> dict[str, Tree]:
-    """Whole trees of the given processes in two statements: all groups, then all jobs with their tags.
+async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
+                               depth: int | None = None) -> dict[str, Tree]:
+    """Trees of the given processes in two statements: all groups, then jobs with their tags.
 
+    With `depth`, only the jobs of client groups above that depth are read (the root is at 0): a query
+    that reads two levels of a tree does not pay for the jobs of the levels below.
     Callers pass only ids they already resolved within the caller's workspace.
     """
     groups = (await conn.execute(select(GT).where(GT.c.process_id.in_(process_ids)))).all()
-    job_stmt = (select(*_JOB_TAG_COLUMNS).select_from(JT.outerjoin(TT, TT.c.job_id == JT.c.id))
-                .where(JT.c.process_id.in_(process_ids)))
+    job_stmt = select(*_JOB_TAG_COLUMNS).select_from(JT.outerjoin(TT, TT.c.job_id == JT.c.id))
+    if depth is None:
+        job_stmt = job_stmt.where(JT.c.process_id.in_(process_ids))
+    else:
+        reached = _groups_above(groups, depth)
+        job_stmt = job_stmt.where(JT.c.parent_group_id.in_(reached or [""]))
     job_rows = (await conn.execute(job_stmt)).all()
     by_process_groups: dict[str, list[Any]] = {pid: [] for pid in process_ids}
     for g in groups:
@@ -120,6 +127,25 @@ async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str])
         ordered = {jid: [t for _, t in sorted(items, key=lambda it: it[0])] for jid, items in tags[pid].items()}
         out[pid] = assemble(pid, by_process_groups[pid], by_process_jobs[pid], ordered)
     return out
+
+
+def _groups_above(groups: Sequence[Any], depth: int) -> list[str]:
+    """Ids of the client groups whose children are at most `depth` levels below their tree's root
+    (generated groups hang under a job, not a group, and are never reached)."""
+    below: dict[str, list[str]] = {}
+    level: list[str] = []  # the roots
+    for g in groups:
+        if g.parent_group_id is not None:
+            below.setdefault(g.parent_group_id, []).append(g.id)
+        elif g.parent_job_id is None:
+            level.append(g.id)
+    reached: list[str] = []
+    for _ in range(depth):
+        if not level:
+            break
+        reached += level
+        level = [c for gid in level for c in below.get(gid, ())]
+    return reached
 
 
 async def node_locations(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, tuple[str, str]]:

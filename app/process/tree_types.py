@@ -211,18 +211,33 @@ def build_tree(tree: Tree, *, exclude_generated: bool, depth: int | None = None,
     cached = tree.built.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    nodes: list[ProcessGroup | ProcessJob] = []
-    root_id = tree.root_id
-    assert root_id is not None, f"process {tree.process_id} has no root group"
-    limit = -1 if depth is None else depth
-    stamps = fields is None or "created" in fields or "modified" in fields
-    with_args = fields is None or "arguments" in fields
-    with_tags = fields is None or "tags" in fields
-    with_generated = not exclude_generated and (fields is None or "generated" in fields)
-    no_tags: list[TagLink] = []
+    assert tree.root_id is not None, f"process {tree.process_id} has no root group"
+    builder = _TreeBuilder(tree, exclude_generated, depth, fields)
+    root = builder.group(tree.groups[tree.root_id], None, None, 0)
+    tree.built[key] = (root, builder.nodes)
+    return root, builder.nodes
 
-    def group(row: Any, parent: str | None, parent_id: str | None, level: int, inherited_ro: bool = False
+
+class _TreeBuilder:
+    """Builds the API objects of one tree. A class rather than nested recursive functions: those form a
+    reference cycle (function -> cell -> function) that keeps every row and object of the request alive
+    until the cyclic garbage collector runs."""
+
+    __slots__ = ("limit", "nodes", "root_id", "stamps", "tree", "with_args", "with_generated", "with_tags")
+
+    def __init__(self, tree: Tree, exclude_generated: bool, depth: int | None, fields: frozenset[str] | None) -> None:
+        self.tree = tree
+        self.root_id = tree.root_id
+        self.nodes: list[ProcessGroup | ProcessJob] = []
+        self.limit = -1 if depth is None else depth
+        self.stamps = fields is None or "created" in fields or "modified" in fields
+        self.with_args = fields is None or "arguments" in fields
+        self.with_tags = fields is None or "tags" in fields
+        self.with_generated = not exclude_generated and (fields is None or "generated" in fields)
+
+    def group(self, row: Any, parent: str | None, parent_id: str | None, level: int, inherited_ro: bool = False
               ) -> ProcessGroup:
+        stamps = self.stamps
         obj = ProcessGroup(
             id=row.id, name=row.name, parallel=row.parallel, trigger_type=row.trigger_type,
             read_only=row.read_only, due_date=row.due_date, ordinal=row.ordinal, parent=parent,
@@ -231,40 +246,37 @@ def build_tree(tree: Tree, *, exclude_generated: bool, depth: int | None = None,
             modified=action_of(row, "modified") if stamps else None,  # type: ignore[arg-type]
             children=[],
         )
-        nodes.append(obj)
-        if level == limit:
+        self.nodes.append(obj)
+        if level == self.limit:
             return obj
-        child_parent = None if row.id == root_id else row.id
+        child_parent = None if row.id == self.root_id else row.id
         ro = row.read_only or inherited_ro
         children = obj.children
-        for is_group, child in tree.children[row.id]:
+        for is_group, child in self.tree.children[row.id]:
             if is_group:
-                children.append(group(child, child_parent, row.id, level + 1, ro))
+                children.append(self.group(child, child_parent, row.id, level + 1, ro))
             else:
-                children.append(job(child, child_parent, row.id, level + 1, ro))
+                children.append(self.job(child, child_parent, row.id, level + 1, ro))
         return obj
 
-    def job(row: Any, parent: str | None, parent_id: str, level: int, under_read_only: bool) -> ProcessJob:
+    def job(self, row: Any, parent: str | None, parent_id: str, level: int, under_read_only: bool) -> ProcessJob:
         args = row.arguments
-        tags = tree.tags.get(row.id) if with_tags else None
+        tags = self.tree.tags.get(row.id) if self.with_tags else None
+        stamps = self.stamps
         obj = ProcessJob(
             id=row.id, name=job_name(row.action, args), action=row.action,
-            arguments=arguments_from_json(row.action, args) if with_args else None,  # type: ignore[arg-type]
+            arguments=arguments_from_json(row.action, args) if self.with_args else None,  # type: ignore[arg-type]
             trigger_type=row.trigger_type, ordinal=row.ordinal, parent=parent, parent_id=strawberry.ID(parent_id),
             read_only=row.generated or under_read_only,
-            tags=[TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tags] if tags else no_tags,
+            tags=[TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tags] if tags else [],
             revision=row.revision,
             created=action_of(row, "created") if stamps else None,  # type: ignore[arg-type]
             modified=action_of(row, "modified") if stamps else None,  # type: ignore[arg-type]
             generated=None,
         )
-        nodes.append(obj)
-        if with_generated and level != limit:
-            gen = tree.generated.get(row.id)
+        self.nodes.append(obj)
+        if self.with_generated and level != self.limit:
+            gen = self.tree.generated.get(row.id)
             if gen is not None:
-                obj.generated = group(gen, row.id, row.id, level + 1)
+                obj.generated = self.group(gen, row.id, row.id, level + 1)
         return obj
-
-    root = group(tree.groups[root_id], None, None, 0)
-    tree.built[key] = (root, nodes)
-    return root, nodes

@@ -88,10 +88,16 @@ class Process(Node):
         )
 
     async def _tree(self, info: Info, *, whole: bool) -> tuple[ProcessGroup, list[Any]]:
-        tree = await info.context.loaders.tree_by_process_id.load(str(self.id))
+        loaders = info.context.loaders
         if whole:
+            tree = await loaders.tree_by_process_id.load(str(self.id))
             return build_tree(tree, exclude_generated=self._exclude_generated)
-        needs = lookahead(info, TREE_NESTING)  # only the levels and parts the selection reaches
+        # Only the levels and parts the selection reaches are read and built.
+        needs = lookahead(info, TREE_NESTING)
+        if "generated" in needs.names:
+            tree = await loaders.tree_by_process_id.load(str(self.id))
+        else:
+            tree = await loaders.tree_to_depth.load((str(self.id), needs.depth))
         return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)
 
     @strawberry.field(description="Every definition write of this process, newest first (creation included). "

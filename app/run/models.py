@@ -59,7 +59,7 @@ class GroupRun(SQLModel, table=True, metadata=metadata):
 
     id: str = Field(primary_key=True, max_length=32)
     run_id: str = _run_fk()
-    parent_group_run_id: str | None = Field(default=None, max_length=32)
+    parent_group_run_id: str | None = Field(default=None, max_length=32, index=True)
     # Set only on a generated certification group: the certification job run it belongs to.
     parent_job_run_id: str | None = Field(default=None, max_length=32)
     source_group_id: str = Field(max_length=32)
@@ -85,7 +85,7 @@ class JobRun(SQLModel, table=True, metadata=metadata):
     id: str = Field(primary_key=True, max_length=32)
     run_id: str = Field(sa_column=Column(String(32), ForeignKey("process_run.id", ondelete="CASCADE"),
                                          nullable=False))
-    parent_group_run_id: str = Field(max_length=32)
+    parent_group_run_id: str = Field(max_length=32, index=True)
     source_job_id: str = Field(max_length=32)
     ordinal: int = 0
     action: str

@@ -140,25 +140,39 @@ def build_run_tree(run_id: str, root_id: str, groups: list[Any], jobs: list[Any]
         kids.setdefault(j.parent_group_run_id, []).append((False, j))
     for v in kids.values():
         v.sort(key=lambda item: item[1].ordinal)
-    nodes: list[GroupRun | JobRun] = []
     by_id = {g.id: g for g in groups}
+    builder = _RunTreeBuilder(kids, gen, exclude_generated)
+    root, total = builder.group(by_id[root_id], None)
+    return root, builder.nodes, total
 
-    def group(row: Any, parent_id: str | None) -> tuple[GroupRun, dict[str, int]]:
+
+class _RunTreeBuilder:
+    """Builds one run tree's API objects (a class: nested recursive functions would form a reference cycle
+    that keeps the request's rows alive until the cyclic collector runs)."""
+
+    __slots__ = ("exclude_generated", "gen", "kids", "nodes")
+
+    def __init__(self, kids: dict[str | None, list[tuple[bool, Any]]], gen: dict[str, Any],
+                 exclude_generated: bool) -> None:
+        self.kids, self.gen, self.exclude_generated = kids, gen, exclude_generated
+        self.nodes: list[GroupRun | JobRun] = []
+
+    def group(self, row: Any, parent_id: str | None) -> tuple[GroupRun, dict[str, int]]:
         obj = GroupRun(id=row.id, name=row.name, status=row.status, parallel=row.parallel,
                        trigger_type=row.trigger_type, eligible_to_start=row.eligible_to_start,
                        children_eligible_to_start_count=0, status_counts=[], due_date=row.due_date,
                        ordinal=row.ordinal, parent_id=None if parent_id is None else strawberry.ID(parent_id),
                        source_group_id=row.source_group_id,
                        revision=row.revision, children=[])
-        nodes.append(obj)
+        self.nodes.append(obj)
         tally: dict[str, int] = {}
-        for is_group, child in kids.get(row.id, []):
+        for is_group, child in self.kids.get(row.id, []):
             sub: dict[str, int]
             if is_group:
-                c, sub = group(child, row.id)
+                c, sub = self.group(child, row.id)
                 obj.children.append(c)
             else:
-                cj, sub = job(child, row.id)
+                cj, sub = self.job(child, row.id)
                 obj.children.append(cj)
             obj.children_eligible_to_start_count += int(child.eligible_to_start)
             for k, v in sub.items():
@@ -166,34 +180,31 @@ def build_run_tree(run_id: str, root_id: str, groups: list[Any], jobs: list[Any]
         obj.status_counts = counts(tally)
         return obj, tally
 
-    def job(row: Any, parent_id: str) -> tuple[JobRun, dict[str, int]]:
+    def job(self, row: Any, parent_id: str) -> tuple[JobRun, dict[str, int]]:
         obj = JobRun(id=row.id, name=job_name(row.action, row.arguments), action=row.action, status=row.status,
                      action_status=row.action_status, eligible_to_start=row.eligible_to_start,
                      arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
                      ordinal=row.ordinal, parent_id=strawberry.ID(parent_id), source_job_id=row.source_job_id or None,
                      exception=row.exception, comment=row.comment, revision=row.revision, generated=None)
-        nodes.append(obj)
+        self.nodes.append(obj)
         tally = {row.status: 1}
-        g = gen.get(row.id)
+        g = self.gen.get(row.id)
         if g is not None:
-            if exclude_generated:
-                sub = tally_only(g)
+            if self.exclude_generated:
+                sub = self.tally_only(g)
             else:
-                obj.generated, sub = group(g, row.id)
+                obj.generated, sub = self.group(g, row.id)
             for k, v in sub.items():
                 tally[k] = tally.get(k, 0) + v
         return obj, tally
 
-    def tally_only(row: Any) -> dict[str, int]:
+    def tally_only(self, row: Any) -> dict[str, int]:
         """Statuses of the job runs under a hidden generated group: counts include them all the same."""
         tally: dict[str, int] = {}
-        for is_group, child in kids.get(row.id, []):
-            for k, v in (tally_only(child) if is_group else {child.status: 1}).items():
+        for is_group, child in self.kids.get(row.id, []):
+            for k, v in (self.tally_only(child) if is_group else {child.status: 1}).items():
                 tally[k] = tally.get(k, 0) + v
         return tally
-
-    root, total = group(by_id[root_id], None)
-    return root, nodes, total
 
 
 _FIRST = "How many rows: default 100, at most 1000 (more is refused with LIMIT_EXCEEDED)."
