@@ -503,6 +503,13 @@ def _raising(raise_name: bool) -> Leaf:
     return obj
 
 
+def _cast_other() -> Any:
+    """A Leaf (exact class) that Strawberry is told to treat as an Other."""
+    obj = leaf("cast")
+    obj.extra = 5  # type: ignore[attr-defined]
+    return strawberry.cast(Other, obj)
+
+
 CASES: dict[str, Callable[[], Holder]] = {
     "valid": holder,
     "null in a non-null leaf": lambda: holder(one=leaf(name=None)),
@@ -525,6 +532,8 @@ CASES: dict[str, Callable[[], Holder]] = {
     "subclass for an object, a union and an interface": lambda: holder(
         one=leaf(cls=SubLeaf), pair=leaf(cls=SubLeaf), named=leaf(cls=SubLeaf), many=[leaf(cls=SubLeaf)]),
     "cast in a union": lambda: holder(pair=strawberry.cast(Leaf, leaf(cls=SubLeaf))),
+    "cast to another member": lambda: holder(pair=_cast_other(), pairs=[leaf(), _cast_other()], named=_cast_other(),
+                                              nameds=[_cast_other()]),
     "enum value outside the enum": lambda: holder(one=leaf(color="purple")),
     "enum given by its value": lambda: holder(one=leaf(color="blue")),
     "enum name given as a string": lambda: holder(one=leaf(color="BLUE")),
