@@ -40,7 +40,7 @@ VAR = ROOT / "var" / "bench"
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NAMES = {"a": "a process tree", "b": "b 50 processes, 2 levels", "c": "c 100 summaries", "d": "d run tree",
-         "e": "e write mix"}
+         "e": "e write mix", "z": "z fixed cost ({ __typename })"}
 
 
 def log(message: str) -> None:
@@ -369,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     m = prepare(url, key, args)
     postgres = key == "postgresql"
     rows: list[Row] = []
-    wanted = [w for w in "abcde" if w in args.workloads]
+    wanted = [w for w in "abcdez" if w in args.workloads]
     with gateway(url, workers=args.workers, token=m.token) as gw:
         log(f"gateway on {gw.url}, {args.workers} worker(s), pids {gw.pids}")
         if "batch3000" in args.extra:

@@ -616,7 +616,7 @@ async def test_unusual_values_take_the_stock_path(case: str) -> None:
         assert result.errors, "this case was meant to produce an error"
 
 
-# Bugs of the fast path found by this comparison (app/graphql/executor.py), pinned until they are fixed.
+# Bugs of the fast path this comparison found (app/graphql/executor.py), fixed: kept as regressions.
 KNOWN_DIFFERENCES: dict[str, Callable[[], Holder]] = {
     # `_leaf`/_IDENTITY: a float is returned as it is, but GraphQLFloat.serialize refuses non-finite floats
     # ("Float cannot represent non numeric value: nan"); the fast path answers NaN / Infinity (not even JSON).
@@ -629,10 +629,9 @@ KNOWN_DIFFERENCES: dict[str, Callable[[], Holder]] = {
 
 
 @pytest.mark.parametrize("case", list(KNOWN_DIFFERENCES))
-@pytest.mark.xfail(strict=True, reason="app/graphql/executor.py answers a value the stock executor refuses "
-                   "(non-finite Float, str in a list field): see KNOWN_DIFFERENCES")
-async def test_values_the_fast_path_answers_but_the_stock_path_refuses(case: str) -> None:
-    await _compare_tiny(KNOWN_DIFFERENCES[case], TINY_QUERY)
+async def test_values_the_stock_path_refuses_are_refused_by_the_fast_path_too(case: str) -> None:
+    result = await _compare_tiny(KNOWN_DIFFERENCES[case], TINY_QUERY)
+    assert result.errors
 
 
 async def test_failing_resolvers_inside_fast_objects() -> None:

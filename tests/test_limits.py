@@ -78,6 +78,11 @@ async def test_estimated_cost(gql: GraphQLClient, sql: SqlCounter, spies: list[s
     meta = await _refused(gql, sql, spies, query, {"n": 100})
     assert meta == {"limit": 500_000, "actual": 500_100, "limitName": "cost"}
     assert (await gql.raw(query, {"n": 99})).errors is None
+    # The numbers are cached per document and per value of the variables they depend on.
+    spies.clear()
+    assert (await _refused(gql, sql, spies, query, {"n": 100}))["actual"] == 500_100
+    spies.clear()
+    assert (await _refused(gql, sql, spies, query, {"n": 200}))["actual"] == 1_000_200
 
 
 async def test_page_size(gql: GraphQLClient) -> None:

@@ -27,7 +27,6 @@ from graphql import (
     GraphQLAbstractType,
     GraphQLBoolean,
     GraphQLEnumType,
-    GraphQLFloat,
     GraphQLID,
     GraphQLInt,
     GraphQLList,
@@ -45,7 +44,7 @@ from strawberry.types.cast import get_strawberry_type_cast
 
 _MAX_INT, _MIN_INT = 2**31 - 1, -(2**31)
 # Built-in scalars whose serialization leaves a value of this exact Python type unchanged.
-_IDENTITY = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool, GraphQLFloat.name: float}
+_IDENTITY = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
 
 _LEAF, _LIST, _OBJECT, _OBJECTS, _ABSTRACT = 1, 2, 3, 4, 5
 
@@ -196,12 +195,55 @@ def _leaf(plan: _Plan, value: Any, non_null: bool) -> Any:
     return out
 
 
+_TYPENAME = 0
+_MISSING: Any = object()
+
+
+def _run(entries: list[tuple[str, int, Any, Any]], source: Any) -> dict[str, Any]:
+    """One object of a compiled selection: attributes read and serialized, sub-objects the same way. Raises
+    (_Fallback, or whatever an attribute raised) at anything the stock path must see."""
+    out: dict[str, Any] = {}
+    for response_name, kind, plan, sub in entries:
+        if kind == _TYPENAME:
+            out[response_name] = plan
+            continue
+        value = getattr(source, plan.attr)
+        if kind == _LEAF:
+            out[response_name] = _leaf(plan, value, plan.non_null)
+        elif value is None:
+            if plan.non_null:
+                raise _Fallback
+            out[response_name] = None
+        elif kind == _LIST:
+            if type(value) is not list and type(value) is not tuple:
+                raise _Fallback
+            out[response_name] = [_leaf(plan, v, plan.item_non_null) for v in value]
+        elif kind == _OBJECTS:
+            if type(value) is not list:
+                raise _Fallback
+            items = []
+            for v in value:
+                member = sub.get(type(v))
+                if member is None or get_strawberry_type_cast(v) is not None:
+                    raise _Fallback
+                items.append(_run(member, v))
+            out[response_name] = items
+        else:  # _OBJECT, _ABSTRACT
+            member = sub.get(type(value))
+            if member is None or get_strawberry_type_cast(value) is not None:
+                raise _Fallback
+            out[response_name] = _run(member, value)
+    return out
+
+
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor with a fast path for plain leaf fields and exact-class abstract types."""
+    """Strawberry's executor with a fast path for plain leaf fields and exact-class abstract types, and
+    compiled selections for subtrees made only of plain fields."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._plans = plans_for(self.schema)
+        self._compiled: dict[tuple[Any, int], Any] = {}
         # Field middleware (an extension's `resolve` hook) must see every field: no fast path then.
         self._fast = not getattr(self.middleware_manager, "middlewares", None)
 
@@ -213,11 +255,12 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         if not plans:
             return super().execute_fields(parent_type, source_value, path, grouped_field_set, position_context)
         results: dict[str, Any] = {}
-        slow: dict[str, Any] | None = None
         pending: list[str] | None = None
+        is_awaitable = self.is_awaitable
         for response_name, field_details_list in grouped_field_set.items():
             name = field_details_list[0].node.name.value
             plan = plans.get(name)
+            fast = True
             try:
                 if plan is None:
                     if name == "__typename":
@@ -235,6 +278,8 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     results[response_name] = None
                     continue
                 if kind == _LIST:
+                    if type(value) is not list and type(value) is not tuple:
+                        raise _Fallback  # graphql-core refuses a str, and iterates other iterables itself
                     results[response_name] = [_leaf(plan, v, plan.item_non_null) for v in value]
                     continue
                 if field_details_list[0].node.directives:  # @stream, or anything else: the stock path
@@ -242,7 +287,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 if kind == _OBJECTS:
                     members = plan.members
                     # Every item of a known exact class (no nulls, no casts), or the stock path for all.
-                    if not isinstance(value, list) or not all(
+                    if type(value) is not list or not all(
                             type(v) in members and get_strawberry_type_cast(v) is None for v in value):
                         raise _Fallback
                 elif kind == _ABSTRACT:
@@ -252,31 +297,40 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 elif type(value) is not plan.origin or get_strawberry_type_cast(value) is not None:
                     raise _Fallback
             except Exception:  # _Fallback, or an attribute that raised: the stock path reports it
-                results[response_name] = None  # keeps the field's position in the response
-                if slow is None:
-                    slow = {}
-                slow[response_name] = field_details_list
-                continue
-            # A plain object field: its sub-selection, with the stock executor's error handling.
+                fast = False
+            # In order, as the stock executor would: an object field (its sub-selection, with the stock
+            # executor's error handling), or the stock path itself.
             try:
                 field_path = Path(path, response_name, parent_type.name)
-                if kind == _OBJECTS:
+                if not fast:
+                    completed = self.execute_field(parent_type, source_value, field_details_list, field_path,
+                                                   position_context)
+                    if completed is Undefined:
+                        continue
+                elif kind == _OBJECTS:
+                    assert plan is not None
                     completed = self._complete_objects(plan, field_details_list, field_path, value, position_context)
                 else:
+                    assert plan is not None
                     completed = self._complete_object(plan, field_details_list, field_path, value, position_context)
             except Exception:  # a non-null field failed: its parent is null; settle what already started
                 if pending:
                     self.settle_in_background([results[f] for f in pending])
                 raise
             results[response_name] = completed
-            if self.is_awaitable(completed):
+            if type(completed) is not dict and is_awaitable(completed):
                 if pending is None:
                     pending = []
                 pending.append(response_name)
-        if slow is None and pending is None:
+        if pending is None:
             return results
-        return self._execute_slow(parent_type, source_value, path, results, slow or {}, pending or [],
-                                  position_context)
+
+        async def get_results() -> dict[str, Any]:
+            awaited = await gather_with_cancel(*(results[f] for f in pending))
+            results.update(zip(pending, awaited, strict=True))
+            return results
+
+        return get_results()
 
     def _complete_object(self, plan: _Plan, field_details_list: Any, field_path: Path, value: Any,
                          position_context: Any) -> Any:
@@ -287,7 +341,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, plan.return_type, field_details_list, field_path)
             return None
-        if not self.is_awaitable(completed):
+        if type(completed) is dict or not self.is_awaitable(completed):
             return completed
 
         async def await_completed() -> Any:
@@ -314,7 +368,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 except Exception as raw_error:
                     self.handle_field_error(raw_error, item_type, field_details_list, item_path)
                     done = None
-                if is_awaitable(done):
+                if type(done) is not dict and is_awaitable(done):
                     done = self._await_item(done, item_type, field_details_list, item_path)
                     awaitable_indices.append(index)
                 completed.append(done)
@@ -345,36 +399,56 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             self.handle_field_error(raw_error, item_type, field_details_list, item_path)
             return None
 
-    def _execute_slow(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
-                      results: dict[str, Any], slow: dict[str, Any], pending: list[str], position_context: Any
-                      ) -> Any:
-        """The fields the fast path left, through the stock executor, and awaiting what is pending; same
-        shape as `execute_fields`."""
-        is_awaitable = self.is_awaitable
-        awaitable_fields: list[str] = list(pending)
-        try:
-            for response_name, field_details_list in slow.items():
-                result = self.execute_field(parent_type, source_value, field_details_list,
-                                            Path(path, response_name, parent_type.name), position_context)
-                if result is Undefined:
-                    del results[response_name]
-                    continue
-                results[response_name] = result
-                if is_awaitable(result):
-                    awaitable_fields.append(response_name)
-        except Exception:
-            if awaitable_fields:
-                self.settle_in_background([results[f] for f in awaitable_fields])
-            raise
-        if not awaitable_fields:
-            return results
+    def _compile(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        """The selection of `field_details_list` on `object_type` as a list of (response name, kind, plan,
+        sub-selections by Python class) when every field below is plain (no resolver, no arguments, no
+        directive, no @defer); None otherwise. Memoized per request like graphql-core's collect_subfields."""
+        key = (object_type, id(field_details_list))
+        found = self._compiled.get(key, _MISSING)
+        if found is not _MISSING:
+            return found
+        self._compiled[key] = None  # while compiling (and for good, if not compilable)
+        grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
+        plans = self._plans.fields.get(object_type)
+        if new_defer_usages or forbidden or not plans:
+            return None
+        entries: list[tuple[str, int, Any, Any]] = []
+        for response_name, sub_fields in grouped.items():
+            node = sub_fields[0].node
+            name = node.name.value
+            if name == "__typename":
+                entries.append((response_name, _TYPENAME, object_type.name, None))
+                continue
+            plan = plans.get(name)
+            if plan is None or node.directives:
+                return None
+            sub: dict[type, Any] | None = None
+            if plan.kind in (_OBJECT, _OBJECTS, _ABSTRACT):
+                members = plan.members if plan.kind != _OBJECT else (
+                    {plan.origin: plan.object_type} if plan.origin is not None else {})
+                if not members:
+                    return None
+                sub = {}
+                for cls, member_type in members.items():
+                    compiled = self._compile(member_type, sub_fields)  # type: ignore[arg-type]
+                    if compiled is None:
+                        return None
+                    sub[cls] = compiled
+            entries.append((response_name, plan.kind, plan, sub))
+        self._compiled[key] = entries
+        return entries
 
-        async def get_results() -> dict[str, Any]:
-            awaited = await gather_with_cancel(*(results[f] for f in awaitable_fields))
-            results.update(zip(awaitable_fields, awaited, strict=True))
-            return results
-
-        return get_results()
+    def collect_and_execute_subfields(self, return_type: GraphQLObjectType, field_details_list: Any, path: Path,
+                                      result: Any, position_context: Any) -> Any:
+        if self._fast:
+            entries = self._compile(return_type, field_details_list)
+            if entries is not None:
+                try:
+                    return _run(entries, result)
+                except Exception:  # anything unusual: the stock path below reports it (nothing ran twice)
+                    pass
+        return super().collect_and_execute_subfields(return_type, field_details_list, path, result,
+                                                     position_context)
 
     def complete_abstract_value(self, return_type: GraphQLAbstractType, field_details_list: Any, info: Any,
                                 path: Path, result: Any, position_context: Any) -> Any:

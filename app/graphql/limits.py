@@ -64,12 +64,14 @@ class Measure:
         self.aliases = 0
         self.cost = 0
         self._seen_fragments: set[str] = set()
+        self.read_variables: set[str] = set()  # the variables the numbers depend on
 
     def _arg(self, node: FieldNode, name: str) -> Any:
         for arg in node.arguments or ():
             if arg.name.value == name:
                 value = arg.value
                 if value.kind == "variable":
+                    self.read_variables.add(value.name.value)  # type: ignore[attr-defined]
                     return self.variables.get(value.name.value)  # type: ignore[attr-defined]
                 if value.kind == "int_value":
                     return int(value.value)  # type: ignore[attr-defined]
@@ -140,6 +142,39 @@ def measure(schema: GraphQLSchema, document: Any, operation_name: str | None, va
     return m
 
 
+_CACHE_DOCUMENTS = 512
+_CACHE_VALUES = 64
+# (id of a parsed document, operation name, default page) -> (the document, the variables its numbers
+# depend on, {those variables' values: (depth, aliases, cost)}). Parsed documents come from the parser cache,
+# so the same text gives the same object; the entry keeps its document to tell a reused id apart.
+_measured: dict[tuple[int, str | None, int], tuple[Any, frozenset[str], dict[str, tuple[int, int, int]]]] = {}
+
+
+def measure_cached(schema: GraphQLSchema, document: Any, operation_name: str | None, variables: dict[str, Any],
+                   default_page: int) -> tuple[int, int, int]:
+    """(depth, aliases, cost) of an operation, walked once per document and per value of the variables
+    that the numbers depend on (`first` and `ids` arguments given as variables)."""
+    key = (id(document), operation_name, default_page)
+    entry = _measured.get(key)
+    variables = variables or {}
+    if entry is not None and entry[0] is document:
+        values = repr(sorted((name, variables.get(name)) for name in entry[1]))
+        found = entry[2].get(values)
+        if found is not None:
+            return found
+    m = measure(schema, document, operation_name, variables, default_page)
+    numbers = (m.depth, m.aliases, m.cost)
+    if entry is None or entry[0] is not document:
+        if len(_measured) >= _CACHE_DOCUMENTS:
+            _measured.clear()
+        entry = (document, frozenset(m.read_variables), {})
+        _measured[key] = entry
+    if len(entry[2]) >= _CACHE_VALUES:
+        entry[2].clear()
+    entry[2][repr(sorted((name, variables.get(name)) for name in entry[1]))] = numbers
+    return numbers
+
+
 def _is_websocket(context: Any) -> bool:
     request = getattr(context, "request", None)
     return request is None or getattr(request, "scope", {}).get("type") == "websocket"
@@ -171,12 +206,12 @@ class RequestGuard(SchemaExtension):
             ctx.pre_execution_errors = validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
         if not ctx.pre_execution_errors and ctx.graphql_document is not None:
             settings = ctx.context.settings
-            m = measure(ctx.schema._schema, ctx.graphql_document, ctx.operation_name, ctx.variables or {},
-                        settings.default_page_size)
+            depth, aliases, cost = measure_cached(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
+                                                 ctx.variables or {}, settings.default_page_size)
             refusals = []
-            for name, actual, limit in (("depth", m.depth, settings.max_query_depth),
-                                        ("aliases", m.aliases, settings.max_query_aliases),
-                                        ("cost", m.cost, settings.max_query_cost)):
+            for name, actual, limit in (("depth", depth, settings.max_query_depth),
+                                        ("aliases", aliases, settings.max_query_aliases),
+                                        ("cost", cost, settings.max_query_cost)):
                 if actual > limit:
                     refusals.append(_refusal(LIMIT_EXCEEDED, f"The query's {name} is {actual}; the limit is {limit}.",
                                              limit=limit, actual=actual, limitName=name))

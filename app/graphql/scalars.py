@@ -4,5 +4,8 @@ from datetime import UTC, datetime
 
 
 def utc(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    # SQLite hands back naive datetimes; everything stored is UTC. asyncpg hands back UTC already.
+    tz = value.tzinfo
+    if tz is UTC:
+        return value
+    return value.replace(tzinfo=UTC) if tz is None else value.astimezone(UTC)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
@@ -36,7 +37,9 @@ class Key:
     nullable: bool
 
 
+@lru_cache(maxsize=16)
 def keys_for(order: Order) -> list[Key]:
+    """The sort keys of an order (cached: the same few orders serve every request; callers do not mutate)."""
     if order.field == "NAME":
         return [Key(P.name_key, order.descending, False), Key(P.id, order.descending, False)]
     column = P.due_date if order.field == "DUE_DATE" else P.latest_run_at
@@ -46,10 +49,15 @@ def keys_for(order: Order) -> list[Key]:
 def key_values(order: Order, row: Any) -> list[Any]:
     """The sort key of a row, JSON-friendly, for its cursor."""
     values: list[Any] = []
-    for key in keys_for(order):
-        v = getattr(row, key.column.name)
+    for name in _key_names(order):
+        v = getattr(row, name)
         values.append(v.isoformat() if isinstance(v, date | datetime) else v)
     return values
+
+
+@lru_cache(maxsize=16)
+def _key_names(order: Order) -> tuple[str, ...]:
+    return tuple(key.column.name for key in keys_for(order))
 
 
 def parse_key(order: Order, values: list[Any]) -> list[Any]:

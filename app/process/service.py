@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
@@ -86,12 +87,20 @@ async def _insert_all(conn: AsyncConnection, rows: RowBuilder) -> None:
 
 async def processes_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: Iterable[str]) -> dict[str, Any]:
     """Live (not trashed) processes of one workspace, by id."""
-    stmt = select(PT).where(PT.c.id.in_(list(ids)), PT.c.workspace_id == workspace_id, PT.c.trashed_at.is_(None))
-    return {r.id: r for r in (await conn.execute(stmt)).all()}
+    rows = (await conn.execute(_PROCESSES_BY_IDS, {"ids": list(ids), "workspace_id": workspace_id})).all()
+    return {r.id: r for r in rows}
 
 
+# The hot reads are built once, with expanding IN parameters: constructing a statement costs more than
+# running a small one, and SQLAlchemy's compiled cache then serves every request.
+_PROCESSES_BY_IDS = select(PT).where(PT.c.id.in_(bindparam("ids", expanding=True)),
+                                     PT.c.workspace_id == bindparam("workspace_id"), PT.c.trashed_at.is_(None))
 _JOB_TAG_COLUMNS = [*JT.c, TT.c.id.label("tag_id"), TT.c.category.label("tag_category"),
                     TT.c.value.label("tag_value"), TT.c.position.label("tag_position")]
+_JOBS_WITH_TAGS = select(*_JOB_TAG_COLUMNS).select_from(JT.outerjoin(TT, TT.c.job_id == JT.c.id))
+_GROUPS_OF_PROCESSES = select(GT).where(GT.c.process_id.in_(bindparam("ids", expanding=True)))
+_JOBS_OF_PROCESSES = _JOBS_WITH_TAGS.where(JT.c.process_id.in_(bindparam("ids", expanding=True)))
+_JOBS_OF_GROUPS = _JOBS_WITH_TAGS.where(JT.c.parent_group_id.in_(bindparam("ids", expanding=True)))
 
 
 async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
@@ -102,14 +111,13 @@ async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
     that reads two levels of a tree does not pay for the jobs of the levels below.
     Callers pass only ids they already resolved within the caller's workspace.
     """
-    groups = (await conn.execute(select(GT).where(GT.c.process_id.in_(process_ids)))).all()
-    job_stmt = select(*_JOB_TAG_COLUMNS).select_from(JT.outerjoin(TT, TT.c.job_id == JT.c.id))
     if depth is None:
-        job_stmt = job_stmt.where(JT.c.process_id.in_(process_ids))
+        groups: Sequence[Any] = (await conn.execute(_GROUPS_OF_PROCESSES, {"ids": process_ids})).all()
+        job_rows = (await conn.execute(_JOBS_OF_PROCESSES, {"ids": process_ids})).all()
     else:
-        reached = _groups_above(groups, depth)
-        job_stmt = job_stmt.where(JT.c.parent_group_id.in_(reached or [""]))
-    job_rows = (await conn.execute(job_stmt)).all()
+        groups = (await conn.execute(_groups_to_depth(depth), {"ids": process_ids})).all()
+        reached = [g.id for g in groups if g.lvl < depth]
+        job_rows = (await conn.execute(_JOBS_OF_GROUPS, {"ids": reached})).all() if reached else []
     by_process_groups: dict[str, list[Any]] = {pid: [] for pid in process_ids}
     for g in groups:
         by_process_groups[g.process_id].append(g)
@@ -129,23 +137,18 @@ async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
     return out
 
 
-def _groups_above(groups: Sequence[Any], depth: int) -> list[str]:
-    """Ids of the client groups whose children are at most `depth` levels below their tree's root
-    (generated groups hang under a job, not a group, and are never reached)."""
-    below: dict[str, list[str]] = {}
-    level: list[str] = []  # the roots
-    for g in groups:
-        if g.parent_group_id is not None:
-            below.setdefault(g.parent_group_id, []).append(g.id)
-        elif g.parent_job_id is None:
-            level.append(g.id)
-    reached: list[str] = []
-    for _ in range(depth):
-        if not level:
-            break
-        reached += level
-        level = [c for gid in level for c in below.get(gid, ())]
-    return reached
+@lru_cache(maxsize=32)
+def _groups_to_depth(depth: int) -> Any:
+    """The client groups of the processes (parameter `ids`) from their roots (level 0) down to `depth`, with
+    their level: one recursive statement that walks the parent index instead of reading every group."""
+    top = (select(*GT.c, literal(0).label("lvl"))
+           .where(GT.c.process_id.in_(bindparam("ids", expanding=True)), GT.c.parent_group_id.is_(None),
+                  GT.c.parent_job_id.is_(None))
+           .cte("tree_levels", recursive=True))
+    child = GT.alias("child")
+    walk = top.union_all(select(*child.c, (top.c.lvl + 1).label("lvl"))
+                         .where(child.c.parent_group_id == top.c.id, top.c.lvl < depth))
+    return select(walk)
 
 
 async def node_locations(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, tuple[str, str]]:
