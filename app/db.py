@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, String, Table, bindparam, event
+from sqlalchemy import MetaData, String, Table, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
@@ -93,6 +95,48 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
     return create_async_engine(url, **kwargs)
+
+
+def _in_list(column: Any, name: str) -> Any:
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _any_array(column: Any, name: str) -> Any:
+    # One SQL text whatever the number of ids, so asyncpg prepares it once (an expanding IN renders a
+    # new text, and a new prepared statement, for every length).
+    return column == any_(bindparam(name, type_=ARRAY(column.type)))
+
+
+class PerDialect:
+    """A statement built once per dialect by `build(in_ids)`, where `in_ids(column, name)` is "column is one
+    of the ids in parameter `name`": `= ANY(array)` on PostgreSQL, an expanding IN elsewhere."""
+
+    def __init__(self, build: Callable[[Callable[[Any, str], Any]], Any]) -> None:
+        self.build = build
+        self._built: dict[str, Any] = {}
+
+    def __call__(self, conn: AsyncConnection) -> Any:
+        name = conn.dialect.name
+        stmt = self._built.get(name)
+        if stmt is None:
+            stmt = self._built[name] = self.build(_any_array if name == "postgresql" else _in_list)
+        return stmt
+
+
+_readers: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def reader(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for reads that need no transaction (loader batches, list pages): on PostgreSQL its
+    connections run in autocommit, saving the BEGIN and ROLLBACK round trips of every batch. Under READ
+    COMMITTED each statement has its own snapshot inside a transaction too, so nothing is lost. Shares the
+    pool; elsewhere it is the engine itself."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    found = _readers.get(engine)
+    if found is None:
+        found = _readers[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
 
 
 async def update_many(conn: AsyncConnection, tbl: Table, rows: list[dict[str, Any]], cols: tuple[str, ...]) -> None:

@@ -12,6 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from app.auth.dataloaders import UserByIdLoader
 from app.auth.service import Actor
+from app.db import reader
 from app.process.dataloaders import (
     HistoryPageLoader,
     NodeLocationLoader,
@@ -32,7 +33,7 @@ class Loaders:
     """Every loader of one request, created on first use and dropped with the request."""
 
     def __init__(self, engine: AsyncEngine, actor: Actor) -> None:
-        self.engine = engine
+        self.engine = reader(engine)  # loaders only read
         self.actor = actor
         # API objects built from whole trees, once per request (keyed by their loader key).
         self.built: dict[Any, Any] = {}

@@ -236,6 +236,45 @@ def _run(entries: list[tuple[str, int, Any, Any]], source: Any) -> dict[str, Any
     return out
 
 
+_SHARED_OPERATIONS = 256
+# Compiled selections shared by every request of one parsed operation (the parser cache hands back the same
+# operation node for the same text), when nothing in it depends on variables: no directive anywhere.
+_shared: dict[int, tuple[Any, dict[Any, Any]]] = {}
+
+
+def _without_directives(selection_set: Any, fragments: dict[str, Any], seen: set[str]) -> bool:
+    for sel in selection_set.selections if selection_set is not None else ():
+        if sel.directives:
+            return False
+        kind = sel.kind
+        if kind == "fragment_spread":
+            name = sel.name.value
+            if name in seen:
+                continue
+            seen.add(name)
+            fragment = fragments.get(name)
+            if fragment is None or fragment.directives or getattr(fragment, "variable_definitions", None) \
+                    or not _without_directives(fragment.selection_set, fragments, seen):
+                return False
+        elif not _without_directives(sel.selection_set, fragments, seen):
+            return False
+    return True
+
+
+def shared_plans(operation: Any, fragments: dict[str, Any]) -> dict[Any, Any] | None:
+    """The cross-request cache of compiled selections for `operation`, or None when it has directives."""
+    entry = _shared.get(id(operation))
+    if entry is not None and entry[0] is operation:
+        return entry[1]
+    if operation.directives or not _without_directives(operation.selection_set, fragments, set()):
+        return None
+    if len(_shared) >= _SHARED_OPERATIONS:
+        _shared.clear()
+    plans: dict[Any, Any] = {}
+    _shared[id(operation)] = (operation, plans)
+    return plans
+
+
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor with a fast path for plain leaf fields and exact-class abstract types, and
     compiled selections for subtrees made only of plain fields."""
@@ -246,6 +285,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         self._compiled: dict[tuple[Any, int], Any] = {}
         # Field middleware (an extension's `resolve` hook) must see every field: no fast path then.
         self._fast = not getattr(self.middleware_manager, "middlewares", None)
+        self._shared = shared_plans(self.operation, self.fragment_definitions) if self._fast else None
 
     def execute_fields(self, parent_type: GraphQLObjectType, source_value: Any, path: Path | None,
                        grouped_field_set: Any, position_context: Any) -> Any:
@@ -407,6 +447,19 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         found = self._compiled.get(key, _MISSING)
         if found is not _MISSING:
             return found
+        shared = self._shared
+        if shared is not None:
+            shared_key = (object_type, *(id(f.node) for f in field_details_list))
+            found = shared.get(shared_key, _MISSING)
+            if found is not _MISSING:
+                self._compiled[key] = found
+                return found
+        found = self._compile_fresh(object_type, field_details_list, key)
+        if shared is not None:
+            shared[shared_key] = found
+        return found
+
+    def _compile_fresh(self, object_type: GraphQLObjectType, field_details_list: Any, key: Any) -> Any:
         self._compiled[key] = None  # while compiling (and for good, if not compilable)
         grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
         plans = self._plans.fields.get(object_type)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from app.db import reader
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
@@ -55,7 +56,7 @@ async def process_connection(
         raise graphql_error(AppError(LIMIT_EXCEEDED, f"`nameContains` is at most {limits.MAX_NAME_LENGTH} characters "
                                      f"(no name is longer); got {len(name)}.", "filter.nameContains",
                                      {"limit": limits.MAX_NAME_LENGTH, "actual": len(name)}))
-    engine, workspace_id = info.context.engine, info.context.actor.workspace_id
+    engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size, after=after_key,
                                 order=order, name_contains=name)
     edges = [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),

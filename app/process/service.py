@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
-from app.db import write_transaction
+from app.db import PerDialect, write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
 from app.process import history
@@ -87,20 +87,20 @@ async def _insert_all(conn: AsyncConnection, rows: RowBuilder) -> None:
 
 async def processes_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: Iterable[str]) -> dict[str, Any]:
     """Live (not trashed) processes of one workspace, by id."""
-    rows = (await conn.execute(_PROCESSES_BY_IDS, {"ids": list(ids), "workspace_id": workspace_id})).all()
+    rows = (await conn.execute(_PROCESSES_BY_IDS(conn), {"ids": list(ids), "workspace_id": workspace_id})).all()
     return {r.id: r for r in rows}
 
 
 # The hot reads are built once, with expanding IN parameters: constructing a statement costs more than
 # running a small one, and SQLAlchemy's compiled cache then serves every request.
-_PROCESSES_BY_IDS = select(PT).where(PT.c.id.in_(bindparam("ids", expanding=True)),
-                                     PT.c.workspace_id == bindparam("workspace_id"), PT.c.trashed_at.is_(None))
+_PROCESSES_BY_IDS = PerDialect(lambda in_ids: select(PT).where(
+    in_ids(PT.c.id, "ids"), PT.c.workspace_id == bindparam("workspace_id"), PT.c.trashed_at.is_(None)))
 _JOB_TAG_COLUMNS = [*JT.c, TT.c.id.label("tag_id"), TT.c.category.label("tag_category"),
                     TT.c.value.label("tag_value"), TT.c.position.label("tag_position")]
 _JOBS_WITH_TAGS = select(*_JOB_TAG_COLUMNS).select_from(JT.outerjoin(TT, TT.c.job_id == JT.c.id))
-_GROUPS_OF_PROCESSES = select(GT).where(GT.c.process_id.in_(bindparam("ids", expanding=True)))
-_JOBS_OF_PROCESSES = _JOBS_WITH_TAGS.where(JT.c.process_id.in_(bindparam("ids", expanding=True)))
-_JOBS_OF_GROUPS = _JOBS_WITH_TAGS.where(JT.c.parent_group_id.in_(bindparam("ids", expanding=True)))
+_GROUPS_OF_PROCESSES = PerDialect(lambda in_ids: select(GT).where(in_ids(GT.c.process_id, "ids")))
+_JOBS_OF_PROCESSES = PerDialect(lambda in_ids: _JOBS_WITH_TAGS.where(in_ids(JT.c.process_id, "ids")))
+_JOBS_OF_GROUPS = PerDialect(lambda in_ids: _JOBS_WITH_TAGS.where(in_ids(JT.c.parent_group_id, "ids")))
 
 
 async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
@@ -112,12 +112,12 @@ async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
     Callers pass only ids they already resolved within the caller's workspace.
     """
     if depth is None:
-        groups: Sequence[Any] = (await conn.execute(_GROUPS_OF_PROCESSES, {"ids": process_ids})).all()
-        job_rows = (await conn.execute(_JOBS_OF_PROCESSES, {"ids": process_ids})).all()
+        groups: Sequence[Any] = (await conn.execute(_GROUPS_OF_PROCESSES(conn), {"ids": process_ids})).all()
+        job_rows = (await conn.execute(_JOBS_OF_PROCESSES(conn), {"ids": process_ids})).all()
     else:
-        groups = (await conn.execute(_groups_to_depth(depth), {"ids": process_ids})).all()
+        groups = (await conn.execute(_groups_to_depth(depth)(conn), {"ids": process_ids})).all()
         reached = [g.id for g in groups if g.lvl < depth]
-        job_rows = (await conn.execute(_JOBS_OF_GROUPS, {"ids": reached})).all() if reached else []
+        job_rows = (await conn.execute(_JOBS_OF_GROUPS(conn), {"ids": reached})).all() if reached else []
     by_process_groups: dict[str, list[Any]] = {pid: [] for pid in process_ids}
     for g in groups:
         by_process_groups[g.process_id].append(g)
@@ -138,17 +138,18 @@ async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
 
 
 @lru_cache(maxsize=32)
-def _groups_to_depth(depth: int) -> Any:
+def _groups_to_depth(depth: int) -> PerDialect:
     """The client groups of the processes (parameter `ids`) from their roots (level 0) down to `depth`, with
     their level: one recursive statement that walks the parent index instead of reading every group."""
-    top = (select(*GT.c, literal(0).label("lvl"))
-           .where(GT.c.process_id.in_(bindparam("ids", expanding=True)), GT.c.parent_group_id.is_(None),
-                  GT.c.parent_job_id.is_(None))
-           .cte("tree_levels", recursive=True))
-    child = GT.alias("child")
-    walk = top.union_all(select(*child.c, (top.c.lvl + 1).label("lvl"))
-                         .where(child.c.parent_group_id == top.c.id, top.c.lvl < depth))
-    return select(walk)
+    def build(in_ids: Any) -> Any:
+        top = (select(*GT.c, literal(0).label("lvl"))
+               .where(in_ids(GT.c.process_id, "ids"), GT.c.parent_group_id.is_(None), GT.c.parent_job_id.is_(None))
+               .cte("tree_levels", recursive=True))
+        child = GT.alias("child")
+        walk = top.union_all(select(*child.c, (top.c.lvl + 1).label("lvl"))
+                             .where(child.c.parent_group_id == top.c.id, top.c.lvl < depth))
+        return select(walk)
+    return PerDialect(build)
 
 
 async def node_locations(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, tuple[str, str]]:

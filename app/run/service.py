@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app import faults
 from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
-from app.db import table, update_many, write_transaction
+from app.db import PerDialect, table, update_many, write_transaction
 from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
 from app.process import health
@@ -208,32 +208,32 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
 # ---- reads used by loaders ----
 
 async def runs_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
-    rows = (await conn.execute(_RUNS_BY_IDS, {"ids": ids, "workspace_id": workspace_id})).all()
+    rows = (await conn.execute(_RUNS_BY_IDS(conn), {"ids": ids, "workspace_id": workspace_id})).all()
     return {r.id: r for r in rows}
 
 
 # Hot reads built once with expanding IN parameters (see app/process/service.py).
-_RUNS_BY_IDS = select(RT).where(RT.c.id.in_(bindparam("ids", expanding=True)),
-                                RT.c.workspace_id == bindparam("workspace_id"))
-_GROUP_RUNS = select(GRT).where(GRT.c.run_id.in_(bindparam("ids", expanding=True)))
-_JOB_RUNS = select(JRT).where(JRT.c.run_id.in_(bindparam("ids", expanding=True)))
-_STATUS_COUNTS = (select(JRT.c.run_id, JRT.c.status, func.count()).where(JRT.c.run_id.in_(bindparam("ids", expanding=True)))
-                  .group_by(JRT.c.run_id, JRT.c.status))
+_RUNS_BY_IDS = PerDialect(lambda in_ids: select(RT).where(in_ids(RT.c.id, "ids"),
+                                                           RT.c.workspace_id == bindparam("workspace_id")))
+_GROUP_RUNS = PerDialect(lambda in_ids: select(GRT).where(in_ids(GRT.c.run_id, "ids")))
+_JOB_RUNS = PerDialect(lambda in_ids: select(JRT).where(in_ids(JRT.c.run_id, "ids")))
+_STATUS_COUNTS = PerDialect(lambda in_ids: select(JRT.c.run_id, JRT.c.status, func.count())
+                            .where(in_ids(JRT.c.run_id, "ids")).group_by(JRT.c.run_id, JRT.c.status))
 
 
 async def run_trees(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, tuple[list[Any], list[Any]]]:
     """All group runs and all job runs of the given runs: two statements."""
     out: dict[str, tuple[list[Any], list[Any]]] = {rid: ([], []) for rid in run_ids}
-    for g in (await conn.execute(_GROUP_RUNS, {"ids": run_ids})).all():
+    for g in (await conn.execute(_GROUP_RUNS(conn), {"ids": run_ids})).all():
         out[g.run_id][0].append(g)
-    for j in (await conn.execute(_JOB_RUNS, {"ids": run_ids})).all():
+    for j in (await conn.execute(_JOB_RUNS(conn), {"ids": run_ids})).all():
         out[j.run_id][1].append(j)
     return out
 
 
 async def status_counts(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {rid: {} for rid in run_ids}
-    for run_id, status, n in (await conn.execute(_STATUS_COUNTS, {"ids": run_ids})).all():
+    for run_id, status, n in (await conn.execute(_STATUS_COUNTS(conn), {"ids": run_ids})).all():
         out[run_id][status] = int(n)
     return out
 
