@@ -21,6 +21,7 @@ tests/test_executor.py compares this executor's results with the stock executor'
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -199,41 +200,63 @@ _TYPENAME = 0
 _MISSING: Any = object()
 
 
-def _run(entries: list[tuple[str, int, Any, Any]], source: Any) -> dict[str, Any]:
-    """One object of a compiled selection: attributes read and serialized, sub-objects the same way. Raises
-    (_Fallback, or whatever an attribute raised) at anything the stock path must see."""
-    out: dict[str, Any] = {}
-    for response_name, kind, plan, sub in entries:
+def _generate(entries: list[tuple[str, int, Any, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """One object of a compiled selection as a generated Python function: attributes read and serialized,
+    sub-objects by their own generated functions, the result dict built in one expression. Raises (_Fallback,
+    or whatever an attribute raised) at anything the stock path must see. Only attribute names (Python
+    identifiers from the Strawberry definitions) and constants passed through the namespace go into the
+    source; response names enter as string literals (repr)."""
+    ns: dict[str, Any] = {"_Fallback": _Fallback, "_leaf": _leaf, "_cast": get_strawberry_type_cast,
+                          "_MIN": _MIN_INT, "_MAX": _MAX_INT}
+    lines = ["def run(src):"]
+    results = []
+    for i, (response_name, kind, plan, sub) in enumerate(entries):
+        r = f"r{i}"
+        results.append(f"{response_name!r}: {r}")
         if kind == _TYPENAME:
-            out[response_name] = plan
+            ns[f"T{i}"] = plan
+            lines.append(f"    {r} = T{i}")
             continue
-        value = getattr(source, plan.attr)
+        ns[f"P{i}"] = plan
+        attr = plan.attr
+        read = f"src.{attr}" if attr.isidentifier() and not attr.startswith("__") else f"getattr(src, {attr!r})"
+        lines.append(f"    v = {read}")
         if kind == _LEAF:
-            out[response_name] = _leaf(plan, value, plan.non_null)
-        elif value is None:
-            if plan.non_null:
-                raise _Fallback
-            out[response_name] = None
-        elif kind == _LIST:
-            if type(value) is not list and type(value) is not tuple:
-                raise _Fallback
-            out[response_name] = [_leaf(plan, v, plan.item_non_null) for v in value]
-        elif kind == _OBJECTS:
-            if type(value) is not list:
-                raise _Fallback
-            items = []
-            for v in value:
-                member = sub.get(type(v))
-                if member is None or get_strawberry_type_cast(v) is not None:
-                    raise _Fallback
-                items.append(_run(member, v))
-            out[response_name] = items
+            if plan.exact is str:
+                lines.append(f"    {r} = v if type(v) is str else _leaf(P{i}, v, P{i}.non_null)")
+            elif plan.is_int:
+                lines.append(f"    {r} = v if type(v) is int and _MIN <= v <= _MAX else _leaf(P{i}, v, P{i}.non_null)")
+            else:
+                lines.append(f"    {r} = _leaf(P{i}, v, P{i}.non_null)")
+            continue
+        lines.append("    if v is None:")
+        lines.append(f"        if P{i}.non_null:")
+        lines.append("            raise _Fallback")
+        lines.append(f"        {r} = None")
+        lines.append("    else:")
+        if kind == _LIST:
+            lines.append("        if type(v) is not list and type(v) is not tuple:")
+            lines.append("            raise _Fallback")
+            lines.append(f"        {r} = [_leaf(P{i}, x, P{i}.item_non_null) for x in v]")
+            continue
+        ns[f"S{i}"] = sub
+        if kind == _OBJECTS:
+            lines.append("        if type(v) is not list:")
+            lines.append("            raise _Fallback")
+            lines.append(f"        {r} = []")
+            lines.append("        for x in v:")
+            lines.append(f"            f = S{i}.get(type(x))")
+            lines.append("            if f is None or _cast(x) is not None:")
+            lines.append("                raise _Fallback")
+            lines.append(f"            {r}.append(f(x))")
         else:  # _OBJECT, _ABSTRACT
-            member = sub.get(type(value))
-            if member is None or get_strawberry_type_cast(value) is not None:
-                raise _Fallback
-            out[response_name] = _run(member, value)
-    return out
+            lines.append(f"        f = S{i}.get(type(v))")
+            lines.append("        if f is None or _cast(v) is not None:")
+            lines.append("            raise _Fallback")
+            lines.append(f"        {r} = f(v)")
+    lines.append("    return {" + ", ".join(results) + "}")
+    exec(compile("\n".join(lines), "<processgraph compiled selection>", "exec"), ns)
+    return ns["run"]  # type: ignore[no-any-return]
 
 
 _SHARED_OPERATIONS = 256
@@ -488,16 +511,17 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                         return None
                     sub[cls] = compiled
             entries.append((response_name, plan.kind, plan, sub))
-        self._compiled[key] = entries
-        return entries
+        run = _generate(entries)
+        self._compiled[key] = run
+        return run
 
     def collect_and_execute_subfields(self, return_type: GraphQLObjectType, field_details_list: Any, path: Path,
                                       result: Any, position_context: Any) -> Any:
         if self._fast:
-            entries = self._compile(return_type, field_details_list)
-            if entries is not None:
+            run = self._compile(return_type, field_details_list)
+            if run is not None:
                 try:
-                    return _run(entries, result)
+                    return run(result)
                 except Exception:  # anything unusual: the stock path below reports it (nothing ran twice)
                     pass
         return super().collect_and_execute_subfields(return_type, field_details_list, path, result,
