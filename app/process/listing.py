@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import table
+from app.db import plain_rows, table
 from app.process.models import Process
 
 P = table(Process).c
@@ -142,7 +142,7 @@ async def page(
         conds.append(_after(keys, parse_key(order, after)))
     stmt = select(table(Process)).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
     async with engine.connect() as conn:
-        rows = list((await conn.execute(stmt)).all())
+        rows = plain_rows(await conn.execute(stmt))
     return Page(rows=rows[:first], has_next=len(rows) > first)
 
 
