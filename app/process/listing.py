@@ -131,16 +131,25 @@ class Page:
     has_next: bool
 
 
+# What a summary reads (ProcessSummary.from_row and the cursor keys): a page that does not ask for the full
+# `process` reads only these, leaving out the JSON columns (calendars, reminders, business dates).
+SUMMARY_COLUMNS = ("id", "name", "name_key", "auto_close", "cert_auto_approve", "relative_dates", "due_date",
+                   "process_template", "source_process_run", "revision", "created_at", "created_by",
+                   "modified_at", "modified_by", "trashed_at", "trashed_by", "latest_run_at", "latest_run_id")
+
+
 async def page(
     engine: AsyncEngine, *, workspace_id: str, trashed: bool, first: int, after: list[Any] | None,
-    order: Order, name_contains: str | None,
+    order: Order, name_contains: str | None, summary_only: bool = False,
 ) -> Page:
-    """One page of process rows after a cursor key; one statement."""
+    """One page of process rows after a cursor key; one statement. With `summary_only`, only the columns
+    of SUMMARY_COLUMNS."""
     keys = keys_for(order)
     conds = _where(workspace_id, trashed, name_contains)
     if after is not None:
         conds.append(_after(keys, parse_key(order, after)))
-    stmt = select(table(Process)).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
+    columns = [P[c] for c in SUMMARY_COLUMNS] if summary_only else [table(Process)]
+    stmt = select(*columns).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
     async with engine.connect() as conn:
         rows = plain_rows(await conn.execute(stmt))
     return Page(rows=rows[:first], has_next=len(rows) > first)

@@ -10,6 +10,7 @@ from app.db import reader
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
+from app.graphql.lookahead import lookahead
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
 from app.process import health, limits, listing
@@ -57,8 +58,10 @@ async def process_connection(
                                      f"(no name is longer); got {len(name)}.", "filter.nameContains",
                                      {"limit": limits.MAX_NAME_LENGTH, "actual": len(name)}))
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
+    # Rows for the full `process` only when the selection asks for it (look-ahead over the connection).
+    summary_only = "process" not in lookahead(info, frozenset()).names
     result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size, after=after_key,
-                                order=order, name_contains=name)
+                                order=order, name_contains=name, summary_only=summary_only)
     edges = [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
                                 node=ProcessSummary.from_row(row)) for row in result.rows]
 
