@@ -17,8 +17,7 @@ from app.process.dataloaders import (
     HistoryPageLoader,
     NodeLocationLoader,
     ProcessByIdLoader,
-    TreeByProcessIdLoader,
-    TreeToDepthLoader,
+    TreeLoader,
 )
 from app.run.dataloaders import (
     RunByIdLoader,
@@ -67,12 +66,8 @@ class Loaders:
         return ProcessByIdLoader(self.engine, self.actor.workspace_id)
 
     @cached_property
-    def tree_by_process_id(self) -> TreeByProcessIdLoader:
-        return TreeByProcessIdLoader(self.engine)
-
-    @cached_property
-    def tree_to_depth(self) -> TreeToDepthLoader:
-        return TreeToDepthLoader(self.engine)
+    def trees(self) -> TreeLoader:
+        return TreeLoader(self.engine)
 
     @cached_property
     def node_location(self) -> NodeLocationLoader:

@@ -46,7 +46,7 @@ async def resolve_node(info: Info, id_: str) -> Node | None:
     if kind == "process":
         row = await loaders.process_by_id.load(process_id)
         return None if row is None else Process.from_row(row)
-    tree = await loaders.tree_by_process_id.load(process_id)
+    tree = await loaders.trees.whole(process_id)
     _, nodes = build_tree(tree, exclude_generated=False)
     found: ProcessGroup | ProcessJob | None = next((n for n in nodes if n.id == id_), None)
     return found

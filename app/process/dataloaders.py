@@ -25,32 +25,32 @@ class ProcessByIdLoader(DataLoader[str, Any]):
         return [rows.get(k) for k in keys]
 
 
-class TreeByProcessIdLoader(DataLoader[str, Tree]):
-    """Whole trees (all groups, jobs and tags) of processes already resolved in the workspace."""
+class TreeLoader(DataLoader["tuple[str, int | None]", Tree]):
+    """Trees of processes already resolved in the workspace, keyed by (process id, depth): depth None for
+    the whole tree (all groups, jobs and tags), or a depth for every client group and the jobs down to that
+    depth (see `service.trees_by_process_ids`); one batch per depth."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__()
+        self._trees: dict[tuple[str, int | None], Any] = {}
+        super().__init__(cache_map=self._trees)
         self.engine = engine
 
-    async def batch_load_fn(self, keys: list[str]) -> list[Tree]:
-        async with self.engine.connect() as conn:
-            trees = await service.trees_by_process_ids(conn, process_ids=list(keys))
-        return [trees[k] for k in keys]
+    async def whole(self, process_id: str) -> Tree:
+        return await self.load((process_id, None))
 
+    async def to_depth(self, process_id: str, depth: int) -> Tree:
+        return await self.load((process_id, depth))
 
-class TreeToDepthLoader(DataLoader["tuple[str, int]", Tree]):
-    """Trees keyed by (process id, depth): every client group, and jobs only down to that depth (see
-    `service.trees_by_process_ids`); one batch per depth. Same workspace rule as TreeByProcessIdLoader."""
+    def forget(self, process_id: str) -> None:
+        """After a write: every tree of the process this request cached, at any depth."""
+        for key in [k for k in self._trees if k[0] == process_id]:
+            self.clear(key)
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        super().__init__()
-        self.engine = engine
-
-    async def batch_load_fn(self, keys: list[tuple[str, int]]) -> list[Tree]:
-        by_depth: dict[int, list[str]] = {}
+    async def batch_load_fn(self, keys: list[tuple[str, int | None]]) -> list[Tree]:
+        by_depth: dict[int | None, list[str]] = {}
         for pid, depth in keys:
             by_depth.setdefault(depth, []).append(pid)
-        found: dict[tuple[str, int], Tree] = {}
+        found: dict[tuple[str, int | None], Tree] = {}
         async with self.engine.connect() as conn:
             for depth, pids in by_depth.items():
                 trees = await service.trees_by_process_ids(conn, process_ids=pids, depth=depth)

@@ -119,7 +119,7 @@ class ProcessQuery:
         row = await loaders.process_by_id.load(str(id))
         if row is None:
             return None
-        tree = await loaders.tree_by_process_id.load(row.id)
+        tree = await loaders.trees.whole(row.id)
         wanted = sorted(health.referenced_users(tree))
         users = await loaders.user_by_id.load_many(wanted) if wanted else []
         active = {u.id for u in users if u is not None and u.active}

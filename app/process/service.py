@@ -91,8 +91,8 @@ async def processes_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: Ite
     return {r.id: r for r in rows}
 
 
-# The hot reads are built once, with expanding IN parameters: constructing a statement costs more than
-# running a small one, and SQLAlchemy's compiled cache then serves every request.
+# The hot reads are built once (constructing a statement costs more than running a small one), their ids in
+# one parameter (app/db.py PerDialect: `= ANY(array)` on PostgreSQL, an expanding IN on SQLite).
 _PROCESSES_BY_IDS = PerDialect(lambda in_ids: select(PT).where(
     in_ids(PT.c.id, "ids"), PT.c.workspace_id == bindparam("workspace_id"), PT.c.trashed_at.is_(None)))
 _JOB_TAG_COLUMNS = [*JT.c, TT.c.id.label("tag_id"), TT.c.category.label("tag_category"),

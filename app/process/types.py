@@ -90,14 +90,14 @@ class Process(Node):
     async def _tree(self, info: Info, *, whole: bool) -> tuple[ProcessGroup, list[Any]]:
         loaders = info.context.loaders
         if whole:
-            tree = await loaders.tree_by_process_id.load(str(self.id))
+            tree = await loaders.trees.whole(str(self.id))
             return build_tree(tree, exclude_generated=self._exclude_generated)
         # Only the levels and parts the selection reaches are read and built.
         needs = lookahead(info, TREE_NESTING)
         if "generated" in needs.names:
-            tree = await loaders.tree_by_process_id.load(str(self.id))
+            tree = await loaders.trees.whole(str(self.id))
         else:
-            tree = await loaders.tree_to_depth.load((str(self.id), needs.depth))
+            tree = await loaders.trees.to_depth(str(self.id), needs.depth)
         return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)
 
     @strawberry.field(description="Every definition write of this process, newest first (creation included). "

@@ -212,7 +212,7 @@ async def runs_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str
     return {r.id: r for r in rows}
 
 
-# Hot reads built once with expanding IN parameters (see app/process/service.py).
+# Hot reads built once, their ids in one parameter (see app/process/service.py).
 _RUNS_BY_IDS = PerDialect(lambda in_ids: select(RT).where(in_ids(RT.c.id, "ids"),
                                                            RT.c.workspace_id == bindparam("workspace_id")))
 _GROUP_RUNS = PerDialect(lambda in_ids: select(GRT).where(in_ids(GRT.c.run_id, "ids")))

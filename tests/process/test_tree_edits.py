@@ -264,3 +264,17 @@ async def test_random_edit_sequences_keep_ordinals_dense(gql: GraphQLClient, see
             groups = [g for g in groups if g not in gone]
         kids, _ = await _tree(gql, pid)
         assert {p: k for p, k in kids.items() if p is not None} == {p: k for p, k in model.items() if k}, step
+
+
+async def test_a_payload_after_an_earlier_read_in_the_same_request_shows_the_write(gql: GraphQLClient) -> None:
+    """Two edits in one request: the second payload's tree (read to the depth it selects) is not the one
+    the first payload cached."""
+    pid, _ = await _new(gql, {"name": "R", "children": [{"group": {"name": "G"}}]})
+    _, by_id = await _tree(gql, pid)
+    group = next(i for i, n in by_id.items() if n.get("name") == "G")
+    tree = "process { root { children { ... on ProcessGroup { id name } } } }"
+    query = (f"mutation($a: GroupUpdateInput!, $b: GroupUpdateInput!) {{ a: groupUpdate(input: $a) {{ {tree} }} "
+             f"b: groupUpdate(input: $b) {{ {tree} }} }}")
+    data = await gql(query, {"a": {"id": group, "name": "first"}, "b": {"id": group, "name": "second"}})
+    assert data["a"]["process"]["root"]["children"] == [{"id": group, "name": "first"}]
+    assert data["b"]["process"]["root"]["children"] == [{"id": group, "name": "second"}]

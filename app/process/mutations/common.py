@@ -37,13 +37,13 @@ def known_id(id_: str, kind: str = "process") -> str:
 
 def refresh(ctx: Context, row: Any) -> None:
     """After a write, the request's loaders must not answer from what they cached before it."""
-    ctx.loaders.tree_by_process_id.clear(row.id)
+    ctx.loaders.trees.forget(row.id)
     ctx.loaders.process_by_id.clear(row.id).prime(row.id, row)
 
 
 async def tree_node(info: Info, process_id: str, node_id: str) -> ProcessGroup | ProcessJob | None:
     """A node of a process as the API type, from the request's tree loader."""
-    tree = await info.context.loaders.tree_by_process_id.load(process_id)
+    tree = await info.context.loaders.trees.whole(process_id)
     _, nodes = build_tree(tree, exclude_generated=False)
     found: ProcessGroup | ProcessJob | None = next((n for n in nodes if n.id == node_id), None)
     return found
