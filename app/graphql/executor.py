@@ -1,24 +1,26 @@
 """A faster graphql-core executor for the common case, with the stock path for everything else.
 
-Most of a large response is leaf fields read straight off objects built in memory (a process tree's ids,
-names, ordinals, flags). graphql-core resolves each through the whole field machinery: a path, a resolve
-info, the resolver, the awaitable checks, value completion. This executor (Strawberry's public
-`execution_context_class` hook) answers such fields directly:
+Most of a large response is fields read straight off objects built in memory (a process tree's ids, names,
+ordinals, flags, children). graphql-core resolves each through the whole field machinery: a path, a
+resolve info, the resolver, the awaitable checks, value completion. This executor (Strawberry's public
+`execution_context_class` hook) answers plain fields directly: fields whose resolver is Strawberry's
+default (an attribute; no permission classes or field extensions), that take no arguments and carry no
+directive, of scalar, enum, object, union or interface type or a list of them. Union and interface values
+resolve by their exact Python class.
 
-- a field whose resolver is Strawberry's default (a plain attribute, no permission classes or field
-  extensions), that takes no arguments, and whose type is a scalar or enum, or a list of them: read the
-  attribute and serialize it; built-in scalars of the exact Python type are already their own output;
-- `__typename` on an object type;
-- union and interface values whose Python class is exactly one member's class: that member, and the
-  member's `is_type_of` check (an isinstance that cannot fail for that class) is skipped.
+- A selection made only of plain fields (on an object type, and below it) is compiled into a generated
+  Python function per object type and selection, memoized per request and, for operations without
+  directives, shared by every request of the same parsed operation.
+- Elsewhere, plain fields skip the per-field machinery one by one, in the order the stock executor runs
+  them.
 
 Anything unusual, such as a null in a non-null field, a value the scalar refuses, an attribute that raises
 or a Strawberry type cast, goes to the stock code, which reports it as it always does (same errors, paths
-and nulls). The module leans on graphql-core internals (`execute_fields`, `complete_abstract_value`,
+and nulls); compiled functions only read attributes, so nothing runs twice. The module leans on
+graphql-core internals (`execute_fields`, `collect_and_execute_subfields`, `complete_abstract_value`,
 `complete_object_value` of its `Executor` in 3.3): the lock file pins graphql-core, and
-tests/test_executor.py compares this executor's results with the stock executor's on a set of queries.
+tests/test_executor.py compares this executor's results with the stock executor's.
 """
-
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -51,7 +53,8 @@ _LEAF, _LIST, _OBJECT, _OBJECTS, _ABSTRACT = 1, 2, 3, 4, 5
 
 
 class _Plan:
-    """How to answer one plain field of one object type: a leaf, a list of leaves, or an object."""
+    """How to answer one plain field of one object type: a leaf, a list of leaves, an object (or union or
+    interface value), or a list of those."""
 
     __slots__ = ("attr", "enum_names", "exact", "is_int", "item_non_null", "item_type", "kind", "members",
                  "non_null", "object_type", "origin", "return_type", "serialize")
@@ -100,7 +103,6 @@ def _plan(field: Any) -> _Plan | None:
         if isinstance(item, GraphQLObjectType | GraphQLAbstractType):
             plan = _Plan(definition.python_name, _OBJECTS, item, non_null, item_non_null, field.type)
             plan.item_type = t.of_type
-            plan.object_type = item if isinstance(item, GraphQLObjectType) else None
             return plan
         return None
     if is_leaf_type(t):
@@ -140,18 +142,14 @@ class SchemaPlans:
                     if origin is not None and len(by_origin[origin]) == 1:
                         members[origin] = possible
                 self.members[named] = members
+        # Object-valued plans: the object type of each exact Python class the value may have.
         for plans in self.fields.values():
             for p in plans.values():
                 if p.object_type is not None:
                     p.origin = self.origins.get(p.object_type)
-                if p.kind == _ABSTRACT:
-                    p.members = self.members.get(p.item_type, {})
-                if p.kind == _OBJECTS:
-                    named_item = p.object_type
-                    if named_item is not None:
-                        p.members = {p.origin: named_item} if p.origin is not None else {}
-                    else:
-                        p.members = self.members.get(get_named_type(p.item_type), {})
+                    p.members = {p.origin: p.object_type} if p.origin is not None else {}
+                elif p.kind in (_OBJECTS, _ABSTRACT):
+                    p.members = self.members.get(get_named_type(p.item_type), {})
 
 
 _PLANS: dict[int, tuple[GraphQLSchema, SchemaPlans]] = {}
@@ -299,8 +297,8 @@ def shared_plans(operation: Any, fragments: dict[str, Any]) -> dict[Any, Any] | 
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
-    """Strawberry's executor with a fast path for plain leaf fields and exact-class abstract types, and
-    compiled selections for subtrees made only of plain fields."""
+    """Strawberry's executor with compiled selections for subtrees of plain fields, and a per-field fast path
+    for plain fields elsewhere."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -397,7 +395,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _complete_object(self, plan: _Plan, field_details_list: Any, field_path: Path, value: Any,
                          position_context: Any) -> Any:
-        object_type = plan.object_type or plan.members[type(value)]
+        object_type = plan.members[type(value)]
         try:
             completed = self.collect_and_execute_subfields(object_type, field_details_list, field_path, value,
                                                            position_context)
@@ -463,9 +461,10 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
 
     def _compile(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
-        """The selection of `field_details_list` on `object_type` as a list of (response name, kind, plan,
-        sub-selections by Python class) when every field below is plain (no resolver, no arguments, no
-        directive, no @defer); None otherwise. Memoized per request like graphql-core's collect_subfields."""
+        """The selection of `field_details_list` on `object_type` as a generated function (see `_generate`)
+        when every field below is plain (no resolver, no arguments, no directive, no @defer); None otherwise.
+        Memoized per request like graphql-core's collect_subfields, and shared across requests when the
+        operation has no directives."""
         key = (object_type, id(field_details_list))
         found = self._compiled.get(key, _MISSING)
         if found is not _MISSING:
@@ -500,13 +499,11 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 return None
             sub: dict[type, Any] | None = None
             if plan.kind in (_OBJECT, _OBJECTS, _ABSTRACT):
-                members = plan.members if plan.kind != _OBJECT else (
-                    {plan.origin: plan.object_type} if plan.origin is not None else {})
-                if not members:
+                if not plan.members:
                     return None
                 sub = {}
-                for cls, member_type in members.items():
-                    compiled = self._compile(member_type, sub_fields)  # type: ignore[arg-type]
+                for cls, member_type in plan.members.items():
+                    compiled = self._compile(member_type, sub_fields)
                     if compiled is None:
                         return None
                     sub[cls] = compiled
