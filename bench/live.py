@@ -25,14 +25,9 @@ from app import migrate
 from app.auth.service import create_token, create_user
 from app.db import create_engine
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, ROOT, Settings
+from bench.procs import free_port
 
 SUB = "subscription($id: ID!, $after: Int!) { runEvents(runId: $id, afterSequence: $after) { sequence comment } }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def serve(url: str, port: int, log: Path) -> subprocess.Popen[bytes]:

@@ -32,13 +32,12 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from app.settings import DEFAULT_WORKSPACE_ID
+from bench.procs import process_tree, stop_group
 
 PEER_DIR: Path = Path(__file__).resolve().parent / "peer"
 WORKLOADS = ("a", "b", "c", "d")
@@ -124,27 +124,6 @@ def smart_tags(real_foreign_keys: set[tuple[str, str, str]]) -> dict[str, Any]:
     return {"version": 1, "config": {"class": classes}}
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry))
-    out: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            out.append(child)
-            todo.append(child)
-    return out
-
-
 def _answers(endpoint: str) -> bool:
     body = json.dumps({"query": "{ __typename }"}).encode()
     request = urllib.request.Request(endpoint, data=body, headers={"Content-Type": "application/json"})
@@ -196,21 +175,9 @@ def serving(cli: Path, *, database_url: str, port: int, workers: int = 1, log: P
             if started >= max(workers, 1) and _answers(endpoint):
                 break
             time.sleep(0.2)
-        yield [proc.pid, *_descendants(proc.pid)]
+        yield process_tree(proc.pid)
     finally:
-        _stop(proc)
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    with suppress(subprocess.TimeoutExpired):
-        proc.wait(timeout=10)
-    with suppress(ProcessLookupError):  # cluster workers may outlive the master by a moment
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
+        stop_group(proc, timeout=10)
 
 
 def workloads() -> dict[str, str]:

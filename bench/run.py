@@ -15,14 +15,12 @@ import asyncio
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ from app import migrate
 from app.db import create_engine
 from app.settings import ROOT, load_settings
 from bench import dataset
+from bench.procs import free_port, process_tree, stop_group
 
 WORKLOADS = ROOT / "bench" / "workloads"
 VAR = ROOT / "var" / "bench"
@@ -62,23 +61,6 @@ def rss_bytes(pid: int) -> int:
         return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
     except (FileNotFoundError, ProcessLookupError):
         return 0
-
-
-def descendants(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (FileNotFoundError, ProcessLookupError, IndexError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    out, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        out.append(pid)
-        todo += children.get(pid, [])
-    return out
 
 
 def postgres_cpu_seconds() -> float:
@@ -131,12 +113,6 @@ class RssSampler:
 
 # ---- servers ----
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_http(url: str, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -153,7 +129,6 @@ def wait_http(url: str, timeout: float = 60.0) -> None:
 class Server:
     name: str
     port: int
-    process: subprocess.Popen[bytes]
     token: str | None
     log_path: Path
     pids: list[int] = field(default_factory=list)
@@ -175,24 +150,14 @@ def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--workers", str(workers)], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server("processgraph", port, proc, token, log_path)
+    server = Server("processgraph", port, token, log_path)
     try:
         wait_http(f"{server.url}/readyz")
         time.sleep(0.5 if workers == 1 else 2.0)  # every worker up
-        server.pids = descendants(proc.pid)
+        server.pids = process_tree(proc.pid)
         yield server
     finally:
-        stop(proc)
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+        stop_group(proc)
 
 
 def statements(server: Server) -> float:
@@ -373,8 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     with gateway(url, workers=args.workers, token=m.token) as gw:
         log(f"gateway on {gw.url}, {args.workers} worker(s), pids {gw.pids}")
         if "batch3000" in args.extra:
-            rows_3000 = batch_rename_3000(gw, m)
-            log(f"3,000-item batch rename: {rows_3000:.0f} ms of server time (the request log's durationMs)")
+            batch_ms = batch_rename_3000(gw, m)
+            log(f"3,000-item batch rename: {batch_ms:.0f} ms of server time (the request log's durationMs)")
         for w in wanted:
             spec = write_spec(gw, m, args.concurrency) if w == "e" else load_spec(gw, bodies(w, m), args.concurrency)
             rows.append(measure(gw, w, spec, warmup=args.warmup, duration=args.duration, postgres=postgres,
@@ -403,7 +368,7 @@ def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespac
     rows: list[Row] = []
     with peer_postgraphile.serving(cli, database_url=url, port=port, workers=args.workers,
                                    log=VAR / "postgraphile.log") as pids:
-        peer = Server("postgraphile", port, subprocess.Popen(["true"]), None, VAR / "postgraphile.log", pids=pids)
+        peer = Server("postgraphile", port, None, VAR / "postgraphile.log", pids=pids)
         log(f"postgraphile on {peer.url}, pids {pids}")
         if not peer_check.check(gw.url, m.token, peer.url, process_ids=m.process_ids[:3], run_ids=m.run_ids[:3],
                                 out=sys.stderr):
