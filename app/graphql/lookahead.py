@@ -45,6 +45,15 @@ def _walk(selection_set: SelectionSetNode | None, fragments: dict[str, Any], nes
     return deepest
 
 
+def _needs(nodes: list[FieldNode], fragments: dict[str, Any], nesting: frozenset[str]) -> Needs:
+    names: set[str] = set()
+    memo: dict[str, int] = {}
+    depth = 0
+    for node in nodes:
+        depth = max(depth, _walk(node.selection_set, fragments, nesting, names, memo))
+    return Needs(depth=depth, names=frozenset(names))
+
+
 def lookahead(info: Any, nesting: frozenset[str]) -> Needs:
     """What the current field's selection needs, cached per request and field node."""
     raw = info._raw_info
@@ -52,10 +61,42 @@ def lookahead(info: Any, nesting: frozenset[str]) -> Needs:
     key = ("lookahead", id(raw.field_nodes[0]), nesting)
     found = cache.get(key)
     if found is None:
-        names: set[str] = set()
-        memo: dict[str, int] = {}
-        depth = 0
-        for node in raw.field_nodes:
-            depth = max(depth, _walk(node.selection_set, raw.fragments, nesting, names, memo))
-        found = cache[key] = Needs(depth=depth, names=frozenset(names))
+        found = cache[key] = _needs(raw.field_nodes, raw.fragments, nesting)
     return found  # type: ignore[no-any-return]
+
+
+def _fields_named(selection_set: SelectionSetNode | None, fragments: dict[str, Any], name: str,
+                  found: list[FieldNode], seen: set[str]) -> None:
+    """The fields called `name` directly in `selection_set` (aliases included, fragments followed)."""
+    if selection_set is None:
+        return
+    for sel in selection_set.selections:
+        if isinstance(sel, FieldNode):
+            if sel.name.value == name:
+                found.append(sel)
+        elif isinstance(sel, InlineFragmentNode):
+            _fields_named(sel.selection_set, fragments, name, found, seen)
+        elif isinstance(sel, FragmentSpreadNode) and sel.name.value not in seen:
+            seen.add(sel.name.value)
+            fragment = fragments.get(sel.name.value)
+            _fields_named(fragment.selection_set if fragment else None, fragments, name, found, seen)
+
+
+def lookahead_at(info: Any, path: tuple[str, ...], nesting: frozenset[str]) -> Needs | None:
+    """What the selection needs at `path` below the current field (field names, e.g. `("edges", "node",
+    "process", "root")`; every alias of each is followed, and @skip/@include are not evaluated), or None
+    when nothing is selected there. A list resolver uses it to load, in one batch, what its items' fields
+    will ask for; the answer is a superset, so it may load more than is read, never less."""
+    raw = info._raw_info
+    cache = info.context.loaders.built
+    key = ("lookahead_at", id(raw.field_nodes[0]), path, nesting)
+    if key in cache:
+        return cache[key]  # type: ignore[no-any-return]
+    nodes: list[FieldNode] = list(raw.field_nodes)
+    for name in path:
+        below: list[FieldNode] = []
+        for node in nodes:
+            _fields_named(node.selection_set, raw.fragments, name, below, set())
+        nodes = below
+    found = cache[key] = _needs(nodes, raw.fragments, nesting) if nodes else None
+    return found

@@ -41,6 +41,13 @@ class TreeLoader(DataLoader["tuple[str, int | None]", Tree]):
     async def to_depth(self, process_id: str, depth: int) -> Tree:
         return await self.load((process_id, depth))
 
+    def loaded(self, key: tuple[str, int | None]) -> Tree | None:
+        """The tree when this request has already loaded it, without waiting; None otherwise."""
+        future = self._trees.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+            return None
+        return future.result()  # type: ignore[no-any-return]
+
     def forget(self, process_id: str) -> None:
         """After a write: every tree of the process this request cached, at any depth."""
         for key in [k for k in self._trees if k[0] == process_id]:

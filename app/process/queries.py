@@ -10,12 +10,19 @@ from app.db import reader
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
-from app.graphql.lookahead import lookahead
+from app.graphql.lookahead import lookahead, lookahead_at
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
 from app.process import health, limits, listing
 from app.process.enums import OrderDirection, ProcessOrderField
-from app.process.types import Process, ProcessSummary, ProcessSummaryConnection, ProcessSummaryEdge
+from app.process.tree_types import TREE_NESTING
+from app.process.types import (
+    Process,
+    ProcessSummary,
+    ProcessSummaryConnection,
+    ProcessSummaryEdge,
+    tree_depth,
+)
 
 
 @strawberry.input(description="Filters of a process list.")
@@ -64,6 +71,13 @@ async def process_connection(
                                 order=order, name_contains=name, summary_only=summary_only)
     edges = [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
                                 node=ProcessSummary.from_row(row)) for row in result.rows]
+    if not summary_only:
+        # The page's trees in one batch now, when the selection reaches their roots: each `root` is then
+        # built without waiting (Process.root), rather than as one awaitable per process.
+        needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
+        live = [str(row.id) for row in result.rows if row.trashed_at is None]
+        if needs is not None and live:
+            await info.context.loaders.trees.load_many([(pid, tree_depth(needs)) for pid in live])
 
     async def count() -> int:
         return await listing.count(engine, workspace_id=workspace_id, trashed=trashed, name_contains=name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -10,7 +11,7 @@ from strawberry.scalars import JSON
 
 from app.auth.types import Action, User
 from app.graphql.context import Info
-from app.graphql.lookahead import lookahead
+from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
@@ -28,6 +29,12 @@ from app.process.tree_types import (
 if TYPE_CHECKING:
     from app.run.queries import ProcessRunSummaryConnection
     from app.run.types import ProcessRunSummary
+
+
+def tree_depth(needs: Needs) -> int | None:
+    """The tree loader's depth for what a selection below `root` needs: None (the whole tree, tags and
+    generated nodes included) when it reaches `generated`, else how many levels it nests."""
+    return None if "generated" in needs.names else needs.depth
 
 
 def _dates(values: list[str] | None) -> list[date]:
@@ -87,18 +94,13 @@ class Process(Node):
             _exclude_generated=exclude_generated,
         )
 
-    async def _tree(self, info: Info, *, whole: bool) -> tuple[ProcessGroup, list[Any]]:
-        loaders = info.context.loaders
-        if whole:
-            tree = await loaders.trees.whole(str(self.id))
-            return build_tree(tree, exclude_generated=self._exclude_generated)
-        # Only the levels and parts the selection reaches are read and built.
-        needs = lookahead(info, TREE_NESTING)
-        if "generated" in needs.names:
-            tree = await loaders.trees.whole(str(self.id))
-        else:
-            tree = await loaders.trees.to_depth(str(self.id), needs.depth)
-        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)
+    async def _whole_tree(self, info: Info) -> tuple[ProcessGroup, list[Any]]:
+        tree = await info.context.loaders.trees.whole(str(self.id))
+        return build_tree(tree, exclude_generated=self._exclude_generated)
+
+    async def _root_later(self, info: Info, key: tuple[str, int | None], needs: Needs) -> ProcessGroup:
+        tree = await info.context.loaders.trees.load(key)
+        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)[0]
 
     @strawberry.field(description="Every definition write of this process, newest first (creation included). "
                       "Page size default 100, at most 1000.")
@@ -129,15 +131,23 @@ class Process(Node):
         return await run_connection(info, process_id=str(self.id), status=None, first=first, after=after)
 
     @strawberry.field(description="The root group, with the whole tree below it "
-                      f"(weighs {limits.MAX_TREE_NODES} in query cost).")
-    async def root(self, info: Info) -> ProcessGroup:
-        return (await self._tree(info, whole=False))[0]
+                      f"(weighs {limits.MAX_TREE_NODES} in query cost).", graphql_type=ProcessGroup)
+    def root(self, info: Info) -> ProcessGroup | Awaitable[ProcessGroup]:
+        # Only the levels and parts the selection reaches are read and built. A plain function: when the
+        # request already holds the tree (a process list loaded its page's trees), the root is built
+        # here and now, and a list of processes completes without an awaitable per process.
+        needs = lookahead(info, TREE_NESTING)
+        key = (str(self.id), tree_depth(needs))
+        tree = info.context.loaders.trees.loaded(key)
+        if tree is None:
+            return self._root_later(info, key, needs)
+        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)[0]
 
     @strawberry.field(description="Every group and job of the tree as a flat list (root and generated nodes "
                       "included unless excluded), each with `parentId` and `ordinal`, for clients that rebuild "
                       f"the tree. At most {limits.MAX_TREE_NODES} client-written nodes plus generated ones.")
     async def nodes(self, info: Info) -> list[ProcessTreeNode]:
-        return (await self._tree(info, whole=True))[1]
+        return (await self._whole_tree(info))[1]
 
 
 @strawberry.type(description="One definition write: who, when, which mutation, and what changed as JSON Patch "

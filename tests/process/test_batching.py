@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from app.process.types import Process
 from tests.factories import CREATE, NODE_FIELDS, READ_TREE, normalize_input, process_input, rebuild
 from tests.helpers import GraphQLClient, SqlCounter
 
@@ -86,3 +89,71 @@ async def test_user_details_are_batched_across_the_tree(gql: GraphQLClient, sql:
         "Development User"}
     # process, groups, jobs+tags, users (one batch for every user reference)
     assert sql.count == 4
+
+
+# Two roots per process: one through a fragment two levels deep, one under an alias reaching generated
+# certification groups (the whole tree). The list loads its page's trees ahead for both (Process.root).
+LIST_ROOTS = """
+query($first: Int!) {
+  processes(first: $first, orderBy: {field: NAME}) {
+    edges { node { id ...P process { whole: root { ...G children { ...G ... on ProcessGroup { children { ...G } } } } } } }
+  }
+}
+fragment P on ProcessSummary { process { id root { id name children { ...S ... on ProcessGroup { children { ...S } } } } } }
+fragment G on ProcessGroupChild {
+  __typename
+  ... on ProcessGroup { id name ordinal }
+  ... on ProcessJob { id ordinal action generated { id name children { ... on ProcessJob { id action } } } }
+}
+fragment S on ProcessGroupChild { __typename ... on ProcessGroup { id name } ... on ProcessJob { id action } }
+"""
+ONE_ROOTS = """
+query($id: ID!) {
+  process(id: $id) {
+    id root { id name children { ...S ... on ProcessGroup { children { ...S } } } }
+    whole: root { ...G children { ...G ... on ProcessGroup { children { ...G } } } }
+  }
+}
+fragment G on ProcessGroupChild {
+  __typename
+  ... on ProcessGroup { id name ordinal }
+  ... on ProcessJob { id ordinal action generated { id name children { ... on ProcessJob { id action } } } }
+}
+fragment S on ProcessGroupChild { __typename ... on ProcessGroup { id name } ... on ProcessJob { id action } }
+"""
+
+
+async def test_a_page_loads_its_trees_ahead_at_the_depths_its_roots_ask_for(
+    gql: GraphQLClient, sql: SqlCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waited: list[str] = []  # roots that had to wait for their tree (not loaded ahead)
+    root_later = Process._root_later
+
+    async def spy(self: Process, info: Any, key: Any, needs: Any) -> Any:
+        waited.append(key)
+        return await root_later(self, info, key, needs)
+
+    monkeypatch.setattr(Process, "_root_later", spy)
+    counts = []
+    created = 0
+    for total in (3, 9):
+        while created < total:
+            await _create(gql, 14)  # certification jobs among the root's children (tests/factories.py)
+            created += 1
+        sql.reset()
+        waited.clear()
+        data = await gql(LIST_ROOTS, {"first": total})
+        counts.append(sql.count)
+        # the page loaded the whole trees ahead (for `whole`, which reaches generated nodes); `root`, two
+        # levels without generated nodes, has a tree key of its own and waited for it
+        assert [k[1] for k in waited] == [2] * total, waited
+        edges = data["processes"]["edges"]
+        assert len(edges) == total
+        for edge in edges:
+            one = await gql(ONE_ROOTS, {"id": edge["node"]["id"]})
+            # each root answers exactly as it does for the process alone, generated nodes included
+            assert edge["node"]["process"] == one["process"]
+            assert any(c.get("generated") for c in one["process"]["whole"]["children"])
+    # the page; then the trees for both roots: whole trees for `whole`, two levels for `root` (groups and
+    # jobs each), whatever the page size
+    assert counts[0] == counts[1] == 5, counts
