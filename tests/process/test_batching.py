@@ -126,7 +126,7 @@ fragment S on ProcessGroupChild { __typename ... on ProcessGroup { id name } ...
 async def test_a_page_loads_its_trees_ahead_at_the_depths_its_roots_ask_for(
     gql: GraphQLClient, sql: SqlCounter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    waited: list[str] = []  # roots that had to wait for their tree (not loaded ahead)
+    waited: list[tuple[str, int | None]] = []  # roots that had to wait for their tree (not loaded ahead)
     root_later = Process._root_later
 
     async def spy(self: Process, info: Any, key: Any, needs: Any) -> Any:
