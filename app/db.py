@@ -101,16 +101,62 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
 _row_classes: dict[tuple[str, ...], Any] = {}
 
 
+def _row_class(keys: tuple[str, ...]) -> Any:
+    cls = _row_classes.get(keys)
+    if cls is None:
+        cls = _row_classes[keys] = namedtuple("PlainRow", keys)
+    return cls
+
+
 def plain_rows(result: Any) -> list[Any]:
     """The rows of a result as named tuples, for reads that touch every column of many rows: attribute
     access on a named tuple is a C-level index (about 20 ns) where a SQLAlchemy Row looks the key up (about
     200 ns), and a tree or a page reads thousands of attributes. Same attribute names as the Row."""
-    keys = tuple(result.keys())
-    cls: Any = _row_classes.get(keys)
-    if cls is None:
-        cls = _row_classes[keys] = namedtuple("PlainRow", keys)
-    make = cls._make
+    make = _row_class(tuple(result.keys()))._make
     return [make(row) for row in result.all()]
+
+
+class _Compiled:
+    """A hot read compiled once for asyncpg: its SQL text, its parameters in `$n` order, literal values."""
+
+    __slots__ = ("defaults", "names", "sql", "statement")
+
+    def __init__(self, statement: Any, dialect: Any) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.statement = statement  # held, so that the id() key is never reused while cached
+        self.sql: str = compiled.string
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self.defaults: dict[str, Any] = dict(compiled.params)
+
+
+_compiled: dict[int, _Compiled] = {}
+
+
+async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+    """`plain_rows(await conn.execute(statement, params))` for the hot reads (statements built once, in
+    autocommit connections: `reader()`). On PostgreSQL the statement's compiled text goes to asyncpg
+    directly and its records become the named tuples: SQLAlchemy's execution and Row layers cost about 85
+    us per statement and more per row (issue 7), which a tree read pays three times. The statement events
+    still fire (the statement metric and tests count these too); column types must be ones asyncpg decodes
+    as SQLAlchemy would (no result processors: tests/test_db.py compares both paths). Anywhere else (SQLite,
+    a connection inside a transaction), it is exactly the SQLAlchemy call."""
+    sync = conn.sync_connection
+    fairy = sync.connection if sync is not None and conn.dialect.driver == "asyncpg" else None
+    driver = None if fairy is None or not getattr(fairy.dbapi_connection, "autocommit", False) \
+        else fairy.driver_connection
+    if sync is None or driver is None:
+        return plain_rows(await conn.execute(statement, params))
+    found = _compiled.get(id(statement))
+    if found is None or found.statement is not statement:
+        found = _compiled[id(statement)] = _Compiled(statement, conn.dialect)
+    given = params or {}
+    args = [given[n] if n in given else found.defaults[n] for n in found.names]
+    sync.dispatch.before_cursor_execute(sync, None, found.sql, args, None, False)
+    records = await driver.fetch(found.sql, *args)
+    if not records:
+        return []
+    make = _row_class(tuple(records[0].keys()))._make
+    return [make(r) for r in records]
 
 
 def _in_list(column: Any, name: str) -> Any:

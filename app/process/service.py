@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
-from app.db import PerDialect, plain_rows, write_transaction
+from app.db import PerDialect, fetch_plain, write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
 from app.process import history
@@ -87,7 +87,7 @@ async def _insert_all(conn: AsyncConnection, rows: RowBuilder) -> None:
 
 async def processes_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: Iterable[str]) -> dict[str, Any]:
     """Live (not trashed) processes of one workspace, by id."""
-    rows = plain_rows(await conn.execute(_PROCESSES_BY_IDS(conn), {"ids": list(ids), "workspace_id": workspace_id}))
+    rows = await fetch_plain(conn, _PROCESSES_BY_IDS(conn), {"ids": list(ids), "workspace_id": workspace_id})
     return {r.id: r for r in rows}
 
 
@@ -112,12 +112,12 @@ async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
     Callers pass only ids they already resolved within the caller's workspace.
     """
     if depth is None:
-        groups: Sequence[Any] = plain_rows(await conn.execute(_GROUPS_OF_PROCESSES(conn), {"ids": process_ids}))
-        job_rows = plain_rows(await conn.execute(_JOBS_OF_PROCESSES(conn), {"ids": process_ids}))
+        groups: Sequence[Any] = await fetch_plain(conn, _GROUPS_OF_PROCESSES(conn), {"ids": process_ids})
+        job_rows = await fetch_plain(conn, _JOBS_OF_PROCESSES(conn), {"ids": process_ids})
     else:
-        groups = plain_rows(await conn.execute(_groups_to_depth(depth)(conn), {"ids": process_ids}))
+        groups = await fetch_plain(conn, _groups_to_depth(depth)(conn), {"ids": process_ids})
         reached = [g.id for g in groups if g.lvl < depth]
-        job_rows = plain_rows(await conn.execute(_JOBS_OF_GROUPS(conn), {"ids": reached})) if reached else []
+        job_rows = await fetch_plain(conn, _JOBS_OF_GROUPS(conn), {"ids": reached}) if reached else []
     by_process_groups: dict[str, list[Any]] = {pid: [] for pid in process_ids}
     for g in groups:
         by_process_groups[g.process_id].append(g)

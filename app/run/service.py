@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app import faults
 from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
-from app.db import PerDialect, plain_rows, table, update_many, write_transaction
+from app.db import PerDialect, fetch_plain, table, update_many, write_transaction
 from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
 from app.process import health
@@ -208,7 +208,7 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
 # ---- reads used by loaders ----
 
 async def runs_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
-    rows = plain_rows(await conn.execute(_RUNS_BY_IDS(conn), {"ids": ids, "workspace_id": workspace_id}))
+    rows = await fetch_plain(conn, _RUNS_BY_IDS(conn), {"ids": ids, "workspace_id": workspace_id})
     return {r.id: r for r in rows}
 
 
@@ -224,9 +224,9 @@ _STATUS_COUNTS = PerDialect(lambda in_ids: select(JRT.c.run_id, JRT.c.status, fu
 async def run_trees(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, tuple[list[Any], list[Any]]]:
     """All group runs and all job runs of the given runs: two statements."""
     out: dict[str, tuple[list[Any], list[Any]]] = {rid: ([], []) for rid in run_ids}
-    for g in plain_rows(await conn.execute(_GROUP_RUNS(conn), {"ids": run_ids})):
+    for g in await fetch_plain(conn, _GROUP_RUNS(conn), {"ids": run_ids}):
         out[g.run_id][0].append(g)
-    for j in plain_rows(await conn.execute(_JOB_RUNS(conn), {"ids": run_ids})):
+    for j in await fetch_plain(conn, _JOB_RUNS(conn), {"ids": run_ids}):
         out[j.run_id][1].append(j)
     return out
 

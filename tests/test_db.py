@@ -1,0 +1,82 @@
+"""app/db.py `fetch_plain`: the hot reads give the same rows whether they go through SQLAlchemy or, on
+PostgreSQL in autocommit, straight to asyncpg; the statement events still fire; inside a transaction the
+read is SQLAlchemy's and sees the transaction's own writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import db
+from app.auth.service import READ, WRITE, Actor, create_user
+from app.db import fetch_plain, plain_rows, reader, write_transaction
+from app.process import service as process_service
+from app.process.draft import PT
+from app.run import service as run_service
+from app.settings import DEFAULT_WORKSPACE_ID
+from bench.dataset import process_spec
+from tests.helpers import SqlCounter
+
+
+async def _data(engine: AsyncEngine) -> tuple[list[str], list[str]]:
+    users = {role: await create_user(engine, workspace_id=DEFAULT_WORKSPACE_ID, name=role, email=f"{role}@db.test")
+             for role in ("manager", "assignee", "signer", "approver")}
+    actor = Actor(user_id=users["manager"], workspace_id=DEFAULT_WORKSPACE_ID, scopes=frozenset({READ, WRITE}))
+    process_ids, run_ids = [], []
+    for i in range(3):
+        row = await process_service.create_process(engine=engine, actor=actor, spec=process_spec(i, users, seed=3))
+        process_ids.append(row.id)
+        run_ids.append((await run_service.start_run(engine=engine, actor=actor, process_id=row.id)).id)
+    return process_ids, run_ids
+
+
+def _reads(conn: Any, process_ids: list[str], run_ids: list[str], group_ids: list[str]) -> list[tuple[Any, Any]]:
+    ps, rs = process_service, run_service
+    return [
+        (ps._PROCESSES_BY_IDS(conn), {"ids": process_ids, "workspace_id": DEFAULT_WORKSPACE_ID}),
+        (ps._GROUPS_OF_PROCESSES(conn), {"ids": process_ids}),
+        (ps._JOBS_OF_PROCESSES(conn), {"ids": process_ids}),
+        (ps._groups_to_depth(2)(conn), {"ids": process_ids}),
+        (ps._JOBS_OF_GROUPS(conn), {"ids": group_ids}),
+        (rs._RUNS_BY_IDS(conn), {"ids": run_ids, "workspace_id": DEFAULT_WORKSPACE_ID}),
+        (rs._GROUP_RUNS(conn), {"ids": run_ids}),
+        (rs._JOB_RUNS(conn), {"ids": run_ids}),
+    ]
+
+
+async def test_hot_reads_give_the_rows_sqlalchemy_gives(engine: AsyncEngine, sql: SqlCounter) -> None:
+    process_ids, run_ids = await _data(engine)
+    async with reader(engine).connect() as conn:
+        groups = plain_rows(await conn.execute(process_service._GROUPS_OF_PROCESSES(conn), {"ids": process_ids}))
+        reads = _reads(conn, process_ids, run_ids, [g.id for g in groups])
+        for statement, params in reads:
+            expected = plain_rows(await conn.execute(statement, params))
+            sql.reset()
+            got = await fetch_plain(conn, statement, params)
+            assert sql.count == 1, sql.statements  # counted like any statement
+            assert got, statement
+            assert [r._fields for r in got] == [r._fields for r in expected]
+            # same values and the same Python types (dates, datetimes with their zone, decoded JSON)
+            assert got == expected
+            assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in expected]
+            # a second call reuses what was compiled
+            assert await fetch_plain(conn, statement, params) == expected
+    if engine.dialect.name == "postgresql":
+        # the direct path was taken for each (compiled once for asyncpg)
+        assert all(id(statement) in db._compiled for statement, _ in reads)
+
+
+async def test_inside_a_transaction_the_read_sees_its_own_writes(engine: AsyncEngine) -> None:
+    process_ids, _ = await _data(engine)
+    async with write_transaction(engine) as conn:
+        await conn.execute(update(PT).where(PT.c.id == process_ids[0]).values(name="Renamed in the transaction"))
+        rows = await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn),
+                                 {"ids": process_ids[:1], "workspace_id": DEFAULT_WORKSPACE_ID})
+        assert [r.name for r in rows] == ["Renamed in the transaction"]
+        await conn.rollback()
+    async with reader(engine).connect() as conn:
+        rows = await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn),
+                                 {"ids": process_ids[:1], "workspace_id": DEFAULT_WORKSPACE_ID})
+        assert [r.name for r in rows] != ["Renamed in the transaction"]
