@@ -171,17 +171,20 @@ def _any_array(column: Any, name: str) -> Any:
 
 class PerDialect:
     """A statement built once per dialect by `build(in_ids)`, where `in_ids(column, name)` is "column is one
-    of the ids in parameter `name`": `= ANY(array)` on PostgreSQL, an expanding IN elsewhere."""
+    of the ids in parameter `name`": `= ANY(array)` on PostgreSQL, an expanding IN elsewhere. With
+    `by_name`, `build(in_ids, dialect_name)`, for statements whose SQL differs by database."""
 
-    def __init__(self, build: Callable[[Callable[[Any, str], Any]], Any]) -> None:
+    def __init__(self, build: Callable[..., Any], *, by_name: bool = False) -> None:
         self.build = build
+        self.by_name = by_name
         self._built: dict[str, Any] = {}
 
     def __call__(self, conn: AsyncConnection) -> Any:
         name = conn.dialect.name
         stmt = self._built.get(name)
         if stmt is None:
-            stmt = self._built[name] = self.build(_any_array if name == "postgresql" else _in_list)
+            in_ids = _any_array if name == "postgresql" else _in_list
+            stmt = self._built[name] = self.build(in_ids, name) if self.by_name else self.build(in_ids)
         return stmt
 
 

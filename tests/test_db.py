@@ -37,9 +37,11 @@ def _reads(conn: Any, process_ids: list[str], run_ids: list[str], group_ids: lis
     return [
         (ps._PROCESSES_BY_IDS(conn), {"ids": process_ids, "workspace_id": DEFAULT_WORKSPACE_ID}),
         (ps._GROUPS_OF_PROCESSES(conn), {"ids": process_ids}),
-        (ps._JOBS_OF_PROCESSES(conn), {"ids": process_ids}),
+        (ps._jobs("process_id", True, True)(conn), {"ids": process_ids}),
         (ps._groups_to_depth(2)(conn), {"ids": process_ids}),
-        (ps._JOBS_OF_GROUPS(conn), {"ids": group_ids}),
+        (ps._groups_to_depth(2, False)(conn), {"ids": process_ids}),
+        *((ps._jobs("parent_group_id", stamps, tags)(conn), {"ids": group_ids})
+          for stamps in (True, False) for tags in (True, False)),
         (rs._RUNS_BY_IDS(conn), {"ids": run_ids, "workspace_id": DEFAULT_WORKSPACE_ID}),
         (rs._GROUP_RUNS(conn), {"ids": run_ids}),
         (rs._JOB_RUNS(conn), {"ids": run_ids}),

@@ -8,7 +8,7 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.process import service
-from app.process.tree import Tree
+from app.process.tree import WHOLE, Tree, TreeRead
 
 
 class ProcessByIdLoader(DataLoader[str, Any]):
@@ -25,23 +25,19 @@ class ProcessByIdLoader(DataLoader[str, Any]):
         return [rows.get(k) for k in keys]
 
 
-class TreeLoader(DataLoader["tuple[str, int | None]", Tree]):
-    """Trees of processes already resolved in the workspace, keyed by (process id, depth): depth None for
-    the whole tree (all groups, jobs and tags), or a depth for every client group and the jobs down to that
-    depth (see `service.trees_by_process_ids`); one batch per depth."""
+class TreeLoader(DataLoader["tuple[str, TreeRead]", Tree]):
+    """Trees of processes already resolved in the workspace, keyed by (process id, what is read: see
+    TreeRead); one batch per kind of read."""
 
     def __init__(self, engine: AsyncEngine) -> None:
-        self._trees: dict[tuple[str, int | None], Any] = {}
+        self._trees: dict[tuple[str, TreeRead], Any] = {}
         super().__init__(cache_map=self._trees)
         self.engine = engine
 
     async def whole(self, process_id: str) -> Tree:
-        return await self.load((process_id, None))
+        return await self.load((process_id, WHOLE))
 
-    async def to_depth(self, process_id: str, depth: int) -> Tree:
-        return await self.load((process_id, depth))
-
-    def loaded(self, key: tuple[str, int | None]) -> Tree | None:
+    def loaded(self, key: tuple[str, TreeRead]) -> Tree | None:
         """The tree when this request has already loaded it, without waiting; None otherwise."""
         future = self._trees.get(key)
         if future is None or not future.done() or future.cancelled() or future.exception() is not None:
@@ -49,19 +45,19 @@ class TreeLoader(DataLoader["tuple[str, int | None]", Tree]):
         return future.result()  # type: ignore[no-any-return]
 
     def forget(self, process_id: str) -> None:
-        """After a write: every tree of the process this request cached, at any depth."""
+        """After a write: every tree of the process this request cached, whatever was read."""
         for key in [k for k in self._trees if k[0] == process_id]:
             self.clear(key)
 
-    async def batch_load_fn(self, keys: list[tuple[str, int | None]]) -> list[Tree]:
-        by_depth: dict[int | None, list[str]] = {}
-        for pid, depth in keys:
-            by_depth.setdefault(depth, []).append(pid)
-        found: dict[tuple[str, int | None], Tree] = {}
+    async def batch_load_fn(self, keys: list[tuple[str, TreeRead]]) -> list[Tree]:
+        by_read: dict[TreeRead, list[str]] = {}
+        for pid, read in keys:
+            by_read.setdefault(read, []).append(pid)
+        found: dict[tuple[str, TreeRead], Tree] = {}
         async with self.engine.connect() as conn:
-            for depth, pids in by_depth.items():
-                trees = await service.trees_by_process_ids(conn, process_ids=pids, depth=depth)
-                found.update({(pid, depth): tree for pid, tree in trees.items()})
+            for read, pids in by_read.items():
+                trees = await service.trees_by_process_ids(conn, process_ids=pids, read=read)
+                found.update({(pid, read): tree for pid, tree in trees.items()})
         return [found[k] for k in keys]
 
 

@@ -21,7 +21,7 @@ from app.process.types import (
     ProcessSummary,
     ProcessSummaryConnection,
     ProcessSummaryEdge,
-    tree_depth,
+    tree_read,
 )
 
 
@@ -77,7 +77,7 @@ async def process_connection(
         needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
         live = [str(row.id) for row in result.rows if row.trashed_at is None]
         if needs is not None and live:
-            await info.context.loaders.trees.load_many([(pid, tree_depth(needs)) for pid in live])
+            await info.context.loaders.trees.load_many([(pid, tree_read(needs)) for pid in live])
 
     async def count() -> int:
         return await listing.count(engine, workspace_id=workspace_id, trashed=trashed, name_contains=name)

@@ -17,6 +17,7 @@ from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, p
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.enums import Weekday
+from app.process.tree import WHOLE, TreeRead
 from app.process.tree_types import (
     TREE_NESTING,
     ProcessGroup,
@@ -31,10 +32,14 @@ if TYPE_CHECKING:
     from app.run.types import ProcessRunSummary
 
 
-def tree_depth(needs: Needs) -> int | None:
-    """The tree loader's depth for what a selection below `root` needs: None (the whole tree, tags and
-    generated nodes included) when it reaches `generated`, else how many levels it nests."""
-    return None if "generated" in needs.names else needs.depth
+def tree_read(needs: Needs) -> TreeRead:
+    """What to read for a selection below `root`: the whole tree when it reaches `generated`; else as many
+    levels as it nests, with the created/modified columns and the tags only when it names them (the same
+    tests as the tree builder's: app/process/tree_types.py)."""
+    names = needs.names
+    if "generated" in names:
+        return WHOLE
+    return TreeRead(depth=needs.depth, stamps="created" in names or "modified" in names, tags="tags" in names)
 
 
 def _dates(values: list[str] | None) -> list[date]:
@@ -98,7 +103,7 @@ class Process(Node):
         tree = await info.context.loaders.trees.whole(str(self.id))
         return build_tree(tree, exclude_generated=self._exclude_generated)
 
-    async def _root_later(self, info: Info, key: tuple[str, int | None], needs: Needs) -> ProcessGroup:
+    async def _root_later(self, info: Info, key: tuple[str, TreeRead], needs: Needs) -> ProcessGroup:
         tree = await info.context.loaders.trees.load(key)
         return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)[0]
 
@@ -137,7 +142,7 @@ class Process(Node):
         # request already holds the tree (a process list loaded its page's trees), the root is built
         # here and now, and a list of processes completes without an awaitable per process.
         needs = lookahead(info, TREE_NESTING)
-        key = (str(self.id), tree_depth(needs))
+        key = (str(self.id), tree_read(needs))
         tree = info.context.loaders.trees.loaded(key)
         if tree is None:
             return self._root_later(info, key, needs)

@@ -126,7 +126,7 @@ fragment S on ProcessGroupChild { __typename ... on ProcessGroup { id name } ...
 async def test_a_page_loads_its_trees_ahead_at_the_depths_its_roots_ask_for(
     gql: GraphQLClient, sql: SqlCounter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    waited: list[tuple[str, int | None]] = []  # roots that had to wait for their tree (not loaded ahead)
+    waited: list[tuple[str, Any]] = []  # roots that had to wait for their tree (not loaded ahead)
     root_later = Process._root_later
 
     async def spy(self: Process, info: Any, key: Any, needs: Any) -> Any:
@@ -146,7 +146,7 @@ async def test_a_page_loads_its_trees_ahead_at_the_depths_its_roots_ask_for(
         counts.append(sql.count)
         # the page loaded the whole trees ahead (for `whole`, which reaches generated nodes); `root`, two
         # levels without generated nodes, has a tree key of its own and waited for it
-        assert [k[1] for k in waited] == [2] * total, waited
+        assert [k[1].depth for k in waited] == [2] * total, waited
         edges = data["processes"]["edges"]
         assert len(edges) == total
         for edge in edges:
@@ -157,3 +157,20 @@ async def test_a_page_loads_its_trees_ahead_at_the_depths_its_roots_ask_for(
     # the page; then the trees for both roots: whole trees for `whole`, two levels for `root` (groups and
     # jobs each), whatever the page size
     assert counts[0] == counts[1] == 5, counts
+
+
+async def test_a_shallow_read_has_the_stamps_and_tags_it_asks_for(gql: GraphQLClient, sql: SqlCounter) -> None:
+    pid, _ = await _create(gql, 14)
+    part = """... on ProcessGroup { id created { dateTime user { id } } modified { dateTime } }
+              ... on ProcessJob { id tags { category value } modified { dateTime user { id } } }"""
+    for selection in ("__typename", part):
+        sql.reset()
+        shallow = await gql(f"query($id: ID!) {{ process(id: $id) {{ root {{ children {{ {selection} }} }} }} }}",
+                            {"id": pid})
+        # the process row; the groups down to level 1 and their jobs, with or without stamps and tags
+        assert sql.count == 3, sql.statements
+    whole = await gql(f"query($id: ID!) {{ process(id: $id) {{ nodes {{ {part} }} }} }}", {"id": pid})
+    by_id = {n["id"]: n for n in whole["process"]["nodes"]}
+    children = shallow["process"]["root"]["children"]
+    assert any(c.get("tags") for c in children) and any("created" in c for c in children)
+    assert children == [by_id[c["id"]] for c in children]
