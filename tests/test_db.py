@@ -4,6 +4,7 @@ read is SQLAlchemy's and sees the transaction's own writes."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import db
 from app.auth.service import READ, WRITE, Actor, create_user
 from app.db import fetch_plain, plain_rows, reader, write_transaction
+from app.process import listing
 from app.process import service as process_service
 from app.process.draft import PT
 from app.run import service as run_service
@@ -45,6 +47,17 @@ def _reads(conn: Any, process_ids: list[str], run_ids: list[str], group_ids: lis
         (rs._RUNS_BY_IDS(conn), {"ids": run_ids, "workspace_id": DEFAULT_WORKSPACE_ID}),
         (rs._GROUP_RUNS(conn), {"ids": run_ids}),
         (rs._JOB_RUNS(conn), {"ids": run_ids}),
+        # process list pages: summary and full columns, a name filter, cursors with and without a null key
+        (listing._page_statement(listing.Order("NAME", False), False, True, None, True),
+         {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "name_like": "%bench%"}),
+        (listing._page_statement(listing.Order("NAME", True), False, False, (False, False), False),
+         {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "after_0": "zzz", "after_1": ""}),
+        (listing._page_statement(listing.DEFAULT_ORDER, False, False, (False, False, False), True),
+         {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "after_0": datetime(2999, 1, 1, tzinfo=UTC),
+          "after_1": "", "after_2": ""}),
+        (listing._page_statement(listing.Order("DUE_DATE", False), False, False, (False, False, False), False),
+         {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "after_0": date(2000, 1, 1), "after_1": "",
+          "after_2": ""}),
     ]
 
 

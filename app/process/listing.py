@@ -11,10 +11,22 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    tuple_,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import plain_rows, table
+from app.db import fetch_plain, table
 from app.process.models import Process
 
 P = table(Process).c
@@ -120,8 +132,7 @@ def _where(workspace_id: str, trashed: bool, name_contains: str | None) -> list[
         P.trashed_at.is_not(None) if trashed else P.trashed_at.is_(None),
     ]
     if name_contains:
-        needle = name_contains.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conds.append(P.name_key.like(f"%{needle}%", escape="\\"))
+        conds.append(P.name_key.like(f"%{_escape_like(name_contains.casefold())}%", escape="\\"))
     return conds
 
 
@@ -144,15 +155,43 @@ async def page(
 ) -> Page:
     """One page of process rows after a cursor key; one statement. With `summary_only`, only the columns
     of SUMMARY_COLUMNS."""
-    keys = keys_for(order)
-    conds = _where(workspace_id, trashed, name_contains)
+    params: dict[str, Any] = {"workspace_id": workspace_id, "limit": first + 1}
+    if name_contains:
+        params["name_like"] = f"%{_escape_like(name_contains.casefold())}%"
+    after_nulls = None
     if after is not None:
-        conds.append(_after(keys, parse_key(order, after)))
-    columns = [P[c] for c in SUMMARY_COLUMNS] if summary_only else [table(Process)]
-    stmt = select(*columns).where(and_(true(), *conds)).order_by(*_order_by(keys)).limit(first + 1)
+        key = parse_key(order, after)
+        after_nulls = tuple(v is None for v in key)
+        params.update({f"after_{i}": v for i, v in enumerate(key) if v is not None})
+    stmt = _page_statement(order, trashed, bool(name_contains), after_nulls, summary_only)
     async with engine.connect() as conn:
-        rows = plain_rows(await conn.execute(stmt))
+        rows = await fetch_plain(conn, stmt, params)
     return Page(rows=rows[:first], has_next=len(rows) > first)
+
+
+@lru_cache(maxsize=128)
+def _page_statement(order: Order, trashed: bool, name_filter: bool, after_nulls: tuple[bool, ...] | None,
+                    summary_only: bool) -> Any:
+    """The page statement of one shape, built once, every value a parameter (`workspace_id`, `limit`,
+    `name_like`, `after_<i>` for the non-null cursor key values), so that it is compiled and prepared once
+    (app/db.py fetch_plain)."""
+    keys = keys_for(order)
+    conds: list[ColumnElement[bool]] = [
+        P.workspace_id == bindparam("workspace_id"),
+        P.trashed_at.is_not(None) if trashed else P.trashed_at.is_(None),
+    ]
+    if name_filter:
+        conds.append(P.name_key.like(bindparam("name_like"), escape="\\"))
+    if after_nulls is not None:
+        conds.append(_after(keys, [None if null else bindparam(f"after_{i}", type_=k.column.type)
+                                   for i, (k, null) in enumerate(zip(keys, after_nulls, strict=True))]))
+    columns = [P[c] for c in SUMMARY_COLUMNS] if summary_only else [table(Process)]
+    return (select(*columns).where(and_(true(), *conds)).order_by(*_order_by(keys))
+            .limit(bindparam("limit", type_=Integer)))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 async def count(engine: AsyncEngine, *, workspace_id: str, trashed: bool, name_contains: str | None) -> int:
