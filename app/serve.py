@@ -11,10 +11,10 @@ from types import FunctionType
 from typing import Any
 
 import uvicorn
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 from uvicorn.supervisors import multiprocess
 
-from app import bootstrap, demo, faults, migrate
+from app import balance, bootstrap, demo, faults, migrate
 from app.graphql.ide import is_loopback
 from app.main import create_app
 from app.settings import ROOT, load_settings
@@ -58,19 +58,33 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-def worker_app() -> Starlette:
-    """The application of one worker process (`--workers N`): settings from the environment."""
+# With --workers N: the slots shared by the workers (made by the supervisor, app/balance.py).
+_shared_counts: Any = None
+
+
+def worker_app() -> ASGIApp:
+    """The application of one worker process (`--workers N`): settings from the environment, and its
+    keep-alive connections balanced with the other workers' (app/balance.py)."""
     settings = load_settings()
     configure_logging(settings.log_level)
     app = create_app(settings, dev_token=os.environ.get("PROCESSGRAPH_DEV_TOKEN") or None)
     settle_heap()
-    return app
+    balancer = balance.installed()
+    return app if balancer is None else balance.balanced(app, balancer)
 
 
 class _RoomyProcess(multiprocess.Process):
-    """A uvicorn worker that serves from inside a roomy stack chunk."""
+    """A uvicorn worker that serves from inside a roomy stack chunk, with a connection balancer."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.shared_counts = _shared_counts  # travels to the worker with this object (spawn)
+        super().__init__(*args, **kwargs)
 
     def target(self, sockets: Any = None) -> None:
+        # (This class runs in the worker as `__mp_main__`'s, not `app.serve`'s: hence app/balance.py keeps
+        # the worker's balancer for `worker_app`.)
+        if self.shared_counts is not None:
+            balance.install(balance.Balancer(self.shared_counts, self.server.server_state.connections))
         in_roomy_chunk(super().target, sockets)
 
 
@@ -105,6 +119,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.workers > 1:
         if token is not None:
             os.environ["PROCESSGRAPH_DEV_TOKEN"] = token
+        global _shared_counts
+        _shared_counts = balance.shared_counts(args.workers)
         multiprocess.Process = _RoomyProcess  # type: ignore[misc]
         uvicorn.run("app.serve:worker_app", factory=True, workers=args.workers, host=settings.host,
                     port=settings.port, log_level="info", access_log=False)

@@ -32,6 +32,7 @@ class Stats:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     first_error: str | None = None
+    reconnects: int = 0
 
 
 def encode(host: str, port: int, path: str, body: bytes, token: str | None) -> bytes:
@@ -40,12 +41,14 @@ def encode(host: str, port: int, path: str, body: bytes, token: str | None) -> b
             f"Accept: application/json\r\n{auth}Content-Length: {len(body)}\r\n\r\n").encode() + body
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """(status, body, whether the server closes the connection after this response)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.split(b"\r\n")
     status = int(lines[0].split(b" ", 2)[1])
     length = None
     chunked = False
+    closing = False
     for line in lines[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -53,15 +56,17 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
             length = int(value)
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+        elif name == b"connection" and b"close" in value.lower():
+            closing = True
     if length is not None:
-        return status, await reader.readexactly(length)
+        return status, await reader.readexactly(length), closing
     if chunked:
         parts: list[bytes] = []
         while True:
             size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
             if size == 0:
                 await reader.readuntil(b"\r\n")
-                return status, b"".join(parts)
+                return status, b"".join(parts), closing
             parts.append(await reader.readexactly(size))
             await reader.readexactly(2)
     raise RuntimeError("response without length")
@@ -93,8 +98,12 @@ class Connection:
         assert self.reader is not None and self.writer is not None
         started = time.perf_counter()
         self.writer.write(raw)
-        status, body = await read_response(self.reader)
+        status, body, closing = await read_response(self.reader)
         self.stats.latencies.append(time.perf_counter() - started)
+        if closing:  # `Connection: close` (a multi-worker gateway rebalancing): reconnect, as HTTP clients do
+            self.close()
+            self.stats.reconnects += 1
+            await self.open()
         problem = f"HTTP {status}: {body[:300]!r}" if status != 200 else None
         if problem is None:
             errors = graphql_errors(body)
@@ -193,6 +202,7 @@ async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     lat = sorted(stats.latencies)
     return {"requests": len(lat), "errors": stats.errors, "first_error": stats.first_error, "seconds": seconds,
+            "reconnects": stats.reconnects,
             "rps": len(lat) / seconds if seconds else 0.0, "p50_ms": percentile(lat, 0.50) * 1000,
             "p99_ms": percentile(lat, 0.99) * 1000}
 

@@ -226,6 +226,8 @@ def measure(server: Server, workload: str, spec: dict[str, Any], *, warmup: floa
     sql = None if sql_before is None else (statements(server) - sql_before) / n
     if result["errors"]:
         log(f"{server.name} {workload}: {result['errors']} errors, first: {result['first_error']}")
+    if result.get("reconnects"):
+        log(f"{server.name} {workload}: {result['reconnects']} reconnects after `Connection: close` (worker balancing)")
     return Row(workload=workload, server=server.name, rps=result["rps"], p50=result["p50_ms"], p99=result["p99_ms"],
                gateway_cpu_ms=(gw1 - gw0) * 1000 / n, db_cpu_ms=(db1 - db0) * 1000 / n if postgres else None,
                statements=sql, rss_mb=rss.peak / 2**20, requests=result["requests"], errors=result["errors"])
