@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy import MetaData, String, Table, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -130,6 +131,7 @@ class _Compiled:
 
 
 _compiled: dict[int, _Compiled] = {}
+_COMPILED_MAX = 512
 
 
 async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
@@ -148,11 +150,19 @@ async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, A
         return plain_rows(await conn.execute(statement, params))
     found = _compiled.get(id(statement))
     if found is None or found.statement is not statement:
+        if len(_compiled) >= _COMPILED_MAX:  # hot reads are a few dozen shapes; this only bounds a leak
+            _compiled.clear()
         found = _compiled[id(statement)] = _Compiled(statement, conn.dialect)
     given = params or {}
     args = [given[n] if n in given else found.defaults[n] for n in found.names]
     sync.dispatch.before_cursor_execute(sync, None, found.sql, args, None, False)
-    records = await driver.fetch(found.sql, *args)
+    try:
+        records = await driver.fetch(found.sql, *args)
+    except Exception as exc:
+        if driver.is_closed() or isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
+            # As SQLAlchemy does on a disconnect: the pool must not hand this connection out again.
+            await conn.invalidate(exc)
+        raise
     if not records:
         return []
     make = _row_class(tuple(records[0].keys()))._make

@@ -95,3 +95,24 @@ async def test_inside_a_transaction_the_read_sees_its_own_writes(engine: AsyncEn
         rows = await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn),
                                  {"ids": process_ids[:1], "workspace_id": DEFAULT_WORKSPACE_ID})
         assert [r.name for r in rows] != ["Renamed in the transaction"]
+
+
+async def test_a_read_on_a_connection_the_server_dropped_fails_once_and_the_pool_recovers(engine: AsyncEngine) -> None:
+    process_ids, _ = await _data(engine)
+    params = {"ids": process_ids, "workspace_id": DEFAULT_WORKSPACE_ID}
+    async with reader(engine).connect() as conn:
+        assert len(await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn), params)) == 3
+        if engine.dialect.name != "postgresql":
+            return
+        backend = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
+        # the server ends this connection's backend; the connection goes back to the pool unaware
+        async with engine.connect() as admin:
+            await admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+    failures = 0
+    for _ in range(3):
+        try:
+            async with reader(engine).connect() as conn:
+                assert len(await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn), params)) == 3
+        except Exception:
+            failures += 1
+    assert failures <= 1  # the dropped connection fails at most once, then is not handed out again
