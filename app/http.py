@@ -77,15 +77,20 @@ def _text_problem(body: bytes, query_string: bytes) -> str | None:
     return None
 
 
+def number_beyond_orjson(exc: orjson.JSONDecodeError) -> bool:
+    """orjson refuses integers past 64 bits and numbers past a double, which are valid JSON."""
+    text = str(exc)
+    return "64-bit" in text or "infinity" in text
+
+
 def _json_problem(body: bytes) -> str | None:
     """A JSON body that is not a JSON object (or batch array) is answered here, as JSON, not by GraphQL."""
     try:
         value = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
-        text = str(exc)
-        if "64-bit" in text or "infinity" in text:
-            return None  # valid JSON numbers beyond 64 bits: GraphQL's coercion answers them
-        return f"The request body is not valid JSON: {text}."
+        if number_beyond_orjson(exc):
+            return None  # valid JSON; GraphQL's coercion answers such numbers
+        return f"The request body is not valid JSON: {exc}."
     if not isinstance(value, dict | list):
         return "The request body must be a JSON object with `query` (and optional `variables`, `operationName`)."
     return None

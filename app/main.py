@@ -32,7 +32,7 @@ from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.graphql.schema import build_schema
-from app.http import GatewayMiddleware, TokenBucket
+from app.http import GatewayMiddleware, TokenBucket, number_beyond_orjson
 from app.ids import new_id
 from app.run.bus import listening
 from app.settings import Settings
@@ -152,7 +152,7 @@ class GraphQLApp(GraphQL[Context, None]):
         try:
             value = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
-            if "64-bit" not in str(exc) and "infinity" not in str(exc):
+            if not number_beyond_orjson(exc):
                 raise json.JSONDecodeError(str(exc), raw.decode("latin-1"), 0) from exc
             try:  # huge integers and numbers past a double are valid JSON; GraphQL coercion answers them
                 value = json.loads(raw)

@@ -12,8 +12,10 @@ from app.errors import LIMIT_EXCEEDED, NOT_FOUND, REQUIRED, AppError, ErrorList,
 from app.graphql.context import Info
 from app.graphql.errors import Error
 from app.ids import is_id
+from app.process import limits
 from app.process.mutations.common import CMID_DOC, ERRORS_DOC, attempt
 from app.process.mutations.inputs import ProcessJobInput
+from app.process.validation import check_job
 from app.run import actions, service
 from app.run.engine import RunState
 from app.run.types import GroupRun, JobRun, ProcessRun
@@ -114,8 +116,6 @@ MAX_ADDED_JOBS = 100
 
 def check_added_jobs(specs: list[Any]) -> None:
     """The write-time checks of the definition, for jobs added to a run; at most 100 per call."""
-    from app.process.validation import check_job
-
     if len(specs) > MAX_ADDED_JOBS:
         raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_ADDED_JOBS} jobs are added per call; "
                                     f"{len(specs)} given.", "jobs", {"limit": MAX_ADDED_JOBS, "actual": len(specs)}))
@@ -127,8 +127,6 @@ def check_added_jobs(specs: list[Any]) -> None:
 
 
 def check_edit(changes: dict[str, Any]) -> None:
-    from app.process import limits
-
     for key, value in changes.items():
         if value is None:
             continue
@@ -206,7 +204,7 @@ class RunMutation:
 
         async def call() -> Any:
             if not is_id(input.run_id):
-                    raise ServiceError(AppError(NOT_FOUND, f"No run with id '{input.run_id}' exists.", "runId",
+                raise ServiceError(AppError(NOT_FOUND, f"No run with id '{input.run_id}' exists.", "runId",
                                             {"id": input.run_id}))
             return await service.create_process_from_run(engine=ctx.engine, actor=ctx.actor, run_id=str(input.run_id),
                                                          name=input.name)
@@ -222,7 +220,7 @@ class RunMutation:
 
         async def call() -> Any:
             if not is_id(input.process_id):
-                    raise ServiceError(AppError(NOT_FOUND, f"No process with id '{input.process_id}' exists.",
+                raise ServiceError(AppError(NOT_FOUND, f"No process with id '{input.process_id}' exists.",
                                             "processId", {"id": input.process_id}))
             return await service.start_run(engine=ctx.engine, actor=ctx.actor, process_id=str(input.process_id))
         row, errors = await attempt(call)
