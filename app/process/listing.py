@@ -126,14 +126,24 @@ def _order_by(keys: list[Key]) -> list[Any]:
     return clauses
 
 
-def _where(workspace_id: str, trashed: bool, name_contains: str | None) -> list[ColumnElement[bool]]:
+def _conditions(trashed: bool, name_filter: bool) -> list[ColumnElement[bool]]:
+    """Which list (live or trash) of the workspace (parameter `workspace_id`), and the name filter
+    (parameter `name_like`)."""
     conds: list[ColumnElement[bool]] = [
-        P.workspace_id == workspace_id,
+        P.workspace_id == bindparam("workspace_id"),
         P.trashed_at.is_not(None) if trashed else P.trashed_at.is_(None),
     ]
-    if name_contains:
-        conds.append(P.name_key.like(f"%{_escape_like(name_contains.casefold())}%", escape="\\"))
+    if name_filter:
+        conds.append(P.name_key.like(bindparam("name_like"), escape="\\"))
     return conds
+
+
+def _params(workspace_id: str, name_contains: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"workspace_id": workspace_id}
+    if name_contains:
+        needle = name_contains.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["name_like"] = f"%{needle}%"
+    return params
 
 
 @dataclass(slots=True)
@@ -155,9 +165,7 @@ async def page(
 ) -> Page:
     """One page of process rows after a cursor key; one statement. With `summary_only`, only the columns
     of SUMMARY_COLUMNS."""
-    params: dict[str, Any] = {"workspace_id": workspace_id, "limit": first + 1}
-    if name_contains:
-        params["name_like"] = f"%{_escape_like(name_contains.casefold())}%"
+    params = {**_params(workspace_id, name_contains), "limit": first + 1}
     after_nulls = None
     if after is not None:
         key = parse_key(order, after)
@@ -176,12 +184,7 @@ def _page_statement(order: Order, trashed: bool, name_filter: bool, after_nulls:
     `name_like`, `after_<i>` for the non-null cursor key values), so that it is compiled and prepared once
     (app/db.py fetch_plain)."""
     keys = keys_for(order)
-    conds: list[ColumnElement[bool]] = [
-        P.workspace_id == bindparam("workspace_id"),
-        P.trashed_at.is_not(None) if trashed else P.trashed_at.is_(None),
-    ]
-    if name_filter:
-        conds.append(P.name_key.like(bindparam("name_like"), escape="\\"))
+    conds = _conditions(trashed, name_filter)
     if after_nulls is not None:
         conds.append(_after(keys, [None if null else bindparam(f"after_{i}", type_=k.column.type)
                                    for i, (k, null) in enumerate(zip(keys, after_nulls, strict=True))]))
@@ -190,11 +193,12 @@ def _page_statement(order: Order, trashed: bool, name_filter: bool, after_nulls:
             .limit(bindparam("limit", type_=Integer)))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def count(engine: AsyncEngine, *, workspace_id: str, trashed: bool, name_contains: str | None) -> int:
-    stmt = select(func.count()).select_from(table(Process)).where(*_where(workspace_id, trashed, name_contains))
+    stmt = _count_statement(trashed, bool(name_contains))
     async with engine.connect() as conn:
-        return int((await conn.execute(stmt)).scalar_one())
+        return int((await conn.execute(stmt, _params(workspace_id, name_contains))).scalar_one())
+
+
+@lru_cache(maxsize=8)
+def _count_statement(trashed: bool, name_filter: bool) -> Any:
+    return select(func.count()).select_from(table(Process)).where(*_conditions(trashed, name_filter))
