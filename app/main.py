@@ -25,6 +25,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
 from app import ops
 from app.auth.service import Actor, ActorResolver, AuthError
+from app.bus import listening
 from app.db import create_engine
 from app.errors import TIMEOUT, AppError
 from app.graphql import persisted
@@ -34,7 +35,6 @@ from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.graphql.schema import build_schema
 from app.http import GatewayMiddleware, TokenBucket, number_beyond_orjson
 from app.ids import new_id
-from app.run.bus import listening
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")

@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from app.bus import bus
 from app.migrate import alembic_config
-from app.run.bus import bus
 from app.settings import Settings
 
 request_log = logging.getLogger("processgraph.requests")

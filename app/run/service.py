@@ -7,18 +7,18 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
 from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
+from app.bus import announce, bus
 from app.db import PerDialect, fetch_plain, table, update_many, write_transaction
 from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
 from app.process import health
 from app.process import service as process_service
-from app.run.bus import CHANNEL, bus
 from app.run.calendar import BusinessCalendar
 from app.run.engine import RunState
 from app.run.models import GroupRun, JobRun, ProcessRun, RunEvent
@@ -130,9 +130,7 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str) -> An
 async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[str, Any]]) -> None:
     if events:
         await conn.execute(insert(ET), [{"id": new_id(), "run_id": run_id, **e} for e in events])
-        if conn.dialect.name == "postgresql":
-            # Delivered to every gateway process's listener when (and only if) this transaction commits.
-            await conn.execute(text("SELECT pg_notify(:channel, :run_id)"), {"channel": CHANNEL, "run_id": run_id})
+        await announce(conn, run_id)
 
 
 # ---- acting on a run ----

@@ -14,12 +14,12 @@ import strawberry
 from graphql import GraphQLError
 
 from app.auth.service import READ
+from app.bus import bus
 from app.errors import FORBIDDEN, LIMIT_EXCEEDED, NOT_FOUND, AppError
 from app.graphql.context import Context, Info
 from app.graphql.errors import error_extensions
 from app.ids import is_id
 from app.run import service
-from app.run.bus import bus
 from app.run.types import ProcessRunSummary, RunEvent, counts
 
 STALL_CLOSE_CODE = 4008

@@ -1,10 +1,14 @@
-"""Wake-ups for live run subscriptions, within one gateway process and across several.
+"""Wake-ups for live subscriptions, within one gateway process and across several. Cross-cutting: every
+domain may use it (it imports no domain).
 
-Delivery never depends on a wake-up's content: a woken subscriber reads the events after its last
-sequence number from the database, so a lost, late or doubled wake-up cannot lose or repeat an event.
-With PostgreSQL, every write transaction that adds run events also runs `pg_notify('run_events', run_id)`;
-each gateway process LISTENs on one connection and wakes its local subscribers. With SQLite (one
-process) the writer wakes them directly after its commit.
+A wake-up names a key: a run id for a run's events and summary; other domains use their own namespaced
+keys (for example `user:<id>` for a person's notifications) so that keys never collide. Delivery never
+depends on a wake-up's content: a woken subscriber reads what is new after its last sequence number from
+the database, so a lost, late or doubled wake-up cannot lose or repeat anything. With PostgreSQL, a write
+transaction calls `announce(conn, key)`, which runs `pg_notify` and so reaches every gateway process's
+listener when (and only if) the transaction commits; each process LISTENs on one connection and wakes its
+local subscribers. With SQLite (one process) the writer calls `bus.wake(key)` after its commit (writers do
+that on PostgreSQL too, so subscribers of the same process wake without the round trip).
 """
 
 from __future__ import annotations
@@ -15,33 +19,35 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 log = logging.getLogger("processgraph.bus")
-CHANNEL = "run_events"
+CHANNEL = "run_events"  # the one channel; the payload is the key
 
 
-class RunBus:
-    """Per-run wake-up flags of this process's subscribers (one flag each: memory does not grow with events)."""
+class WakeBus:
+    """Per-key wake-up flags of this process's subscribers (one flag each: memory does not grow with events)."""
 
     def __init__(self) -> None:
         self._watchers: dict[str, set[asyncio.Event]] = {}
 
     @contextlib.contextmanager
-    def watch(self, run_id: str) -> Iterator[asyncio.Event]:
+    def watch(self, key: str) -> Iterator[asyncio.Event]:
         flag = asyncio.Event()
-        self._watchers.setdefault(run_id, set()).add(flag)
+        self._watchers.setdefault(key, set()).add(flag)
         try:
             yield flag
         finally:
-            watchers = self._watchers.get(run_id)
+            watchers = self._watchers.get(key)
             if watchers is not None:
                 watchers.discard(flag)
                 if not watchers:
-                    del self._watchers[run_id]
+                    del self._watchers[key]
 
-    def wake(self, run_id: str) -> None:
-        for flag in self._watchers.get(run_id, ()):
+    def wake(self, key: str) -> None:
+        for flag in self._watchers.get(key, ()):
             flag.set()
 
     @property
@@ -49,14 +55,21 @@ class RunBus:
         return sum(len(v) for v in self._watchers.values())
 
 
-bus = RunBus()
+bus = WakeBus()
+
+
+async def announce(conn: AsyncConnection, key: str) -> None:
+    """Inside a write transaction: wake `key`'s subscribers on every gateway process once it commits
+    (PostgreSQL; nothing on SQLite, where the writer wakes its own process's subscribers after the commit)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_notify(:channel, :key)"), {"channel": CHANNEL, "key": key})
 
 
 class PostgresListener:
-    """LISTENs on the run events channel on one dedicated asyncpg connection and wakes local subscribers;
+    """LISTENs on the wake-up channel on one dedicated asyncpg connection and wakes local subscribers;
     reconnects when the connection drops (subscribers re-read from the database, so nothing is lost)."""
 
-    def __init__(self, database_url: str, target: RunBus) -> None:
+    def __init__(self, database_url: str, target: WakeBus) -> None:
         url = make_url(database_url)
         self.dsn = f"postgresql://{url.username}:{url.password}@{url.host}:{url.port or 5432}/{url.database}"
         self.target = target
@@ -77,9 +90,9 @@ class PostgresListener:
                 try:
                     await conn.add_listener(CHANNEL, self._on_notify)
                     self.connected.set()
-                    # A wake-up for every watched run covers whatever happened while (re)connecting.
-                    for run_id in list(self.target._watchers):
-                        self.target.wake(run_id)
+                    # A wake-up for every watched key covers whatever happened while (re)connecting.
+                    for key in list(self.target._watchers):
+                        self.target.wake(key)
                     await closed.wait()
                 finally:
                     self.connected.clear()
@@ -88,7 +101,7 @@ class PostgresListener:
             except asyncio.CancelledError:
                 raise
             except Exception:  # the database restarted or the network failed: retry
-                log.warning("run events listener lost its connection; reconnecting", exc_info=True)
+                log.warning("wake-up listener lost its connection; reconnecting", exc_info=True)
                 await asyncio.sleep(1)
 
     async def start(self) -> None:
