@@ -48,6 +48,8 @@ class Asset:
 
 # GraphiQL 3's CDN bundle carries graphql, the graphql-ws client and its fonts (as data: URLs);
 # it needs React 18's UMD builds beside it. The source maps are for the browser's developer tools.
+# The explorer plugin's UMD build (graphiql-explorer inside) takes React, GraphiQL.React and
+# GraphiQL.GraphQL from the globals the scripts before it define.
 ASSETS = (
     Asset("react", "umd/react.production.min.js", JS),
     Asset("react-dom", "umd/react-dom.production.min.js", JS),
@@ -55,8 +57,12 @@ ASSETS = (
     Asset("graphiql", "graphiql.min.js.map", SOURCE_MAP),
     Asset("graphiql", "graphiql.min.css", CSS),
     Asset("graphiql", "graphiql.min.css.map", SOURCE_MAP),
+    Asset("@graphiql/plugin-explorer", "dist/index.umd.js", JS),
+    Asset("@graphiql/plugin-explorer", "dist/style.css", CSS),
 )
-PAGE_ORDER = ("react/umd/react.production.min.js", "react-dom/umd/react-dom.production.min.js", "graphiql/graphiql.min.js")
+PAGE_ORDER = ("react/umd/react.production.min.js", "react-dom/umd/react-dom.production.min.js", "graphiql/graphiql.min.js",
+              "@graphiql/plugin-explorer/dist/index.umd.js")
+PAGE_STYLES = ("graphiql/graphiql.min.css", "@graphiql/plugin-explorer/dist/style.css")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +116,9 @@ def graphiql_html(*, token: str | None, assets: Assets) -> str:
     config_json = json.dumps(config).replace("<", "\\u003c")
     scripts = "\n    ".join(f'<script src="{html.escape(assets.urls[name])}"></script>'
                         for name in (*PAGE_ORDER, "processgraph/graphiql.js"))
+    styles = "\n    ".join(f'<link rel="stylesheet" href="{html.escape(assets.urls[name])}">' for name in PAGE_STYLES)
     return (PAGE_TEMPLATE.read_text()
-            .replace("{{stylesheet}}", html.escape(assets.urls["graphiql/graphiql.min.css"]))
+            .replace("{{stylesheets}}", styles)
             .replace("{{config}}", config_json)
             .replace("{{scripts}}", scripts))
 
