@@ -3,9 +3,9 @@
 Per workload: a warm-up, then a measured run at the given concurrency from a separate load process
 (bench/load.py) on loopback. Around the measured run the driver reads /proc: CPU time of every gateway
 process and of every PostgreSQL process (database CPU), and samples the gateway's resident memory; the
-gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile`, PostGraphile 4 serves the
-same database in the same run and each workload gets the ratio of our gateway+database CPU per request to
-the peer's.
+gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile` (PostGraphile 4) or `--peer
+postgraphile5` (PostGraphile 5, the strongest peer), the peer serves the same database in the same run and each
+workload gets the ratio of our gateway+database CPU per request to the peer's.
 """
 
 from __future__ import annotations
@@ -319,7 +319,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
     p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
-    p.add_argument("--peer", choices=["postgraphile"], help="also measure PostGraphile 4 on the same data")
+    p.add_argument("--peer", choices=["postgraphile", "postgraphile5"],
+                   help="also measure PostGraphile 4 (postgraphile) or 5 (postgraphile5) on the same data")
     p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
     p.add_argument("--rebuild", action="store_true", help="rebuild the dataset even when the manifest matches")
     p.add_argument("--extra", default="batch3000", help="extra measurements: 'batch3000' (default), 'scale', "
@@ -351,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
             rows += peer_rows(gw, url, m, args, [w for w in wanted if w != "e"])
     ratios: dict[str, float] = {}
     for r in rows:
-        peer = next((p for p in rows if p.server == "postgraphile" and p.workload == r.workload), None)
+        peer = next((p for p in rows if p.server == args.peer and p.workload == r.workload), None)
         if r.server == "processgraph" and peer is not None:
             ratios[r.workload] = r.total_cpu_ms / peer.total_cpu_ms
     print(table(rows, ratios))
@@ -362,16 +363,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespace, wanted: list[str]) -> list[Row]:
-    """PostGraphile 4 on the same database, the same load, after checking that both answer alike."""
+    """PostGraphile (args.peer: 4 or 5) on the same database, the same load, after checking that both answer
+    alike."""
     from bench import peer_check, peer_postgraphile
 
-    cli = peer_postgraphile.install(VAR / "postgraphile")
+    name = args.peer
+    command = peer_postgraphile.install(VAR / name, name)
     port = free_port()
     rows: list[Row] = []
-    with peer_postgraphile.serving(cli, database_url=url, port=port, workers=args.workers,
-                                   log=VAR / "postgraphile.log") as pids:
-        peer = Server("postgraphile", port, None, VAR / "postgraphile.log", pids=pids)
-        log(f"postgraphile on {peer.url}, pids {pids}")
+    with peer_postgraphile.serving(command, database_url=url, port=port, workers=args.workers,
+                                   log=VAR / f"{name}.log") as pids:
+        peer = Server(name, port, None, VAR / f"{name}.log", pids=pids)
+        log(f"{name} on {peer.url}, pids {pids}")
         if not peer_check.check(gw.url, m.token, peer.url, process_ids=m.process_ids[:3], run_ids=m.run_ids[:3],
                                 out=sys.stderr):
             raise RuntimeError("PostGraphile and the gateway answer differently; see above")
@@ -387,7 +390,7 @@ def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespac
                 bodies_ = [{"query": queries[w], "variables": peer_postgraphile.variables(w, process_id="", run_id="")}]
             rows.append(measure(peer, w, load_spec(peer, bodies_, args.concurrency), warmup=args.warmup,
                                 duration=args.duration, postgres=True, count_sql=False))
-            log(f"postgraphile {NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
+            log(f"{name} {NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
     return rows
 
 
