@@ -40,6 +40,8 @@ from app.http import (
     METHOD_NOT_ALLOWED,
     GatewayMiddleware,
     TokenBucket,
+    allowed_origins,
+    cors,
     error_body,
     number_beyond_orjson,
 )
@@ -98,7 +100,10 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
                          # Only graphql-transport-ws: the legacy graphql-ws subprotocol is refused.
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                         max_subscriptions_per_connection=settings.max_subscriptions_per_connection)
+                         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                         # A browser's WebSocket from another origin must be listed (Strawberry refuses the
+                         # handshake otherwise); the gateway's own origin and clients without Origin pass.
+                         allowed_origins=allowed_origins(settings))
         self.settings = settings
         self.state = state
         self.metrics: ops.Metrics = state["metrics"]
@@ -269,5 +274,6 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
     return Starlette(
         routes=routes,
+        middleware=[cors(settings)],
         lifespan=lifespan,
     )
