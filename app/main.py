@@ -251,10 +251,18 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         ops.count_statements(state["metrics"], engine)
         state["engine"] = engine
         state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
+        delivery = None
+        if settings.smtp_url is not None and settings.notify_delivery:
+            from app.notify.worker import DeliveryWorker
+
+            delivery = DeliveryWorker(engine, settings, on_counts=state["metrics"].count_delivery)
+            delivery.start()
         try:
             async with listening(settings.database_url):
                 yield
         finally:
+            if delivery is not None:
+                await delivery.stop()
             await engine.dispose()
 
     graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)

@@ -57,6 +57,13 @@ class Settings:
     # GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN.
     graphiql_assets_dir: str = str(ROOT / "vendor" / "graphiql" / "node_modules")
     log_level: str = "INFO"
+    # The SMTP relay for email notifications (app/notify/smtp.py); None: the in-app feed is the only channel.
+    smtp_url: str | None = None
+    notify_delivery: bool = True  # with smtp_url, the gateway runs the delivery loop in-process
+    delivery_batch_size: int = 50
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 30.0  # doubled after each temporary failure
+    delivery_poll_seconds: float = 5.0
     # Browser origins allowed to call the API (CORS) and to open its WebSocket; exact, normalized origins.
     cors_origins: tuple[str, ...] = ()
 
@@ -106,6 +113,14 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     merged.update(os.environ if env is None else env)
     base = Settings()
+    smtp_url = merged.get("SMTP_URL") or None
+    if smtp_url is not None:
+        from app.notify.smtp import parse_smtp_url
+
+        try:
+            parse_smtp_url(smtp_url)
+        except ValueError as exc:
+            raise ValueError(f"SMTP_URL is not usable: {exc}") from None
     return Settings(
         database_url=merged.get("DATABASE_URL", base.database_url),
         host=merged.get("HOST", base.host),
@@ -128,6 +143,12 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         graphiql=_bool(merged.get("GRAPHIQL", "true")),
         graphiql_assets_dir=merged.get("GRAPHIQL_ASSETS_DIR", base.graphiql_assets_dir),
         log_level=merged.get("LOG_LEVEL", base.log_level),
+        smtp_url=smtp_url,
+        notify_delivery=_bool(merged.get("NOTIFY_DELIVERY", "true")),
+        delivery_batch_size=int(merged.get("DELIVERY_BATCH_SIZE", base.delivery_batch_size)),
+        delivery_max_attempts=int(merged.get("DELIVERY_MAX_ATTEMPTS", base.delivery_max_attempts)),
+        delivery_backoff_seconds=float(merged.get("DELIVERY_BACKOFF_SECONDS", base.delivery_backoff_seconds)),
+        delivery_poll_seconds=float(merged.get("DELIVERY_POLL_SECONDS", base.delivery_poll_seconds)),
         fault_kill_at=merged.get("FAULT_KILL_AT") or None,
         trusted_documents_file=merged.get("TRUSTED_DOCUMENTS_FILE") or None,
         max_subscriptions_per_connection=int(merged.get("MAX_SUBSCRIPTIONS_PER_CONNECTION",
