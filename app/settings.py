@@ -64,6 +64,7 @@ class Settings:
     delivery_max_attempts: int = 8
     delivery_backoff_seconds: float = 30.0  # doubled after each temporary failure
     delivery_poll_seconds: float = 5.0
+    delivery_lease_seconds: float = 300.0  # a claimed email not recorded by then (its process died) is sent again
     # Browser origins allowed to call the API (CORS) and to open its WebSocket; exact, normalized origins.
     cors_origins: tuple[str, ...] = ()
 
@@ -149,6 +150,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         delivery_max_attempts=int(merged.get("DELIVERY_MAX_ATTEMPTS", base.delivery_max_attempts)),
         delivery_backoff_seconds=float(merged.get("DELIVERY_BACKOFF_SECONDS", base.delivery_backoff_seconds)),
         delivery_poll_seconds=float(merged.get("DELIVERY_POLL_SECONDS", base.delivery_poll_seconds)),
+        delivery_lease_seconds=float(merged.get("DELIVERY_LEASE_SECONDS", base.delivery_lease_seconds)),
         fault_kill_at=merged.get("FAULT_KILL_AT") or None,
         trusted_documents_file=merged.get("TRUSTED_DOCUMENTS_FILE") or None,
         max_subscriptions_per_connection=int(merged.get("MAX_SUBSCRIPTIONS_PER_CONNECTION",

@@ -24,7 +24,8 @@ log = logging.getLogger("processgraph.delivery")
 
 def policy_of(settings: Settings) -> DeliveryPolicy:
     return DeliveryPolicy(batch_size=settings.delivery_batch_size, max_attempts=settings.delivery_max_attempts,
-                          backoff_base=timedelta(seconds=settings.delivery_backoff_seconds))
+                          backoff_base=timedelta(seconds=settings.delivery_backoff_seconds),
+                          lease=timedelta(seconds=settings.delivery_lease_seconds))
 
 
 class DeliveryWorker:
