@@ -1,5 +1,8 @@
 """OpenID Connect access tokens: the issuer's keys (JWKS), verification, and the user each token acts as.
 
+PyJWT, cryptography and httpx are imported on first use, so gateways without an issuer do not pay their
+import time at start-up (a worker that starts slowly under load misses uvicorn's health check).
+
 One issuer is trusted (`OIDC_ISSUER`). Its keys come from the discovery document's `jwks_uri` (or
 `OIDC_JWKS_URL`), fetched with httpx without blocking the event loop, kept for an hour, and fetched again
 early when a token names a key id we do not hold (key rotation), at most once per
@@ -17,8 +20,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
-import jwt
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -93,6 +94,9 @@ class JwksCache:
         return self._keys.get(kid)
 
     async def _refresh(self, seen: float | None) -> None:
+        import httpx
+        import jwt
+
         async with self._lock:
             if self._fetched_at != seen:  # another request fetched while this one waited
                 return
@@ -104,6 +108,9 @@ class JwksCache:
             self._fetched_at = time.monotonic()
 
     async def _fetch(self) -> dict[str | None, _Key]:
+        import httpx
+        import jwt
+
         async with httpx.AsyncClient(timeout=FETCH_TIMEOUT_SECONDS, follow_redirects=False) as http:
             url = self.jwks_url
             if url is None:
@@ -135,6 +142,8 @@ class OidcVerifier:
                               refetch_seconds=settings.oidc_jwks_refetch_seconds)
 
     async def claims(self, token: str) -> dict[str, Any]:
+        import jwt  # imported on first use: only gateways with an issuer pay for it at start-up
+
         if len(token) > MAX_JWT_BYTES:
             raise OidcError("token too long")
         try:
