@@ -27,7 +27,8 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
 from app import ops
-from app.auth.service import Actor, ActorResolver, AuthError
+from app.auth.oidc import OidcUsers, OidcVerifier
+from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.bus import listening
 from app.db import create_engine
 from app.errors import TIMEOUT, AppError
@@ -250,7 +251,9 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         engine = create_engine(settings)
         ops.count_statements(state["metrics"], engine)
         state["engine"] = engine
-        state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
+        oidc = (Oidc(verifier=OidcVerifier(settings), users=OidcUsers(engine=engine, settings=settings))
+                if settings.oidc_issuer else None)
+        state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds, oidc=oidc)
         delivery = None
         if settings.smtp_url is not None and settings.notify_delivery:
             from app.notify.worker import DeliveryWorker

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -67,6 +67,15 @@ class Settings:
     delivery_lease_seconds: float = 300.0  # a claimed email not recorded by then (its process died) is sent again
     # Browser origins allowed to call the API (CORS) and to open its WebSocket; exact, normalized origins.
     cors_origins: tuple[str, ...] = ()
+    # OpenID Connect access tokens (app/auth/oidc.py; docs/front-ends.md): off while oidc_issuer is unset.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_jwks_url: str | None = None  # else the discovery document's jwks_uri
+    oidc_workspace_claim: str | None = None  # a claim holding the workspace id ...
+    oidc_workspace: str | None = None  # ... or the one workspace every token maps to
+    oidc_auto_provision: bool = False
+    oidc_leeway_seconds: float = 30.0
+    oidc_jwks_refetch_seconds: float = 60.0  # at most one JWKS fetch per this many seconds on an unknown kid
 
 
 class SettingsError(ValueError):
@@ -121,8 +130,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         try:
             parse_smtp_url(smtp_url)
         except ValueError as exc:
-            raise ValueError(f"SMTP_URL is not usable: {exc}") from None
-    return Settings(
+            raise SettingsError(f"SMTP_URL is not usable: {exc}") from None
+    settings = Settings(
         database_url=merged.get("DATABASE_URL", base.database_url),
         host=merged.get("HOST", base.host),
         port=int(merged.get("PORT", base.port)),
@@ -160,3 +169,46 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         subscription_stall_seconds=float(merged.get("SUBSCRIPTION_STALL_SECONDS", base.subscription_stall_seconds)),
         cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
     )
+    return _with_oidc(settings, merged)
+
+
+def _with_oidc(settings: Settings, env: dict[str, str]) -> Settings:
+    """The OIDC_* settings, checked together: an issuer needs an audience and exactly one workspace rule."""
+    issuer = env.get("OIDC_ISSUER", "").strip() or None  # exactly as tokens carry it in `iss`
+    audience = env.get("OIDC_AUDIENCE", "").strip() or None
+    jwks_url = env.get("OIDC_JWKS_URL", "").strip() or None
+    claim = env.get("OIDC_WORKSPACE_CLAIM", "").strip() or None
+    workspace = env.get("OIDC_WORKSPACE", "").strip() or None
+    given = [k for k, v in (("OIDC_AUDIENCE", audience), ("OIDC_JWKS_URL", jwks_url),
+                            ("OIDC_WORKSPACE_CLAIM", claim), ("OIDC_WORKSPACE", workspace)) if v]
+    if issuer is None and given:
+        raise SettingsError(f"{given[0]} is set but OIDC_ISSUER is not; set OIDC_ISSUER to accept OIDC tokens")
+    if issuer is not None:
+        for name, url in (("OIDC_ISSUER", issuer), ("OIDC_JWKS_URL", jwks_url)):
+            if url is not None and urlsplit(url).scheme not in ("https", "http"):
+                raise SettingsError(f"{name}: {url!r} is not an http(s) URL")
+        if audience is None:
+            raise SettingsError("OIDC_AUDIENCE is required with OIDC_ISSUER (the `aud` your API's tokens carry)")
+        if (claim is None) == (workspace is None):
+            raise SettingsError("with OIDC_ISSUER set exactly one of OIDC_WORKSPACE_CLAIM (a claim holding the "
+                                "workspace id) and OIDC_WORKSPACE (one workspace id for every token)")
+    return replace(
+        settings, oidc_issuer=issuer, oidc_audience=audience, oidc_jwks_url=jwks_url, oidc_workspace_claim=claim,
+        oidc_workspace=workspace, oidc_auto_provision=_bool(env.get("OIDC_AUTO_PROVISION", "false")),
+        oidc_leeway_seconds=_seconds(env, "OIDC_LEEWAY_SECONDS", settings.oidc_leeway_seconds, 300),
+        oidc_jwks_refetch_seconds=_seconds(env, "OIDC_JWKS_REFETCH_SECONDS", settings.oidc_jwks_refetch_seconds,
+                                           86400),
+    )
+
+
+def _seconds(env: dict[str, str], name: str, default: float, maximum: float) -> float:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not a number of seconds") from None
+    if not 0 <= value <= maximum:
+        raise SettingsError(f"{name}: {raw!r} is outside 0..{maximum:g} seconds")
+    return value
