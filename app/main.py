@@ -253,7 +253,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         state["engine"] = engine
         oidc = (Oidc(verifier=OidcVerifier(settings), users=OidcUsers(engine=engine, settings=settings))
                 if settings.oidc_issuer else None)
-        state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds, oidc=oidc)
+        state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds, oidc=oidc,
+                                        cache_size=settings.token_cache_size)
         delivery = None
         if settings.smtp_url is not None and settings.notify_delivery:
             from app.notify.worker import DeliveryWorker
@@ -271,8 +272,10 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)
     limiter = (TokenBucket(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
                if settings.rate_limit_per_second > 0 else None)
+    auth_failures = (TokenBucket(rate=settings.auth_failures_per_minute / 60, burst=settings.auth_failure_burst)
+                     if settings.auth_failures_per_minute > 0 else None)
     guarded = GatewayMiddleware(graphql_app, resolver=lambda: state["actors"], max_body_bytes=settings.max_body_bytes,
-                                rate_limiter=limiter)
+                                rate_limiter=limiter, auth_failures=auth_failures)
 
     async def index(_request: Request) -> Response:
         return RedirectResponse("/graphql")

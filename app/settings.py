@@ -29,6 +29,10 @@ class Settings:
     dev_mode: bool = True
     dev_token_file: str = str(ROOT / "var" / "dev-token")
     token_cache_seconds: float = 5.0
+    token_cache_size: int = 10_000  # tokens (known or not) a gateway process remembers, least recently used out
+    # Failed authentications per client address and gateway process: past the burst, 429 without a lookup.
+    auth_failures_per_minute: float = 60.0
+    auth_failure_burst: int = 30
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 200
     max_body_bytes: int = 10 * 1024 * 1024
@@ -138,6 +142,9 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         dev_mode=_bool(merged.get("DEV_MODE", "true")),
         dev_token_file=merged.get("DEV_TOKEN_FILE", base.dev_token_file),
         token_cache_seconds=float(merged.get("TOKEN_CACHE_SECONDS", base.token_cache_seconds)),
+        token_cache_size=int(merged.get("TOKEN_CACHE_SIZE", base.token_cache_size)),
+        auth_failures_per_minute=float(merged.get("AUTH_FAILURES_PER_MINUTE", base.auth_failures_per_minute)),
+        auth_failure_burst=int(merged.get("AUTH_FAILURE_BURST", base.auth_failure_burst)),
         rate_limit_per_second=float(merged.get("RATE_LIMIT_PER_SECOND", base.rate_limit_per_second)),
         rate_limit_burst=int(merged.get("RATE_LIMIT_BURST", base.rate_limit_burst)),
         max_body_bytes=int(merged.get("MAX_BODY_BYTES", base.max_body_bytes)),

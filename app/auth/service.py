@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,11 +85,15 @@ class ActorResolver:
     OIDC access tokens (JWTs). Lookups are cached per gateway process for `cache_seconds` (a JWT never past
     its `exp`), so a revoked token or a deactivated user stops working within that time."""
 
-    def __init__(self, *, engine: AsyncEngine, cache_seconds: float = 5.0, oidc: Oidc | None = None) -> None:
+    def __init__(self, *, engine: AsyncEngine, cache_seconds: float = 5.0, oidc: Oidc | None = None,
+                 cache_size: int = 10_000) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
         self.oidc = oidc
-        self._cache: dict[str, tuple[float, Actor | None]] = {}
+        # Known and unknown tokens alike (an unknown one costs one lookup per cache period), least recently
+        # used first out: a flood of random tokens cannot grow it past `cache_size`.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[float, Actor | None]] = OrderedDict()
 
     async def resolve(self, *, authorization: str | None) -> Actor:
         token = parse_bearer(authorization)
@@ -97,6 +102,7 @@ class ActorResolver:
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             actor = hit[1]
+            self._cache.move_to_end(digest)
         elif not token.startswith(TOKEN_PREFIX):
             if self.oidc is None:
                 raise AuthError("malformed token")
@@ -110,9 +116,14 @@ class ActorResolver:
         return actor
 
     def _remember(self, digest: str, now: float, seconds: float, actor: Actor | None) -> None:
-        if len(self._cache) > 10_000:
-            self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
         self._cache[digest] = (now + seconds, actor)
+        self._cache.move_to_end(digest)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    @property
+    def cached_tokens(self) -> int:
+        return len(self._cache)
 
     async def _oidc_actor(self, token: str) -> tuple[Actor, float]:
         assert self.oidc is not None
