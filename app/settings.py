@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dotenv import dotenv_values
+
+from app.clock import SYSTEM_CLOCK, Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'processgraph.db'}"
@@ -56,6 +58,13 @@ class Settings:
     # GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN.
     graphiql_assets_dir: str = str(ROOT / "vendor" / "graphiql" / "node_modules")
     log_level: str = "INFO"
+    # An SMTP relay for notification e-mails; without it the in-app feed is the only channel.
+    smtp_url: str | None = None
+    # Run the reminder and overdue scheduler loop inside the gateway process (app/notify/scheduler.py).
+    notify_scheduler: bool = True
+    notify_scheduler_interval_seconds: float = 30.0
+    # Where the service layer reads the time (tests pass a SettableClock); never read from the environment.
+    clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
 
 
 def _bool(value: str) -> bool:
@@ -99,4 +108,8 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         max_subscriptions_per_token=int(merged.get("MAX_SUBSCRIPTIONS_PER_TOKEN", base.max_subscriptions_per_token)),
         subscription_buffer_events=int(merged.get("SUBSCRIPTION_BUFFER_EVENTS", base.subscription_buffer_events)),
         subscription_stall_seconds=float(merged.get("SUBSCRIPTION_STALL_SECONDS", base.subscription_stall_seconds)),
+        smtp_url=merged.get("SMTP_URL") or None,
+        notify_scheduler=_bool(merged.get("NOTIFY_SCHEDULER", "true")),
+        notify_scheduler_interval_seconds=float(merged.get("NOTIFY_SCHEDULER_INTERVAL_SECONDS",
+                                                           base.notify_scheduler_interval_seconds)),
     )

@@ -14,14 +14,17 @@ from app import faults
 from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
 from app.bus import announce, bus
+from app.clock import SYSTEM_CLOCK, Clock
 from app.db import PerDialect, fetch_plain, table, update_many, write_transaction
 from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
+from app.notify import service as notify_service
 from app.process import health
 from app.process import service as process_service
 from app.run.calendar import BusinessCalendar
 from app.run.engine import RunState
 from app.run.models import GroupRun, JobRun, ProcessRun, RunEvent
+from app.run.notices import notices
 
 RT, GRT, JRT, ET = table(ProcessRun), table(GroupRun), table(JobRun), table(RunEvent)
 GROUP_COLUMNS = ("status", "eligible_to_start", "revision", "started_at", "completed_at", "parent_group_run_id",
@@ -69,10 +72,12 @@ def _shift_args(args: dict[str, Any], shift: Callable[[date | None], date | None
     return out
 
 
-async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str) -> Any:
-    """Copy a valid definition into a new run and start it; refused with the health check's errors."""
+async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock: Clock = SYSTEM_CLOCK,
+                    email: bool = False) -> Any:
+    """Copy a valid definition into a new run and start it; refused with the health check's errors.
+    `email`: an SMTP relay is configured (notifications to people with an address are pending delivery)."""
     require_scope(actor, WRITE)
-    now = process_service.now_utc()
+    now = clock.now()
     async with write_transaction(engine) as conn:
         process = (await process_service.processes_by_ids(conn, workspace_id=actor.workspace_id,
                                                           ids=[process_id])).get(process_id)
@@ -121,10 +126,18 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str) -> An
         if jobs:
             await conn.execute(insert(JRT), list(jobs.values()))
         await _insert_events(conn, run_id, state.events)
+        told = await _notify(conn, state, email=email)
         await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
         row = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)
+    notify_service.wake(told)
     return row
+
+
+async def _notify(conn: AsyncConnection, state: RunState, *, email: bool) -> list[str]:
+    """The outbox: the notifications the action's transitions ask for, in the action's transaction."""
+    return await notify_service.write(conn, workspace_id=state.run["workspace_id"], notifications=notices(state),
+                                      now=state.now, email=email)
 
 
 async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[str, Any]]) -> None:
@@ -159,11 +172,13 @@ async def run_of_node(engine: AsyncEngine, *, actor: Actor, node_id: str) -> str
 
 
 async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revision: int | None,
-              change: Callable[[RunState], None]) -> tuple[Any, RunState]:
-    """Apply one action to the run holding `node_id`, cascade included, in one transaction."""
+              change: Callable[[RunState], None], clock: Clock = SYSTEM_CLOCK, email: bool = False
+              ) -> tuple[Any, RunState]:
+    """Apply one action to the run holding `node_id`, cascade included, in one transaction (its notifications
+    included)."""
     require_scope(actor, WRITE)
     run_id = await run_of_node(engine, actor=actor, node_id=node_id)
-    now = process_service.now_utc()
+    now = clock.now()
     async with write_transaction(engine) as conn:
         state = await load_state(conn, actor=actor, run_id=run_id, now=now)
         if expected_revision is not None:
@@ -175,8 +190,10 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
         before = copy.deepcopy((state.run, state.groups, state.jobs))
         change(state)
         await save_state(conn, state, before, actor=actor)
+        told = await _notify(conn, state, email=email)
         saved = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)  # after the commit: subscribers of this process read the new events now
+    notify_service.wake(told)
     return saved, state
 
 
