@@ -15,6 +15,7 @@ from app.graphql.errors import graphql_error
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 
 if TYPE_CHECKING:
+    from app.notify.types import NotificationConnection
     from app.run.types import ActionStatus, JobRun
 
 
@@ -50,6 +51,21 @@ class Viewer:
         rows = await run_service.inbox(info.context.engine, actor=info.context.actor,
                                        action_status=None if status is None else str(status.value))
         return [job_run_from_row(r) for r in rows[:1000]]
+
+    @strawberry.field(description="The user's notifications, newest first (default 100, at most 1000 per page); "
+                      "only ever the user's own.")
+    async def notifications(
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(
+            description="How many notifications: default 100, at most 1000 (more is refused with "
+            "LIMIT_EXCEEDED).")] = None,
+        after: Annotated[str | None, strawberry.argument(description="Notifications after (older than) this "
+                                                         "cursor.")] = None,
+        unread_only: Annotated[bool, strawberry.argument(description="Keep only unread notifications.")] = False,
+    ) -> Annotated[NotificationConnection, strawberry.lazy("app.notify.types")]:
+        from app.notify import queries as notify_queries
+
+        return await notify_queries.feed(info, first=first, after=after, unread_only=unread_only)
 
 
 @strawberry.type(description="An edge of the users list.")

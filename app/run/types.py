@@ -19,6 +19,7 @@ from app.process.tree_types import JobArguments, arguments_from_json, job_name
 from app.run.models import STATUSES
 
 if TYPE_CHECKING:
+    from app.notify.types import NotificationConnection
     from app.process.types import Process
 
 
@@ -280,6 +281,18 @@ class ProcessRun(Node):
             rows = await service.events_page(conn, run_id=str(self.id), first=size, after_seq=after_seq)
         edges = [RunEventEdge(cursor=encode_cursor("events", [r.seq]), node=RunEvent.from_row(r)) for r in rows[:size]]
         return RunEventConnection(edges=edges, page_info=PageInfo.of(edges, has_next=len(rows) > size, after=after))
+
+    @strawberry.field(description="Every notification about this run (all recipients), newest first, each with its "
+                      "e-mail delivery state (default 100, at most 1000 per page). Only the run's manager reads them; "
+                      "for anyone else the list is empty.")
+    async def notifications(
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description=_FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description="Notifications after this cursor.")] = None,
+    ) -> Annotated[NotificationConnection, strawberry.lazy("app.notify.types")]:
+        from app.notify import queries as notify_queries
+
+        return await notify_queries.of_run(info, run=self._row, first=first, after=after)
 
 
 @strawberry.type(description="A lightweight view of a process run (the seed's ProcessRunSummary).")
