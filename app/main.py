@@ -35,6 +35,7 @@ from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.graphql.schema import build_schema
 from app.http import GatewayMiddleware, TokenBucket, number_beyond_orjson
 from app.ids import new_id
+from app.notify import scheduler
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -212,7 +213,7 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         state["engine"] = engine
         state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
         try:
-            async with listening(settings.database_url):
+            async with listening(settings.database_url), scheduler.running(engine, settings):
                 yield
         finally:
             await engine.dispose()

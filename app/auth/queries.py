@@ -43,13 +43,17 @@ class Viewer:
         self, info: Info,
         status: Annotated[Annotated[ActionStatus, strawberry.lazy("app.run.types")] | None, strawberry.argument(
             description="Keep job runs with this action status.")] = None,
+        overdue: Annotated[bool | None, strawberry.argument(
+            description="True: keep overdue job runs (past their due date in UTC); false: keep those that are "
+            "not.")] = None,
     ) -> list[Annotated[JobRun, strawberry.lazy("app.run.types")]]:
         # Resolve-time imports: the auth domain does not load the run domain.
         from app.run import service as run_service
         from app.run.types import job_run_from_row
 
         rows = await run_service.inbox(info.context.engine, actor=info.context.actor,
-                                       action_status=None if status is None else str(status.value))
+                                       action_status=None if status is None else str(status.value),
+                                       overdue=overdue, overdue_on=info.context.settings.clock.now().date())
         return [job_run_from_row(r) for r in rows[:1000]]
 
     @strawberry.field(description="The user's notifications, newest first (default 100, at most 1000 per page); "

@@ -76,13 +76,15 @@ async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list
     e-mail address is `pending` for the delivery worker; otherwise it has no e-mail channel (null)."""
     if not notifications:
         return []
+    # Only users of the workspace are told (an argument edited to an id that is nobody's reaches no one).
+    found = await users_by_ids(conn, workspace_id=workspace_id, ids=sorted({n.user_id for n in notifications}))
+    notifications = [n for n in notifications if n.user_id in found]
+    if not notifications:
+        return []
     counts: dict[str, int] = {}
     for n in notifications:
         counts[n.user_id] = counts.get(n.user_id, 0) + 1
-    addressed: set[str] = set()
-    if email:
-        found = await users_by_ids(conn, workspace_id=workspace_id, ids=sorted(counts))
-        addressed = {uid for uid, row in found.items() if (row.email or "").strip()}
+    addressed = {uid for uid, row in found.items() if (row.email or "").strip()} if email else set()
     last = await _next_sequences(conn, counts)
     nxt = {u: last[u] - counts[u] + 1 for u in counts}
     rows = []

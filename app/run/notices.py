@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.notify.service import NewNotification
+from app.run.due import PEOPLE_ACTIONS, due_date
 from app.run.engine import APPROVER, CLIENT_ACTIONS_WITH_ASSIGNEE, CONDITIONAL, SIGNER, RunState
 
 Row = dict[str, Any]
-PEOPLE_ACTIONS = (SIGNER, APPROVER, CONDITIONAL)
 
 
 def title_of(state: RunState, job: Row) -> str:
@@ -22,20 +22,6 @@ def title_of(state: RunState, job: Row) -> str:
     return str(args.get("title") or "Untitled job")
 
 
-def due_of(state: RunState, job: Row, *, approving: bool = False) -> str | None:
-    """The due date (ISO) of a job run's current person: the approver's on approval, a generated job run's
-    certification's."""
-    args = job["arguments"]
-    if job["action"] in PEOPLE_ACTIONS:
-        cert = state.jobs.get(args.get("certificationJob") or "")
-        value = (cert or {}).get("arguments", {}).get("dueDate")
-    elif approving:
-        value = args.get("approverDueDate") or args.get("dueDate")
-    else:
-        value = args.get("dueDate")
-    return None if value is None else str(value)
-
-
 def _lines(*parts: str | None) -> str:
     return "\n".join(p for p in parts if p)
 
@@ -44,8 +30,8 @@ def _sent(state: RunState, job: Row, event: Row) -> NewNotification | None:
     args, run = job["arguments"], state.run
     title = title_of(state, job)
     returned = event["from_value"] in ("complete", "cancelled")  # a certification return sends signers back
-    due = due_of(state, job)
-    due_line = f"Due: {due}" if due else None
+    due = due_date(job, state.jobs)
+    due_line = f"Due: {due.isoformat()}" if due else None
     if job["action"] in CLIENT_ACTIONS_WITH_ASSIGNEE:
         who, subject, ask = args.get("assignee"), f"New task: {title}", "is waiting for you"
         details = args.get("instructions")
@@ -80,11 +66,11 @@ def notices(state: RunState) -> list[NewNotification]:
                 if made is not None:
                     out.append(made)
             elif (e["field"] == "actionStatus" and e["to_value"] == "approval" and args.get("approver")):
-                due = due_of(state, job, approving=True)
+                due = due_date(job, state.jobs)
                 out.append(NewNotification(
                     user_id=args["approver"], kind="jobSent", subject=f"Approval requested: {title}",
                     body=_lines(f'"{title}" in run "{run["name"]}" was submitted and waits for your approval.',
-                                f"Due: {due}" if due else None, f"Comment: {e['comment']}" if e["comment"] else None),
+                                f"Due: {due.isoformat()}" if due else None, f"Comment: {e['comment']}" if e["comment"] else None),
                     run_id=run["id"], job_run_id=job["id"]))
             elif (e["field"] == "actionStatus" and e["to_value"] == "returned"
                   and job["action"] in CLIENT_ACTIONS_WITH_ASSIGNEE and args.get("assignee")):

@@ -16,6 +16,7 @@ from app.graphql.scalars import utc
 from app.process import limits
 from app.process.enums import JobAction, TriggerType
 from app.process.tree_types import JobArguments, arguments_from_json, job_name
+from app.run.due import is_overdue
 from app.run.models import STATUSES
 
 if TYPE_CHECKING:
@@ -125,6 +126,16 @@ class JobRun(Node):
     comment: str | None = strawberry.field(description="The last comment given on this job run, if any.")
     revision: int = strawberry.field(description="Incremented with every change; pass it as `expectedRevision`.")
     generated: GroupRun | None = strawberry.field(description="On a certification job run: its generated group run.")
+    due_date: date | None = strawberry.field(
+        default=None, description="When the person it waits for is due: the approver due date (or else the due date) "
+        "while in approval, the certification's due date on generated signer and approver job runs, the due date "
+        "otherwise.")
+
+    @strawberry.field(description="True when the job run is past its due date (the due date has ended in UTC) and not "
+                      "settled (neither complete nor cancelled).")
+    def overdue(self, info: Info) -> bool:
+        status = str(getattr(self.status, "value", self.status))
+        return is_overdue(self.due_date, status, info.context.settings.clock.now().date())
 
 
 def build_run_tree(run_id: str, root_id: str, groups: list[Any], jobs: list[Any], *, exclude_generated: bool
@@ -186,7 +197,8 @@ class _RunTreeBuilder:
                      action_status=row.action_status, eligible_to_start=row.eligible_to_start,
                      arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
                      ordinal=row.ordinal, parent_id=strawberry.ID(parent_id), source_job_id=row.source_job_id or None,
-                     exception=row.exception, comment=row.comment, revision=row.revision, generated=None)
+                     exception=row.exception, comment=row.comment, revision=row.revision, generated=None,
+                     due_date=row.due_date)
         self.nodes.append(obj)
         tally = {row.status: 1}
         g = self.gen.get(row.id)
@@ -335,4 +347,4 @@ def job_run_from_row(row: Any) -> JobRun:
                   arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
                   ordinal=row.ordinal, parent_id=strawberry.ID(row.parent_group_run_id),
                   source_job_id=row.source_job_id or None, exception=row.exception, comment=row.comment,
-                  revision=row.revision, generated=None)
+                  revision=row.revision, generated=None, due_date=row.due_date)
