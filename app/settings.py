@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -65,10 +66,45 @@ class Settings:
     notify_scheduler_interval_seconds: float = 30.0
     # Where the service layer reads the time (tests pass a SettableClock); never read from the environment.
     clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
+    # Browser origins allowed to call the API (CORS) and to open its WebSocket; exact, normalized origins.
+    cors_origins: tuple[str, ...] = ()
+
+
+class SettingsError(ValueError):
+    """A setting with a value the gateway refuses at start-up; the message names the variable."""
 
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origins(value: str, *, variable: str = "CORS_ORIGINS") -> tuple[str, ...]:
+    """A comma-separated list of exact origins (`https://app.example.com`, `http://localhost:5173`), in the
+    form browsers send in `Origin`: lowercase scheme and host, no default port, no path and no wildcard."""
+    origins: list[str] = []
+    for raw in value.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        try:
+            parts = urlsplit(item)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if (parts is None or parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname
+                or "*" in item or parts.path or parts.query or parts.fragment or parts.username is not None):
+            raise SettingsError(f"{variable}: {item!r} is not an origin; expected a scheme, a host and an "
+                                "optional port, like https://app.example.com or http://localhost:5173 "
+                                "(no path, no trailing slash, no wildcard)")
+        scheme = parts.scheme.lower()
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        origin = f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
 
 
 def load_settings(env: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
@@ -112,4 +148,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         notify_scheduler=_bool(merged.get("NOTIFY_SCHEDULER", "true")),
         notify_scheduler_interval_seconds=float(merged.get("NOTIFY_SCHEDULER_INTERVAL_SECONDS",
                                                            base.notify_scheduler_interval_seconds)),
+        cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
     )
