@@ -47,6 +47,7 @@ from app.http import (
     number_beyond_orjson,
 )
 from app.ids import new_id
+from app.notify import scheduler
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -262,7 +263,7 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
             delivery = DeliveryWorker(engine, settings, on_counts=state["metrics"].count_delivery)
             delivery.start()
         try:
-            async with listening(settings.database_url):
+            async with listening(settings.database_url), scheduler.running(engine, settings):
                 yield
         finally:
             if delivery is not None:

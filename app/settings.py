@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
+
+from app.clock import SYSTEM_CLOCK, Clock
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'processgraph.db'}"
@@ -69,6 +71,11 @@ class Settings:
     delivery_backoff_seconds: float = 30.0  # doubled after each temporary failure
     delivery_poll_seconds: float = 5.0
     delivery_lease_seconds: float = 300.0  # a claimed email not recorded by then (its process died) is sent again
+    # Run the reminder and overdue scheduler loop inside the gateway process (app/notify/scheduler.py).
+    notify_scheduler: bool = True
+    notify_scheduler_interval_seconds: float = 30.0
+    # Where the service layer reads the time (tests pass a SettableClock); never read from the environment.
+    clock: Clock = field(default=SYSTEM_CLOCK, compare=False)
     # Browser origins allowed to call the API (CORS) and to open its WebSocket; exact, normalized origins.
     cors_origins: tuple[str, ...] = ()
     # OpenID Connect access tokens (app/auth/oidc.py; docs/front-ends.md): off while oidc_issuer is unset.
@@ -174,6 +181,9 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         max_subscriptions_per_token=int(merged.get("MAX_SUBSCRIPTIONS_PER_TOKEN", base.max_subscriptions_per_token)),
         subscription_buffer_events=int(merged.get("SUBSCRIPTION_BUFFER_EVENTS", base.subscription_buffer_events)),
         subscription_stall_seconds=float(merged.get("SUBSCRIPTION_STALL_SECONDS", base.subscription_stall_seconds)),
+        notify_scheduler=_bool(merged.get("NOTIFY_SCHEDULER", "true")),
+        notify_scheduler_interval_seconds=float(merged.get("NOTIFY_SCHEDULER_INTERVAL_SECONDS",
+                                                           base.notify_scheduler_interval_seconds)),
         cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
     )
     return _with_oidc(settings, merged)

@@ -440,6 +440,7 @@ async def world(engine: AsyncEngine, settings: Settings, gql: GraphQLClient) -> 
         "manual job run": a_run_nodes["Alpha Narrative"]["id"],
         "generated job run": next(n["id"] for n in a_run["run"]["nodes"] if n.get("action") == "CERTIFICATION_SIGNER_GENERATED"),
         "run event": next(r["id"] for r in a_rows["run_event"]),
+        "notification": next(r["id"] for r in a_rows["notification"]),
     }
     assert len(set(probes.values())) == len(probes) and set(probes.values()) <= set(secrets)
     return World(engine=engine, settings=settings, a=gql, b=b, b_ws=b_ws, a_probes=probes, a_secrets=secrets,
@@ -1080,6 +1081,66 @@ async def run_subscriptions(w: World) -> None:
         assert own["errors"] is None and own["data"][field] is not None
 
 
+NOTIFICATION_FEED = """query { viewer { notifications(first: 1000) { edges { node {
+    id sequence kind subject message recipient { id name email } run { id name } jobRun { id name } } } } } }"""
+MARK_READ = """mutation Mark($input: NotificationsMarkReadInput!) { notificationsMarkRead(input: $input) {
+    errors { code message target meta } clientMutationId unreadCount notifications { id readAt } } }"""
+NOTIFICATION_ADDED = "subscription { notificationAdded(afterSequence: 0) { id sequence subject recipient { id } } }"
+RUN_NOTIFICATIONS = """query($id: ID!) { processRun(id: $id) { notifications(first: 1000) {
+    edges { node { id subject recipient { id } } } } } }"""
+
+
+def _client(w: World, user_id: str) -> GraphQLClient:
+    return GraphQLClient(engine=w.engine, settings=w.settings,
+                         actor=Actor(user_id=user_id, workspace_id=w.b_ws, scopes=frozenset({READ, WRITE})))
+
+
+async def _b_notifications(w: World) -> None:
+    """B's second user submits B's first task, so the manager (B's acting user) is sent the next one."""
+    bob = _client(w, w.b_ids["user2"])
+    submit = _run_action("jobRunSubmit", "RunActionInput")
+    done = await bob(submit, {"input": {"id": w.b_ids["run_inner"]}})
+    assert done["jobRunSubmit"]["errors"] == []
+
+
+async def _first_streamed(w: World, client: GraphQLClient) -> dict[str, Any]:
+    from app.graphql.context import Context
+
+    ctx = Context(engine=w.engine, settings=w.settings, actor=client.actor, request_id=new_id())
+    stream: Any = await schema.subscribe(NOTIFICATION_ADDED, context_value=ctx)
+    try:
+        result = await stream.__anext__()
+    finally:
+        await stream.aclose()
+    assert not result.errors, result.errors
+    text = json.dumps(result.data, default=str)
+    assert_no_leak(text, w.a_secrets, sent=set(), what=NOTIFICATION_ADDED)
+    w.responses += 1
+    return dict(result.data["notificationAdded"])
+
+
+@case("Notification.id", "Notification.recipient", "Mutation.notificationsMarkRead",
+      "NotificationsMarkReadInput.ids", "Subscription.notificationAdded")
+async def notifications(w: World) -> None:
+    """B's feed and live stream hold only B's own notifications; marking A's (or any id of A) read answers
+    exactly like an unknown id and marks nothing; B marks its own."""
+    await _b_notifications(w)
+    feed = (await w.as_b(NOTIFICATION_FEED))["data"]["viewer"]["notifications"]["edges"]
+    assert feed and {e["node"]["recipient"]["id"] for e in feed} == {w.b_ids["user"]}
+    assert {e["node"]["run"]["id"] for e in feed} == {w.b_ids["run"]}
+    streamed = await _first_streamed(w, w.b)
+    assert streamed["recipient"]["id"] == w.b_ids["user"] and streamed["sequence"] == 1
+
+    async def mark(probe: str) -> dict[str, Any]:
+        return await w.as_b(MARK_READ, {"input": {"ids": [probe], "clientMutationId": "beta"}})
+
+    assert errors_of(await w.like_unknown(mark), "notificationsMarkRead") == [("NOT_FOUND", "ids[0]")]
+    own = (await w.as_b(MARK_READ, {"input": {"ids": [feed[0]["node"]["id"]]}}))["data"]["notificationsMarkRead"]
+    assert own["errors"] == [] and own["notifications"][0]["readAt"] is not None
+    everything = (await w.as_b(MARK_READ, {"input": {"all": True}}))["data"]["notificationsMarkRead"]
+    assert everything["errors"] == [] and everything["unreadCount"] == 0
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The tests
 # ---------------------------------------------------------------------------------------------------------
@@ -1155,3 +1216,33 @@ async def test_response_bytes_over_http(world: World, settings: Settings) -> Non
         assert listed["users"]["totalCount"] == 2
     after = await workspace_rows(world.engine, DEFAULT_WORKSPACE_ID)
     assert _fingerprint(after) == _fingerprint(world.a_rows)
+
+
+async def test_another_user_of_the_workspace_never_sees_my_notifications(world: World) -> None:
+    """Within workspace B: the second user's feed, live stream and the run's notification list never show the
+    first user's notifications, and marking them read answers like an unknown id (and marks nothing)."""
+    w = world
+    await _b_notifications(w)
+    bea = w.b
+    bob = _client(w, w.b_ids["user2"])
+    beas = [e["node"] for e in (await bea(NOTIFICATION_FEED))["viewer"]["notifications"]["edges"]]
+    bobs = [e["node"] for e in (await bob(NOTIFICATION_FEED))["viewer"]["notifications"]["edges"]]
+    assert beas and bobs
+    assert {n["recipient"]["id"] for n in beas} == {w.b_ids["user"]}
+    assert {n["recipient"]["id"] for n in bobs} == {w.b_ids["user2"]}
+    assert not {n["id"] for n in beas} & {n["id"] for n in bobs}
+    assert (await _first_streamed(w, bob))["recipient"]["id"] == w.b_ids["user2"]
+    unknown = (await bob(MARK_READ, {"input": {"ids": [new_id()]}}))["notificationsMarkRead"]
+    theirs = (await bob(MARK_READ, {"input": {"ids": [beas[0]["id"]]}}))["notificationsMarkRead"]
+    assert [(e["code"], e["target"]) for e in theirs["errors"]] == [(e["code"], e["target"]) for e in unknown["errors"]
+                                                                    ] == [("NOT_FOUND", "ids[0]")]
+    unread = "query { viewer { notifications(unreadOnly: true) { edges { node { id } } } } }"
+    assert [e["node"]["id"] for e in (await bea(unread))["viewer"]["notifications"]["edges"]] == [n["id"] for n in beas]
+    # the run's notifications are its manager's (bea) to read; bob reads an empty list
+    run_list = (await bea(RUN_NOTIFICATIONS, {"id": w.b_ids["run"]}))["processRun"]["notifications"]["edges"]
+    assert {e["node"]["recipient"]["id"] for e in run_list} == {w.b_ids["user"], w.b_ids["user2"]}
+    assert (await bob(RUN_NOTIFICATIONS, {"id": w.b_ids["run"]}))["processRun"]["notifications"]["edges"] == []
+    # and A's manager reading A's run sees none of B's
+    a_run = w.a_probes["run"]
+    a_list = (await w.a(RUN_NOTIFICATIONS, {"id": a_run}))["processRun"]["notifications"]["edges"]
+    assert a_list and not {e["node"]["id"] for e in a_list} & {n["id"] for n in beas + bobs}
