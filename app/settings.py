@@ -56,10 +56,30 @@ class Settings:
     # GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN.
     graphiql_assets_dir: str = str(ROOT / "vendor" / "graphiql" / "node_modules")
     log_level: str = "INFO"
+    # Graceful shutdown (app/lifecycle.py): after SIGTERM, /readyz fails and the process keeps serving this
+    # long so the load balancer notices, then requests in flight get this long to finish.
+    shutdown_settle_seconds: float = 3.0
+    drain_timeout_seconds: float = 30.0
+    # Longer than any load balancer's idle timeout towards us, so that the balancer closes an idle
+    # connection first and never sends a request on one we are closing.
+    keep_alive_seconds: float = 75.0
 
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _seconds(merged: dict[str, str], name: str, default: float) -> float:
+    raw = merged.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"{name} must be a number of seconds (0 or more), not {raw!r}")
+    return value
 
 
 def load_settings(env: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
@@ -99,4 +119,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         max_subscriptions_per_token=int(merged.get("MAX_SUBSCRIPTIONS_PER_TOKEN", base.max_subscriptions_per_token)),
         subscription_buffer_events=int(merged.get("SUBSCRIPTION_BUFFER_EVENTS", base.subscription_buffer_events)),
         subscription_stall_seconds=float(merged.get("SUBSCRIPTION_STALL_SECONDS", base.subscription_stall_seconds)),
+        shutdown_settle_seconds=_seconds(merged, "SHUTDOWN_SETTLE_SECONDS", base.shutdown_settle_seconds),
+        drain_timeout_seconds=_seconds(merged, "DRAIN_TIMEOUT_SECONDS", base.drain_timeout_seconds),
+        keep_alive_seconds=_seconds(merged, "KEEP_ALIVE_SECONDS", base.keep_alive_seconds),
     )
