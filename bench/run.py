@@ -348,6 +348,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sqlite", action="store_true", help="use SQLite (var/bench/bench.db) instead of PostgreSQL")
     p.add_argument("--database-url", help="a PostgreSQL URL to use instead of the local cluster's processgraph_bench")
     p.add_argument("--workers", type=int, default=1, help="gateway worker processes (default 1)")
+    p.add_argument("--soak", type=float, metavar="MINUTES",
+                   help="soak: the write mix and reads on the cluster (--cluster N, default 3) at about 70%% of its "
+                   "capacity for MINUTES; prints req/s, p99, errors and RSS per gateway over time (bench/soak.py)")
     p.add_argument("--cluster", type=int, default=0, metavar="N",
                    help="N gateway processes behind HAProxy (scripts/cluster) instead of one server")
     p.add_argument("--concurrency", type=int, default=16)
@@ -370,6 +373,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     url, key = database(args)
     m = prepare(url, key, args)
+    if args.soak:
+        if key != "postgresql":
+            p.error("--soak runs on PostgreSQL")
+        from bench import soak
+
+        return soak.run(args, url, m)
     gm = prepare_growth(url) if "growth" in args.extra.split(",") else None
     postgres = key == "postgresql"
     rows: list[Row] = []
