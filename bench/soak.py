@@ -59,10 +59,10 @@ def run(args: argparse.Namespace, url: str, m: dataset.Manifest) -> int:
         if load.returncode != 0:
             log("the load process failed")
             return 1
-    if len(samples) >= 2:
-        growth = [(last - first) / first * 100 for first, last in zip(samples[0], samples[-1], strict=True)]
-        log("RSS growth after the first interval (warm-up): "
-            + ", ".join(f"gateway{i + 1} {g:+.1f}%" for i, g in enumerate(growth)))
+    for label, start in (("the first interval", 0), ("the first third of the run", len(samples) // 3)):
+        if len(samples) - start >= 2:
+            growth = [(last - first) / first * 100 for first, last in zip(samples[start], samples[-1], strict=True)]
+            log(f"RSS growth after {label}: " + ", ".join(f"gateway{i + 1} {g:+.1f}%" for i, g in enumerate(growth)))
     log(f"{final.get('requests', 0)} requests, {errors} errors"
         + (f", first: {final.get('first_error')}" if errors else ""))
     return 1 if errors else 0
