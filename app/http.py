@@ -1,4 +1,5 @@
-"""ASGI middleware in front of /graphql: body size (413), bearer authentication (401), rate limit (429)."""
+"""ASGI middleware in front of /graphql: body size (413), bearer authentication (401), rate limit (429);
+and the CORS policy for browser front ends on other origins."""
 
 from __future__ import annotations
 
@@ -10,10 +11,14 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.service import ActorResolver, AuthError
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
+from app.graphql.ide import is_loopback
+from app.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -23,6 +28,28 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 RATE_LIMITED = "RATE_LIMITED"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+
+
+# The reference web client's development server (scripts/web), allowed in development mode on loopback.
+DEV_WEB_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+
+
+def allowed_origins(settings: Settings) -> list[str]:
+    """`CORS_ORIGINS`, plus the reference web client's origins in development mode on a loopback host."""
+    origins = list(settings.cors_origins)
+    if settings.dev_mode and is_loopback(settings.host):
+        origins += [o for o in DEV_WEB_ORIGINS if o not in origins]
+    return origins
+
+
+def cors(settings: Settings) -> Middleware:
+    """Starlette's CORS middleware, outside everything else, so that 401, 413 and 429 answers carry the
+    headers too (a browser cannot read an answer without them). Bearer tokens only: no credentials mode,
+    no cookies, so a page on another origin can do nothing a token does not allow."""
+    return Middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_methods=["GET", "POST", "OPTIONS"],
+                      allow_headers=["Authorization", "Content-Type"], allow_credentials=False,
+                      expose_headers=["X-Request-Id", "Retry-After"], max_age=600)
 
 
 def error_body(error: AppError) -> bytes:

@@ -12,16 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.graphql import OperationType
 
 from app import ops
 from app.auth.service import Actor, ActorResolver, AuthError
@@ -33,7 +36,15 @@ from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.graphql.schema import build_schema
-from app.http import GatewayMiddleware, TokenBucket, number_beyond_orjson
+from app.http import (
+    METHOD_NOT_ALLOWED,
+    GatewayMiddleware,
+    TokenBucket,
+    allowed_origins,
+    cors,
+    error_body,
+    number_beyond_orjson,
+)
 from app.ids import new_id
 from app.lifecycle import Lifecycle
 from app.settings import Settings
@@ -81,6 +92,13 @@ class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+class MethodNotAllowed(HTTPException):
+    """A mutation sent with GET: GraphQL over HTTP requires 405 with `Allow: POST` (and no execution)."""
+
+    def __init__(self) -> None:
+        super().__init__(405, "Mutations are not allowed with GET; send them with POST.")
+
+
 class GraphQLApp(GraphQL[Context, None]):
     """Strawberry's ASGI view with our context: engine, settings, acting user, request id."""
 
@@ -90,7 +108,10 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
                          # Only graphql-transport-ws: the legacy graphql-ws subprotocol is refused.
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                         max_subscriptions_per_connection=settings.max_subscriptions_per_connection)
+                         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                         # A browser's WebSocket from another origin must be listed (Strawberry refuses the
+                         # handshake otherwise); the gateway's own origin and clients without Origin pass.
+                         allowed_origins=allowed_origins(settings))
         self.settings = settings
         self.state = state
         self.metrics: ops.Metrics = state["metrics"]
@@ -118,6 +139,11 @@ class GraphQLApp(GraphQL[Context, None]):
             async with asyncio.timeout(self.settings.request_timeout_seconds):
                 result = await super().execute_single(*args, **kwargs)
                 return result
+        except HTTPException as exc:
+            cause = exc.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.MUTATION:
+                raise MethodNotAllowed from exc
+            raise
         except TimeoutError:
             limit = self.settings.request_timeout_seconds
             error = AppError(TIMEOUT, f"The request took longer than its {limit:g} s budget and was stopped; "
@@ -130,6 +156,20 @@ class GraphQLApp(GraphQL[Context, None]):
             ops.record(self.metrics, operation=getattr(request_data, "operation_name", None), started=started,
                        result=result, request_id=getattr(context, "request_id", ""),
                        user_id=getattr(getattr(context, "actor", None), "user_id", None) or None)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Strawberry's ASGI entry, with a 405 in the seed's Error shape and an `Allow` header."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except MethodNotAllowed as exc:
+            response = Response(error_body(AppError(METHOD_NOT_ALLOWED, exc.reason, "method")), status_code=405,
+                                headers={"Allow": "POST"}, media_type="application/json")
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        await response(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws: authenticate `{"Authorization": "Bearer <token>"}` from connection_init."""
@@ -221,6 +261,12 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         ops.count_statements(state["metrics"], engine)
         state["engine"] = engine
         state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
+        delivery = None
+        if settings.smtp_url is not None and settings.notify_delivery:
+            from app.notify.worker import DeliveryWorker
+
+            delivery = DeliveryWorker(engine, settings, on_counts=state["metrics"].count_delivery)
+            delivery.start()
         try:
             async with listening(settings.database_url):
                 try:
@@ -228,6 +274,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
                 finally:
                     await lifecycle.stop_background()
         finally:
+            if delivery is not None:
+                await delivery.stop()
             await engine.dispose()
 
     graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)
@@ -245,6 +293,6 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
               Route("/metrics", ops.metrics_endpoint(state["metrics"], state))]
     if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
         routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=[cors(settings)], lifespan=lifespan)
     app.state.lifecycle = lifecycle
     return app

@@ -45,6 +45,14 @@ class Metrics:
                                   registry=self.registry)
         self.subscriptions = Gauge("processgraph_active_subscriptions", "Open run subscriptions in this process.",
                                    registry=self.registry)
+        self.emails = Counter("processgraph_notification_emails_total",
+                              "Notification emails handled by this process's delivery loop, by outcome "
+                              "(sent, retried, failed).", ["outcome"], registry=self.registry)
+
+    def count_delivery(self, counts: Any) -> None:
+        for outcome in ("sent", "retried", "failed"):
+            if getattr(counts, outcome):
+                self.emails.labels(outcome).inc(getattr(counts, outcome))
 
 
 def count_statements(metrics: Metrics, engine: AsyncEngine) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -63,6 +64,20 @@ class Settings:
     # Longer than any load balancer's idle timeout towards us, so that the balancer closes an idle
     # connection first and never sends a request on one we are closing.
     keep_alive_seconds: float = 75.0
+    # The SMTP relay for email notifications (app/notify/smtp.py); None: the in-app feed is the only channel.
+    smtp_url: str | None = None
+    notify_delivery: bool = True  # with smtp_url, the gateway runs the delivery loop in-process
+    delivery_batch_size: int = 50
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 30.0  # doubled after each temporary failure
+    delivery_poll_seconds: float = 5.0
+    delivery_lease_seconds: float = 300.0  # a claimed email not recorded by then (its process died) is sent again
+    # Browser origins allowed to call the API (CORS) and to open its WebSocket; exact, normalized origins.
+    cors_origins: tuple[str, ...] = ()
+
+
+class SettingsError(ValueError):
+    """A setting with a value the gateway refuses at start-up; the message names the variable."""
 
 
 def _bool(value: str) -> bool:
@@ -78,8 +93,37 @@ def _seconds(merged: dict[str, str], name: str, default: float) -> float:
     except ValueError:
         value = -1.0
     if not value >= 0:
-        raise ValueError(f"{name} must be a number of seconds (0 or more), not {raw!r}")
+        raise SettingsError(f"{name} must be a number of seconds (0 or more), not {raw!r}")
     return value
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_origins(value: str, *, variable: str = "CORS_ORIGINS") -> tuple[str, ...]:
+    """A comma-separated list of exact origins (`https://app.example.com`, `http://localhost:5173`), in the
+    form browsers send in `Origin`: lowercase scheme and host, no default port, no path and no wildcard."""
+    origins: list[str] = []
+    for raw in value.split(","):
+        item = raw.strip()
+        if not item:
+            continue
+        try:
+            parts = urlsplit(item)
+            port = parts.port
+        except ValueError:
+            parts, port = None, None
+        if (parts is None or parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname
+                or "*" in item or parts.path or parts.query or parts.fragment or parts.username is not None):
+            raise SettingsError(f"{variable}: {item!r} is not an origin; expected a scheme, a host and an "
+                                "optional port, like https://app.example.com or http://localhost:5173 "
+                                "(no path, no trailing slash, no wildcard)")
+        scheme = parts.scheme.lower()
+        host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+        origin = f"{scheme}://{host}" + (f":{port}" if port is not None and port != _DEFAULT_PORTS[scheme] else "")
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
 
 
 def load_settings(env: dict[str, str] | None = None, env_file: Path | None = None) -> Settings:
@@ -90,6 +134,14 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         merged.update({k: v for k, v in dotenv_values(path).items() if v is not None})
     merged.update(os.environ if env is None else env)
     base = Settings()
+    smtp_url = merged.get("SMTP_URL") or None
+    if smtp_url is not None:
+        from app.notify.smtp import parse_smtp_url
+
+        try:
+            parse_smtp_url(smtp_url)
+        except ValueError as exc:
+            raise ValueError(f"SMTP_URL is not usable: {exc}") from None
     return Settings(
         database_url=merged.get("DATABASE_URL", base.database_url),
         host=merged.get("HOST", base.host),
@@ -112,6 +164,13 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         graphiql=_bool(merged.get("GRAPHIQL", "true")),
         graphiql_assets_dir=merged.get("GRAPHIQL_ASSETS_DIR", base.graphiql_assets_dir),
         log_level=merged.get("LOG_LEVEL", base.log_level),
+        smtp_url=smtp_url,
+        notify_delivery=_bool(merged.get("NOTIFY_DELIVERY", "true")),
+        delivery_batch_size=int(merged.get("DELIVERY_BATCH_SIZE", base.delivery_batch_size)),
+        delivery_max_attempts=int(merged.get("DELIVERY_MAX_ATTEMPTS", base.delivery_max_attempts)),
+        delivery_backoff_seconds=float(merged.get("DELIVERY_BACKOFF_SECONDS", base.delivery_backoff_seconds)),
+        delivery_poll_seconds=float(merged.get("DELIVERY_POLL_SECONDS", base.delivery_poll_seconds)),
+        delivery_lease_seconds=float(merged.get("DELIVERY_LEASE_SECONDS", base.delivery_lease_seconds)),
         fault_kill_at=merged.get("FAULT_KILL_AT") or None,
         trusted_documents_file=merged.get("TRUSTED_DOCUMENTS_FILE") or None,
         max_subscriptions_per_connection=int(merged.get("MAX_SUBSCRIPTIONS_PER_CONNECTION",
@@ -122,4 +181,5 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         shutdown_settle_seconds=_seconds(merged, "SHUTDOWN_SETTLE_SECONDS", base.shutdown_settle_seconds),
         drain_timeout_seconds=_seconds(merged, "DRAIN_TIMEOUT_SECONDS", base.drain_timeout_seconds),
         keep_alive_seconds=_seconds(merged, "KEEP_ALIVE_SECONDS", base.keep_alive_seconds),
+        cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
     )

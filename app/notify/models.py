@@ -30,7 +30,7 @@ class Notification(SQLModel, table=True, metadata=metadata):
 
     id: str = Field(primary_key=True, max_length=32)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
-    user_id: str = Field(max_length=32)  # the recipient
+    user_id: str = Field(foreign_key="app_user.id", max_length=32)  # the recipient
     # Per recipient 1, 2, ... without gaps, handed out under the recipient's sequence row lock, so sequence
     # order is commit order: feed cursors and live replay read `seq > last` and never miss a late commit.
     seq: int
@@ -54,5 +54,5 @@ class NotificationSequence(SQLModel, table=True, metadata=metadata):
 
     __tablename__ = "notification_sequence"
 
-    user_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, foreign_key="app_user.id", max_length=32)
     last_seq: int = 0

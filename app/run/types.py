@@ -288,6 +288,7 @@ class ProcessRunSummary:
     name: str = strawberry.field(description="The run's name: the process's name when it started.")
     process: str = strawberry.field(description="The id of the process that was started.")
     manager_user: str = strawberry.field(description="The user id of the run's manager (who started it).")
+    manager: User = strawberry.field(description="The manager.")
     status: RunStatus = strawberry.field(description="The run's status.")
     due_date: date | None = strawberry.field(description="When the run is due.")
     completed_date: datetime | None = strawberry.field(description="When the run completed.")
@@ -299,7 +300,7 @@ class ProcessRunSummary:
     @classmethod
     def from_row(cls, row: Any) -> ProcessRunSummary:
         return cls(id=row.id, name=row.name, process=row.process_id, manager_user=row.manager_user_id,
-                   status=row.status, due_date=row.due_date,
+                   manager=User(id=row.manager_user_id), status=row.status, due_date=row.due_date,
                    completed_date=None if row.completed_date is None else utc(row.completed_date),
                    created=Action(date_time=utc(row.created_at), user=User(id=row.created_by)),
                    modified=Action(date_time=utc(row.modified_at), user=User(id=row.modified_by)), _row=row)
