@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
@@ -47,6 +47,7 @@ from app.http import (
     number_beyond_orjson,
 )
 from app.ids import new_id
+from app.lifecycle import Lifecycle
 from app.notify import scheduler
 from app.settings import Settings
 
@@ -76,9 +77,16 @@ def accepts_graphql_response(accept: str) -> bool:
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws messages go out as text frames. Strawberry sends binary frames when
     encode_json returns bytes (ours does, for HTTP), and a browser's graphql-ws client (GraphiQL's)
-    cannot read those: it fails with "Message is missing the 'type' property"."""
+    cannot read those: it fails with "Message is missing the 'type' property". Every socket is tracked by
+    the process's lifecycle, which closes it with 1012 when the process drains (app/lifecycle.py)."""
+
+    def __init__(self, view: Any, request: Any, response: Any) -> None:
+        super().__init__(view, request, response)
+        view.state["lifecycle"].track(response)
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return  # we closed it (draining, or a stalled subscriber): the client resumes by sequence
         encoded = self.view.encode_json(message)
         try:
             await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
@@ -244,8 +252,10 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette:
-    """Build the application; the lifespan owns the database engine and the token cache."""
-    state: dict[str, Any] = {"metrics": ops.Metrics()}
+    """Build the application; the lifespan owns the database engine, the token cache and the background
+    tasks (`state["lifecycle"]`, app/lifecycle.py; also `app.state.lifecycle` for the server)."""
+    lifecycle = Lifecycle()
+    state: dict[str, Any] = {"metrics": ops.Metrics(), "lifecycle": lifecycle}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -264,7 +274,10 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
             delivery.start()
         try:
             async with listening(settings.database_url), scheduler.running(engine, settings):
-                yield
+                try:
+                    yield
+                finally:
+                    await lifecycle.stop_background()
         finally:
             if delivery is not None:
                 await delivery.stop()
@@ -287,8 +300,6 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
               Route("/metrics", ops.metrics_endpoint(state["metrics"], state))]
     if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
         routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
-    return Starlette(
-        routes=routes,
-        middleware=[cors(settings)],
-        lifespan=lifespan,
-    )
+    app = Starlette(routes=routes, middleware=[cors(settings)], lifespan=lifespan)
+    app.state.lifecycle = lifecycle
+    return app

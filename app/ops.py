@@ -96,6 +96,8 @@ def readyz_endpoint(state: dict[str, Any], settings: Settings) -> Any:
     head = ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
 
     async def readyz(_request: Request) -> Response:
+        if state["lifecycle"].draining:  # shutting down: the load balancer takes this process out
+            return JSONResponse({"status": "draining"}, status_code=503)
         try:
             async with state["engine"].connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()

@@ -63,6 +63,13 @@ class Settings:
     # GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN.
     graphiql_assets_dir: str = str(ROOT / "vendor" / "graphiql" / "node_modules")
     log_level: str = "INFO"
+    # Graceful shutdown (app/lifecycle.py): after SIGTERM, /readyz fails and the process keeps serving this
+    # long so the load balancer notices, then requests in flight get this long to finish.
+    shutdown_settle_seconds: float = 3.0
+    drain_timeout_seconds: float = 30.0
+    # Longer than any load balancer's idle timeout towards us, so that the balancer closes an idle
+    # connection first and never sends a request on one we are closing.
+    keep_alive_seconds: float = 75.0
     # The SMTP relay for email notifications (app/notify/smtp.py); None: the in-app feed is the only channel.
     smtp_url: str | None = None
     notify_delivery: bool = True  # with smtp_url, the gateway runs the delivery loop in-process
@@ -184,6 +191,9 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         notify_scheduler=_bool(merged.get("NOTIFY_SCHEDULER", "true")),
         notify_scheduler_interval_seconds=float(merged.get("NOTIFY_SCHEDULER_INTERVAL_SECONDS",
                                                            base.notify_scheduler_interval_seconds)),
+        shutdown_settle_seconds=_seconds(merged, "SHUTDOWN_SETTLE_SECONDS", base.shutdown_settle_seconds),
+        drain_timeout_seconds=_seconds(merged, "DRAIN_TIMEOUT_SECONDS", base.drain_timeout_seconds),
+        keep_alive_seconds=_seconds(merged, "KEEP_ALIVE_SECONDS", base.keep_alive_seconds),
         cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
     )
     return _with_oidc(settings, merged)
@@ -218,7 +228,7 @@ def _with_oidc(settings: Settings, env: dict[str, str]) -> Settings:
     )
 
 
-def _seconds(env: dict[str, str], name: str, default: float, maximum: float) -> float:
+def _seconds(env: dict[str, str], name: str, default: float, maximum: float = float("inf")) -> float:
     raw = env.get(name)
     if raw is None or not raw.strip():
         return default
@@ -227,5 +237,6 @@ def _seconds(env: dict[str, str], name: str, default: float, maximum: float) -> 
     except ValueError:
         raise SettingsError(f"{name}: {raw!r} is not a number of seconds") from None
     if not 0 <= value <= maximum:
-        raise SettingsError(f"{name}: {raw!r} is outside 0..{maximum:g} seconds")
+        raise SettingsError(f"{name}: {raw!r} is outside 0..{maximum:g} seconds" if maximum != float("inf")
+                            else f"{name}: {raw!r} is not 0 or more seconds")
     return value

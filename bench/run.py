@@ -133,10 +133,17 @@ class Server:
     token: str | None
     log_path: Path
     pids: list[int] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)  # behind a load balancer: the gateways' ports
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+# The gateway's environment in the benchmark: the limiter stays on (its code runs on every request) but
+# does not throttle the load.
+GATEWAY_ENV = {"DEV_MODE": "false", "GRAPHIQL": "false", "RATE_LIMIT_PER_SECOND": "1000000",
+               "RATE_LIMIT_BURST": "1000000", "LOG_LEVEL": "INFO", "MAX_SUBSCRIPTIONS_PER_TOKEN": "100000"}
 
 
 @contextmanager
@@ -144,10 +151,7 @@ def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
     port = free_port()
     VAR.mkdir(parents=True, exist_ok=True)
     log_path = VAR / f"gateway-{workers}w.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), "DEV_MODE": "false",
-           "GRAPHIQL": "false",
-           # The limiter stays on (its code runs on every request) but does not throttle the load.
-           "RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000", "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), **GATEWAY_ENV}
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--workers", str(workers)], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -159,6 +163,34 @@ def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
         yield server
     finally:
         stop_group(proc)
+
+
+@contextmanager
+def clustered(database_url: str, *, gateways: int, token: str) -> Iterator[Server]:
+    """`gateways` gateway processes behind HAProxy (bench/cluster.py); the Server is HAProxy's port, its pids
+    the gateways' (HAProxy's own CPU is not counted), its members the gateways' ports."""
+    from bench import cluster
+
+    state = VAR / "cluster"
+    cluster.stop(state)  # what an interrupted run left behind
+    started = cluster.start(gateways=gateways, port=free_port(), state_dir=state, database_url=database_url,
+                            env=GATEWAY_ENV)
+    try:
+        server = Server("processgraph", started.port, token, state / "haproxy.log",
+                        pids=[g.pid for g in started.gateways], members=[g.port for g in started.gateways])
+        yield server
+    finally:
+        cluster.stop(state)
+
+
+def requests_per_member(server: Server) -> list[int]:
+    """GraphQL requests each gateway behind the balancer has answered (its /metrics)."""
+    counts = []
+    for port in server.members:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        counts.append(int(sum(float(v) for v in re.findall(r"^processgraph_requests_total\{[^}]*\} ([0-9.e+]+)$",
+                                                              text, re.M))))
+    return counts
 
 
 def statements(server: Server) -> float:
@@ -228,7 +260,7 @@ def measure(server: Server, workload: str, spec: dict[str, Any], *, warmup: floa
     if result["errors"]:
         log(f"{server.name} {workload}: {result['errors']} errors, first: {result['first_error']}")
     if result.get("reconnects"):
-        log(f"{server.name} {workload}: {result['reconnects']} reconnects after `Connection: close` (worker balancing)")
+        log(f"{server.name} {workload}: {result['reconnects']} reconnects after `Connection: close`")
     return Row(workload=workload, server=server.name, rps=result["rps"], p50=result["p50_ms"], p99=result["p99_ms"],
                gateway_cpu_ms=(gw1 - gw0) * 1000 / n, db_cpu_ms=(db1 - db0) * 1000 / n if postgres else None,
                statements=sql, rss_mb=rss.peak / 2**20, requests=result["requests"], errors=result["errors"])
@@ -316,6 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sqlite", action="store_true", help="use SQLite (var/bench/bench.db) instead of PostgreSQL")
     p.add_argument("--database-url", help="a PostgreSQL URL to use instead of the local cluster's processgraph_bench")
     p.add_argument("--workers", type=int, default=1, help="gateway worker processes (default 1)")
+    p.add_argument("--soak", type=float, metavar="MINUTES",
+                   help="soak: the write mix and reads on the cluster (--cluster N, default 3) at about 70%% of its "
+                   "capacity for MINUTES; prints req/s, p99, errors and RSS per gateway over time (bench/soak.py)")
+    p.add_argument("--cluster", type=int, default=0, metavar="N",
+                   help="N gateway processes behind HAProxy (scripts/cluster) instead of one server")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
@@ -336,21 +373,33 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     url, key = database(args)
     m = prepare(url, key, args)
+    if args.soak:
+        if key != "postgresql":
+            p.error("--soak runs on PostgreSQL")
+        from bench import soak
+
+        return soak.run(args, url, m)
     gm = prepare_growth(url) if "growth" in args.extra.split(",") else None
     postgres = key == "postgresql"
     rows: list[Row] = []
     growth: list[Row] = []
     wanted = [w for w in "abcdez" if w in args.workloads]
-    with gateway(url, workers=args.workers, token=m.token) as gw:
-        log(f"gateway on {gw.url}, {args.workers} worker(s), pids {gw.pids}")
+    if args.cluster and (args.sqlite or args.workers > 1):
+        p.error("--cluster runs single-process gateways on PostgreSQL")
+    serving = (clustered(url, gateways=args.cluster, token=m.token) if args.cluster
+               else gateway(url, workers=args.workers, token=m.token))
+    with serving as gw:
+        log(f"gateway on {gw.url}, {args.cluster or args.workers} process(es), pids {gw.pids}")
         if "batch3000" in args.extra:
             batch_ms = batch_rename_3000(gw, m)
             log(f"3,000-item batch rename: {batch_ms:.0f} ms of server time (the request log's durationMs)")
         for w in wanted:
             spec = write_spec(gw, m, args.concurrency) if w == "e" else load_spec(gw, bodies(w, m), args.concurrency)
             rows.append(measure(gw, w, spec, warmup=args.warmup, duration=args.duration, postgres=postgres,
-                                count_sql=args.workers == 1))
+                                count_sql=args.workers == 1 and not args.cluster))
             log(f"{NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
+            if gw.members:
+                log(f"  requests answered per gateway so far: {requests_per_member(gw)}")
         if gm is not None:
             growth = growth_rows(replace(gw, token=gm.token), gm, args, peer=False)
         if args.peer:
