@@ -5,7 +5,10 @@ Per workload: a warm-up, then a measured run at the given concurrency from a sep
 process and of every PostgreSQL process (database CPU), and samples the gateway's resident memory; the
 gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile` (PostGraphile 4) or `--peer
 postgraphile5` (PostGraphile 5, the strongest peer), the peer serves the same database in the same run and each
-workload gets the ratio of our gateway+database CPU per request to the peer's.
+workload gets the ratio of our gateway+database CPU per request to the peer's. With `--notifications both`
+the write mix (e) is measured twice in the same run: with notifications on (rows written in the run
+transactions, reminders planned, and their e-mails sent by the gateway's delivery loop to an SMTP sink in
+this driver process) and on a second gateway started with NOTIFICATIONS=false.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -146,16 +149,44 @@ GATEWAY_ENV = {"DEV_MODE": "false", "GRAPHIQL": "false", "RATE_LIMIT_PER_SECOND"
                "RATE_LIMIT_BURST": "1000000", "LOG_LEVEL": "INFO", "MAX_SUBSCRIPTIONS_PER_TOKEN": "100000"}
 
 
+@dataclass
+class MailSink:
+    """An SMTP server in the driver process that accepts and counts (the relay is outside the gateway's CPU)."""
+
+    received: int = 0
+
+    async def handle_DATA(self, _server: Any, _session: Any, _envelope: Any) -> str:
+        self.received += 1
+        return "250 OK"
+
+
 @contextmanager
-def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
+def mail_sink() -> Iterator[tuple[MailSink, dict[str, str]]]:
+    """The sink and the gateway settings that send to it, polled every second so e-mails leave during the run."""
+    from aiosmtpd.controller import Controller  # a dev dependency, installed from requirements.lock
+
+    sink, port = MailSink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, {"SMTP_URL": f"smtp://127.0.0.1:{port}?from=bench@example.com", "DELIVERY_POLL_SECONDS": "1",
+                     "NOTIFY_SCHEDULER_INTERVAL_SECONDS": "1"}
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def gateway(database_url: str, *, workers: int, token: str, env: dict[str, str] | None = None,
+            name: str = "processgraph") -> Iterator[Server]:
     port = free_port()
     VAR.mkdir(parents=True, exist_ok=True)
     log_path = VAR / f"gateway-{workers}w.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), **GATEWAY_ENV}
+    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), **GATEWAY_ENV,
+           **(env or {})}
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--workers", str(workers)], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server("processgraph", port, token, log_path)
+    server = Server(name, port, token, log_path)
     try:
         wait_http(f"{server.url}/readyz")
         time.sleep(0.5 if workers == 1 else 2.0)  # every worker up
@@ -166,7 +197,8 @@ def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
 
 
 @contextmanager
-def clustered(database_url: str, *, gateways: int, token: str) -> Iterator[Server]:
+def clustered(database_url: str, *, gateways: int, token: str, env: dict[str, str] | None = None
+              ) -> Iterator[Server]:
     """`gateways` gateway processes behind HAProxy (bench/cluster.py); the Server is HAProxy's port, its pids
     the gateways' (HAProxy's own CPU is not counted), its members the gateways' ports."""
     from bench import cluster
@@ -174,7 +206,7 @@ def clustered(database_url: str, *, gateways: int, token: str) -> Iterator[Serve
     state = VAR / "cluster"
     cluster.stop(state)  # what an interrupted run left behind
     started = cluster.start(gateways=gateways, port=free_port(), state_dir=state, database_url=database_url,
-                            env=GATEWAY_ENV)
+                            env={**GATEWAY_ENV, **(env or {})})
     try:
         server = Server("processgraph", started.port, token, state / "haproxy.log",
                         pids=[g.pid for g in started.gateways], members=[g.port for g in started.gateways])
@@ -357,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
     p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
+    p.add_argument("--notifications", choices=["on", "off", "both"], default="on",
+                   help="on (default): the gateway's defaults, notifications written, no relay; off: "
+                        "NOTIFICATIONS=false; both: on with their e-mails sent to an SMTP sink here, then the write "
+                        "mix (e) again on a gateway with NOTIFICATIONS=false, in the same run")
     p.add_argument("--peer", choices=["postgraphile", "postgraphile5"],
                    help="also measure PostGraphile 4 (postgraphile) or 5 (postgraphile5) on the same data")
     p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
@@ -386,9 +422,14 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [w for w in "abcdez" if w in args.workloads]
     if args.cluster and (args.sqlite or args.workers > 1):
         p.error("--cluster runs single-process gateways on PostgreSQL")
-    serving = (clustered(url, gateways=args.cluster, token=m.token) if args.cluster
-               else gateway(url, workers=args.workers, token=m.token))
-    with serving as gw:
+    stack = ExitStack()
+    sink: MailSink | None = None
+    env = {"NOTIFICATIONS": "false"} if args.notifications == "off" else {}
+    if args.notifications == "both":
+        sink, env = stack.enter_context(mail_sink())
+    serving = (clustered(url, gateways=args.cluster, token=m.token, env=env) if args.cluster
+               else gateway(url, workers=args.workers, token=m.token, env=env))
+    with stack, serving as gw:
         log(f"gateway on {gw.url}, {args.cluster or args.workers} process(es), pids {gw.pids}")
         if "batch3000" in args.extra:
             batch_ms = batch_rename_3000(gw, m)
@@ -406,6 +447,10 @@ def main(argv: list[str] | None = None) -> int:
             rows += peer_rows(gw, url, m, args, [w for w in wanted if w != "e"])
             if gm is not None:
                 growth += peer_growth_rows(url, gm, args)
+    if args.notifications == "both" and "e" in wanted:
+        rows.append(notifications_off_row(url, m, args, postgres=postgres))
+    if sink is not None:
+        log(f"e-mails the gateway delivered to the SMTP sink: {sink.received}")
     ratios: dict[str, float] = {}
     for r in rows:
         peer = next((p for p in rows if p.server == args.peer and p.workload == r.workload), None)
@@ -420,6 +465,20 @@ def main(argv: list[str] | None = None) -> int:
         log("some requests failed (see above)")
         return 1
     return 0
+
+
+def notifications_off_row(url: str, m: dataset.Manifest, args: argparse.Namespace, *, postgres: bool) -> Row:
+    """The write mix (e) on a gateway started with NOTIFICATIONS=false (no rows, no reminders, no e-mail)."""
+    name = "processgraph, notifications off"
+    off = {"NOTIFICATIONS": "false"}
+    serving = (clustered(url, gateways=args.cluster, token=m.token, env=off) if args.cluster
+               else gateway(url, workers=args.workers, token=m.token, env=off, name=name))
+    with serving as gw:
+        gw = replace(gw, name=name)
+        row = measure(gw, "e", write_spec(gw, m, args.concurrency), warmup=args.warmup, duration=args.duration,
+                      postgres=postgres, count_sql=args.workers == 1 and not args.cluster)
+    log(f"{NAMES['e']}, notifications off: {row.rps:,.0f} req/s, {row.total_cpu_ms:.2f} ms CPU/req")
+    return row
 
 
 def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespace, wanted: list[str]) -> list[Row]:

@@ -155,7 +155,8 @@ async def _run_action(info: Info, *, node_id: str, expected_revision: int | None
                 added.extend(result)
         row, _ = await service.act(engine=ctx.engine, actor=ctx.actor, node_id=node_id,
                                    expected_revision=expected_revision, change=apply, clock=ctx.settings.clock,
-                                   email=ctx.settings.smtp_url is not None)
+                                   email=ctx.settings.smtp_url is not None,
+                                   notifications=ctx.settings.notifications)
         return row
 
     row, errors = await attempt(call)
@@ -224,7 +225,8 @@ class RunMutation:
                 raise ServiceError(AppError(NOT_FOUND, f"No process with id '{input.process_id}' exists.",
                                             "processId", {"id": input.process_id}))
             return await service.start_run(engine=ctx.engine, actor=ctx.actor, process_id=str(input.process_id),
-                                           clock=ctx.settings.clock, email=ctx.settings.smtp_url is not None)
+                                           clock=ctx.settings.clock, email=ctx.settings.smtp_url is not None,
+                                           notifications=ctx.settings.notifications)
         row, errors = await attempt(call)
         if row is not None:
             ctx.loaders.run_by_id.prime(row.id, row)

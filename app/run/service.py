@@ -77,9 +77,10 @@ def _shift_args(args: dict[str, Any], shift: Callable[[date | None], date | None
 
 
 async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock: Clock = SYSTEM_CLOCK,
-                    email: bool = False) -> Any:
+                    email: bool = False, notifications: bool = True) -> Any:
     """Copy a valid definition into a new run and start it; refused with the health check's errors.
-    `email`: an SMTP relay is configured (notifications to people with an address are pending delivery)."""
+    `email`: an SMTP relay is configured (notifications to people with an address are pending delivery);
+    `notifications` off (the NOTIFICATIONS setting): no notification is written and no reminder planned."""
     require_scope(actor, WRITE)
     now = clock.now()
     async with write_transaction(engine) as conn:
@@ -136,8 +137,9 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
         if jobs:
             await conn.execute(insert(JRT), list(jobs.values()))
         await _insert_events(conn, run_id, state.events)
-        told = await _notify(conn, state, email=email)
-        await replan(conn, state, stored=[])
+        told = await _notify(conn, state, email=email) if notifications else []
+        if notifications:
+            await replan(conn, state, stored=[])
         await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
         row = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)
@@ -204,8 +206,8 @@ async def run_of_node(engine: AsyncEngine, *, actor: Actor, node_id: str) -> str
 
 
 async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revision: int | None,
-              change: Callable[[RunState], None], clock: Clock = SYSTEM_CLOCK, email: bool = False
-              ) -> tuple[Any, RunState]:
+              change: Callable[[RunState], None], clock: Clock = SYSTEM_CLOCK, email: bool = False,
+              notifications: bool = True) -> tuple[Any, RunState]:
     """Apply one action to the run holding `node_id`, cascade included, in one transaction (its notifications
     included)."""
     require_scope(actor, WRITE)
@@ -223,8 +225,8 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
         change(state)
         set_due_dates(state)
         await save_state(conn, state, before, actor=actor)
-        told = await _notify(conn, state, email=email)
-        if _waiting_changed(before[2], state):
+        told = await _notify(conn, state, email=email) if notifications else []
+        if notifications and _waiting_changed(before[2], state):
             await replan(conn, state)
         saved = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)  # after the commit: subscribers of this process read the new events now
