@@ -58,11 +58,17 @@ class WakeBus:
 bus = WakeBus()
 
 
-async def announce(conn: AsyncConnection, key: str) -> None:
-    """Inside a write transaction: wake `key`'s subscribers on every gateway process once it commits
-    (PostgreSQL; nothing on SQLite, where the writer wakes its own process's subscribers after the commit)."""
-    if conn.dialect.name == "postgresql":
+async def announce(conn: AsyncConnection, key: str, *more: str) -> None:
+    """Inside a write transaction: wake the keys' subscribers on every gateway process once it commits, in one
+    statement (PostgreSQL; nothing on SQLite, where the writer wakes its own process's subscribers after the
+    commit)."""
+    if conn.dialect.name != "postgresql":
+        return
+    if not more:
         await conn.execute(text("SELECT pg_notify(:channel, :key)"), {"channel": CHANNEL, "key": key})
+    else:
+        await conn.execute(text("SELECT pg_notify(:channel, k) FROM unnest(CAST(:keys AS text[])) AS k"),
+                           {"channel": CHANNEL, "keys": [key, *more]})
 
 
 class PostgresListener:

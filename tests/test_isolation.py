@@ -37,7 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.auth import service as auth
 from app.auth.service import READ, WRITE, Actor
 from app.db import metadata
-from app.graphql.pagination import encode_cursor
+from app.graphql.pagination import decode_int_cursor, encode_cursor
 from app.graphql.schema import schema
 from app.ids import new_id
 from app.main import create_app
@@ -1139,6 +1139,57 @@ async def notifications(w: World) -> None:
     assert own["errors"] == [] and own["notifications"][0]["readAt"] is not None
     everything = (await w.as_b(MARK_READ, {"input": {"all": True}}))["data"]["notificationsMarkRead"]
     assert everything["errors"] == [] and everything["unreadCount"] == 0
+
+
+LIVE_INBOX = """subscription($after: String) { inboxChanges(afterCursor: $after) {
+    cursor kind jobRunId jobRun { id name } run { id name } } }"""
+LIVE_RUNS = "subscription($after: String) { runChanges(afterCursor: $after) { cursor kind runId run { id name } } }"
+
+
+async def _live(w: World, client: GraphQLClient, query: str, expected: int) -> list[dict[str, Any]]:
+    """The first `expected` changes of a live list replayed from the start, and then nothing more."""
+    import asyncio
+
+    from app.graphql.context import Context
+
+    ctx = Context(engine=w.engine, settings=w.settings, actor=client.actor, request_id=new_id())
+    stream: Any = await schema.subscribe(query, variable_values={"after": encode_cursor("live", [0])},
+                                         context_value=ctx)
+    got: list[dict[str, Any]] = []
+    try:
+        for _ in range(expected):
+            result = await stream.__anext__()
+            assert not result.errors, result.errors
+            got.append(next(iter(result.data.values())))
+        extra = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.3)
+        assert not extra.done(), extra.result()
+        extra.cancel()
+        await asyncio.gather(extra, return_exceptions=True)
+    finally:
+        await stream.aclose()
+    assert_no_leak(json.dumps(got), w.a_secrets, sent=set(), what=query)
+    w.responses += 1
+    return got
+
+
+@case("Query.liveCursor", "Subscription.inboxChanges", "Subscription.runChanges", "InboxChange.jobRunId",
+      "RunChange.runId")
+async def live_lists(w: World) -> None:
+    """B's run list replays B's run alone (A's runs never appear); B's inbox holds B's own changes, never those
+    of B's second user; B's cursor counts B's changes alone."""
+    await _b_notifications(w)  # bob hands in his task: it leaves his inbox, the next one enters bea's
+    runs = await _live(w, w.b, LIVE_RUNS, 1)
+    assert [(c["kind"], c["runId"], c["run"]["id"]) for c in runs] == [("STARTED", w.b_ids["run"], w.b_ids["run"])]
+    mine = await _live(w, w.b, LIVE_INBOX, 1)
+    assert [(c["kind"], c["jobRunId"], c["jobRun"]["name"]) for c in mine] == [
+        ("ENTERED", w.b_ids["run_task"], "Beta Task")]
+    bobs = await _live(w, _client(w, w.b_ids["user2"]), LIVE_INBOX, 2)
+    assert [(c["kind"], c["jobRunId"]) for c in bobs] == [("ENTERED", w.b_ids["run_inner"]),
+                                                          ("LEFT", w.b_ids["run_inner"])]
+    cursor = (await w.as_b("query { liveCursor }"))["data"]["liveCursor"]
+    assert cursor == max((c["cursor"] for c in runs + mine + bobs), key=lambda c: decode_int_cursor(c, "live"))
+    assert decode_int_cursor(cursor, "live") == 4
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from app.notify import service as notify_service
 from app.notify.models import Reminder
 from app.process import health
 from app.process import service as process_service
-from app.run import reminders
+from app.run import changes, reminders
 from app.run.calendar import BusinessCalendar
 from app.run.due import due_date, is_overdue
 from app.run.engine import RunState
@@ -141,9 +141,11 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
         if notifications:
             await replan(conn, state, stored=[])
         await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
+        live = await changes.record(conn, state, None, {}, now)
         row = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)
     notify_service.wake(told)
+    changes.wake(live)
     return row
 
 
@@ -228,9 +230,11 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
         told = await _notify(conn, state, email=email) if notifications else []
         if notifications and _waiting_changed(before[2], state):
             await replan(conn, state)
+        live = await changes.record(conn, state, before[0], before[2], now)
         saved = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)  # after the commit: subscribers of this process read the new events now
     notify_service.wake(told)
+    changes.wake(live)
     return saved, state
 
 
@@ -351,10 +355,7 @@ async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None,
         rows = (await conn.execute(stmt)).all()
     mine = []
     for j in rows:
-        a = j.arguments
-        waiting = ((j.action_status in ("sent", "returned") and a.get("assignee") == actor.user_id) or
-                   (j.action_status == "approval" and a.get("approver") == actor.user_id) or
-                   (j.action_status == "sent" and a.get("user") == actor.user_id))
+        waiting = actor.user_id in changes.waiting_for(j.status, j.action_status, j.arguments)
         late = overdue is None or overdue_on is None or is_overdue(j.due_date, j.status, overdue_on) == overdue
         if waiting and late and (action_status is None or j.action_status == action_status):
             mine.append(j)
