@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import asyncpg
 import orjson
 from sqlalchemy import MetaData, String, Table, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -17,6 +16,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
+from app.connectivity import (
+    ReadEngine,
+    abandon,
+    is_unavailable,
+    read_engine,
+    reconnect,
+    watch_connections,
+)
 from app.settings import Settings
 
 NAMING_CONVENTION = {
@@ -96,7 +103,9 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     # overflow connections are closed on return, and a new PostgreSQL backend costs milliseconds.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    watch_connections(engine)
+    return engine
 
 
 _row_classes: dict[tuple[str, ...], Any] = {}
@@ -144,7 +153,7 @@ async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, A
     a connection inside a transaction), it is exactly the SQLAlchemy call."""
     sync = conn.sync_connection
     fairy = sync.connection if sync is not None and conn.dialect.driver == "asyncpg" else None
-    driver = None if fairy is None or not getattr(fairy.dbapi_connection, "autocommit", False) \
+    driver: Any = None if fairy is None or not getattr(fairy.dbapi_connection, "autocommit", False) \
         else fairy.driver_connection
     if sync is None or driver is None:
         return plain_rows(await conn.execute(statement, params))
@@ -155,14 +164,21 @@ async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, A
         found = _compiled[id(statement)] = _Compiled(statement, conn.dialect)
     given = params or {}
     args = [given[n] if n in given else found.defaults[n] for n in found.names]
-    sync.dispatch.before_cursor_execute(sync, None, found.sql, args, None, False)
-    try:
-        records = await driver.fetch(found.sql, *args)
-    except Exception as exc:
-        if driver.is_closed() or isinstance(exc, OSError | asyncpg.InterfaceError | asyncpg.PostgresConnectionError):
-            # As SQLAlchemy does on a disconnect: the pool must not hand this connection out again.
-            await conn.invalidate(exc)
-        raise
+    for attempt in (1, 2):
+        sync.dispatch.before_cursor_execute(sync, None, found.sql, args, None, False)
+        try:
+            records = await driver.fetch(found.sql, *args)
+            break
+        except Exception as exc:
+            if not (driver.is_closed() or is_unavailable(exc)):
+                raise
+            # The read is buffered and autocommit (nothing was returned, nothing to undo): retried once, on
+            # a fresh connection.
+            await abandon(conn, exc)
+            if attempt == 2:
+                raise
+            await reconnect(conn)
+            driver = (await conn.get_raw_connection()).driver_connection
     if not records:
         return []
     make = _row_class(tuple(records[0].keys()))._make
@@ -205,12 +221,13 @@ def reader(engine: AsyncEngine) -> AsyncEngine:
     """The engine for reads that need no transaction (loader batches, list pages): on PostgreSQL its
     connections run in autocommit, saving the BEGIN and ROLLBACK round trips of every batch. Under READ
     COMMITTED each statement has its own snapshot inside a transaction too, so nothing is lost. Shares the
-    pool; elsewhere it is the engine itself."""
-    if engine.dialect.name != "postgresql":
+    pool; a SELECT whose connection is lost runs once more on a fresh one (app/connectivity.py). Elsewhere it
+    is the engine itself."""
+    if engine.dialect.name != "postgresql" or isinstance(engine, ReadEngine):
         return engine
     found = _readers.get(engine)
     if found is None:
-        found = _readers[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+        found = _readers[engine] = read_engine(engine.sync_engine.execution_options(isolation_level="AUTOCOMMIT"))
     return found
 
 

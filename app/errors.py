@@ -16,6 +16,7 @@ READ_ONLY = "READ_ONLY"  # the node or its group is read-only
 FORBIDDEN = "FORBIDDEN"  # the caller may not do this
 INTERNAL = "INTERNAL"  # an unexpected failure; the message carries a request id
 TIMEOUT = "TIMEOUT"  # the request ran past its time budget; its writes were rolled back
+UNAVAILABLE = "UNAVAILABLE"  # the database could not be reached or the connection was lost; retry later
 
 ERROR_CODES: dict[str, str] = {
     VALIDATION_ERROR: "A value has the wrong form or breaks a rule of the model.",
@@ -28,6 +29,9 @@ ERROR_CODES: dict[str, str] = {
     FORBIDDEN: "The caller may not perform this operation.",
     INTERNAL: "An unexpected failure; report the request id from `meta.requestId`.",
     TIMEOUT: "The request ran past its time budget (`meta.limitSeconds`); nothing it wrote was kept.",
+    UNAVAILABLE: "The database could not be reached or the connection to it was lost; retry after "
+                 "`meta.retryAfterSeconds`. A write answered so was rolled back, unless the connection was lost "
+                 "while committing: read before retrying a write that is not idempotent.",
 }
 
 

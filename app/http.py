@@ -16,6 +16,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.service import ActorResolver, AuthError
+from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.graphql.ide import is_loopback
@@ -199,6 +200,12 @@ class GatewayMiddleware:
                 self.auth_failures.take(address)
             await send_error(send, 401, AppError(UNAUTHENTICATED, f"Authentication required: {exc.reason}.",
                                                  "Authorization"), [(b"www-authenticate", b'Bearer realm="processgraph"')])
+            return
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The token lookup met a database fault: retryable, like any request that meets one.
+            await send_error(send, 503, unavailable_error(), [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())])
             return
         if self.rate_limiter is not None:
             wait = self.rate_limiter.take(actor.token_id or actor.user_id)

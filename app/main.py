@@ -30,8 +30,9 @@ from app import ops
 from app.auth.oidc import OidcUsers, OidcVerifier
 from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.bus import listening
+from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine
-from app.errors import TIMEOUT, AppError
+from app.errors import TIMEOUT, UNAVAILABLE, AppError
 from app.graphql import persisted
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
@@ -72,6 +73,15 @@ def accepts_graphql_response(accept: str) -> bool:
         ranks[media.lower()] = max(q, ranks.get(media.lower(), 0.0))
     wanted = ranks.get(GRAPHQL_RESPONSE, 0.0)
     return wanted > 0 and wanted >= ranks.get("application/json", 0.0)
+
+
+def _unavailable_throughout(body: Any, result: Any) -> bool:
+    """Every error is UNAVAILABLE and nothing was answered (no data, or every root field null)."""
+    errors = getattr(result, "errors", None)
+    if not errors or any((e.extensions or {}).get("code") != UNAVAILABLE for e in errors):
+        return False
+    data = body.get("data") if isinstance(body, dict) else None
+    return data is None or all(value is None for value in data.values())
 
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
@@ -181,6 +191,10 @@ class GraphQLApp(GraphQL[Context, None]):
             actor = await self.state["actors"].resolve(authorization=auth if isinstance(auth, str) else None)
         except AuthError as exc:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED", "message": exc.reason}) from exc
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            raise ConnectionRejectionError({"code": UNAVAILABLE, "message": unavailable_error().message}) from exc
         context.actor = actor
         context.loaders = Loaders(context.engine, actor)
 
@@ -229,6 +243,10 @@ class GraphQLApp(GraphQL[Context, None]):
         """Under application/graphql-response+json (GraphQL over HTTP), a request that failed before
         execution (unparsable, invalid, bad variables, over a limit) answers 400 without `data`."""
         body = await super().process_result(request, result)
+        response = request.scope.get("processgraph_response")
+        if response is not None and _unavailable_throughout(body, result):
+            response.status_code = 503  # the whole request met a database fault: retryable
+            response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         sub_response = request.scope.get("processgraph_sub_response")
         if (sub_response is not None and isinstance(body, dict) and body.get("data") is None and result.errors
                 and all(e.path is None for e in result.errors)
@@ -244,6 +262,7 @@ class GraphQLApp(GraphQL[Context, None]):
         request_id = new_id()
         if isinstance(response, Response):  # on a WebSocket there is no response to mark
             response.headers["X-Request-Id"] = request_id
+            request.scope["processgraph_response"] = response
         # The gateway middleware put the authenticated actor here; only the GraphiQL page itself comes
         # without one, and an actor without scopes can run nothing.
         actor = request.scope.get("state", {}).get("actor") or NOBODY

@@ -16,16 +16,18 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from sqlalchemy import event, text
+from sqlalchemy import column, event, select, table
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from app.bus import bus
+from app.db import reader
 from app.migrate import alembic_config
 from app.settings import Settings
 
 request_log = logging.getLogger("processgraph.requests")
+VERSION = table("alembic_version", column("version_num"))
 
 
 class Metrics:
@@ -99,11 +101,11 @@ def readyz_endpoint(state: dict[str, Any], settings: Settings) -> Any:
         if state["lifecycle"].draining:  # shutting down: the load balancer takes this process out
             return JSONResponse({"status": "draining"}, status_code=503)
         try:
-            async with state["engine"].connect() as conn:
-                current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()
+            async with reader(state["engine"]).connect() as conn:
+                current = (await conn.execute(select(VERSION.c.version_num))).scalar_one_or_none()
         except Exception as exc:  # the database is unreachable: not ready
-            return JSONResponse({"status": "unavailable", "database": "unreachable", "error": type(exc).__name__},
-                                status_code=503)
+            return JSONResponse({"status": "unavailable", "database": "unreachable", "error": type(exc).__name__,
+                                 "reason": f"the database did not answer: {str(exc)[:200]}"}, status_code=503)
         if current != head:
             return JSONResponse({"status": "unavailable", "database": "reachable", "migration": current,
                                  "expected": head}, status_code=503)

@@ -7,11 +7,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import db
 from app.auth.service import READ, WRITE, Actor, create_user
+from app.connectivity import is_unavailable
 from app.db import fetch_plain, plain_rows, reader, write_transaction
 from app.process import listing
 from app.process import service as process_service
@@ -97,22 +99,45 @@ async def test_inside_a_transaction_the_read_sees_its_own_writes(engine: AsyncEn
         assert [r.name for r in rows] != ["Renamed in the transaction"]
 
 
-async def test_a_read_on_a_connection_the_server_dropped_fails_once_and_the_pool_recovers(engine: AsyncEngine) -> None:
+async def _terminate(engine: AsyncEngine, conn: Any) -> None:
+    """The server ends this connection's backend; the connection does not know yet."""
+    backend = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
+    async with engine.connect() as admin:
+        await admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+
+
+async def test_a_read_whose_connection_is_lost_is_retried_once_on_a_fresh_one(engine: AsyncEngine) -> None:
     process_ids, _ = await _data(engine)
     params = {"ids": process_ids, "workspace_id": DEFAULT_WORKSPACE_ID}
+    if engine.dialect.name != "postgresql":
+        return
+    statement = process_service._PROCESSES_BY_IDS
     async with reader(engine).connect() as conn:
-        assert len(await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn), params)) == 3
-        if engine.dialect.name != "postgresql":
-            return
-        backend = (await conn.exec_driver_sql("SELECT pg_backend_pid()")).scalar_one()
-        # the server ends this connection's backend; the connection goes back to the pool unaware
-        async with engine.connect() as admin:
-            await admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
-    failures = 0
+        # a backend ended under a checked-out connection: the direct read and the SQLAlchemy read both answer
+        await _terminate(engine, conn)
+        assert len(await fetch_plain(conn, statement(conn), params)) == 3
+        await _terminate(engine, conn)
+        assert len((await conn.execute(statement(conn), params)).all()) == 3
+        # and the fresh connection is in autocommit again, so the direct path is taken
+        assert getattr((await conn.get_raw_connection()).dbapi_connection, "autocommit", False)
+        # a backend ended while its connection sat in the pool: the pool hands out a fresh one
+        await _terminate(engine, conn)
     for _ in range(3):
-        try:
-            async with reader(engine).connect() as conn:
-                assert len(await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn), params)) == 3
-        except Exception:
-            failures += 1
-    assert failures <= 1  # the dropped connection fails at most once, then is not handed out again
+        async with reader(engine).connect() as conn:
+            assert len(await fetch_plain(conn, statement(conn), params)) == 3
+
+
+async def test_a_write_whose_connection_is_lost_fails_as_unavailable_and_writes_nothing(engine: AsyncEngine) -> None:
+    process_ids, _ = await _data(engine)
+    if engine.dialect.name != "postgresql":
+        return
+    with pytest.raises(Exception) as raised:
+        async with write_transaction(engine) as conn:
+            await conn.execute(update(PT).where(PT.c.id == process_ids[0]).values(name="Half written"))
+            await _terminate(engine, conn)
+            await conn.execute(update(PT).where(PT.c.id == process_ids[1]).values(name="Half written"))
+    assert is_unavailable(raised.value)  # UNAVAILABLE for the client, not INTERNAL; never retried
+    async with reader(engine).connect() as conn:
+        rows = await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn),
+                                 {"ids": process_ids, "workspace_id": DEFAULT_WORKSPACE_ID})
+    assert "Half written" not in {r.name for r in rows}

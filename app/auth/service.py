@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.models import ApiToken, User, Workspace
 from app.auth.oidc import OidcError, OidcUsers, OidcVerifier, scopes_of
-from app.db import table
+from app.db import reader, table
 from app.errors import FORBIDDEN, AppError, ServiceError
 from app.ids import new_id
 
@@ -139,7 +139,7 @@ class ActorResolver:
         stmt = (select(TT.c.id, TT.c.token_hash, TT.c.scopes, UT.c.id.label("user_id"), UT.c.workspace_id)
                 .select_from(TT.join(UT, UT.c.id == TT.c.user_id))
                 .where(TT.c.token_hash == digest, TT.c.revoked_at.is_(None), UT.c.active.is_(True)))
-        async with self.engine.connect() as conn:
+        async with reader(self.engine).connect() as conn:  # a lost connection is retried once (a read)
             row = (await conn.execute(stmt)).first()
         # The index found the row by hash; compare again in constant time all the same.
         if row is None or not hmac.compare_digest(row.token_hash, digest):

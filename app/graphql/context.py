@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
+from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
+from strawberry.types.graphql import OperationType
 
 from app.auth.dataloaders import UserByIdLoader
 from app.auth.service import Actor
@@ -99,3 +102,26 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
+
+
+class QueriesRead(SchemaExtension):
+    """A query only reads: while it executes, its context's engine is `reader()` (autocommit on PostgreSQL,
+    and a read whose connection is lost is retried once on a fresh one), for the resolvers that open
+    connections themselves as for the loaders. Not over WebSocket, where one context serves every operation
+    of the connection, mutations included."""
+
+    def on_execute(self) -> Iterator[None]:
+        ctx = self.execution_context
+        context = ctx.context
+        request = getattr(context, "request", None)
+        swap = (isinstance(context, Context) and ctx.operation_type is OperationType.QUERY
+                and getattr(request, "scope", {}).get("type") != "websocket")
+        if not swap:
+            yield
+            return
+        engine = context.engine
+        context.engine = reader(engine)
+        try:
+            yield
+        finally:
+            context.engine = engine

@@ -10,6 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.scalars import JSON
 
+from app.connectivity import is_unavailable, unavailable_error
 from app.errors import ERROR_CODES, INTERNAL, AppError
 
 log = logging.getLogger("processgraph.errors")
@@ -85,6 +86,12 @@ class MaskUnexpectedErrors(MaskErrors):
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None) or "unknown"
         original = error.original_error
+        if original is not None and is_unavailable(original):  # a database fault: retryable, not INTERNAL
+            log.warning("database unavailable in %s (request id %s): %s: %s", ".".join(map(str, error.path or [])),
+                        request_id, type(original).__name__, original, extra={"request_id": request_id})
+            unavailable = unavailable_error()
+            return GraphQLError(unavailable.message, nodes=error.nodes, source=error.source,
+                                positions=error.positions, path=error.path, extensions=error_extensions(unavailable))
         log.error(
             "unexpected error in %s (request id %s)", ".".join(map(str, error.path or [])), request_id,
             exc_info=(type(original), original, original.__traceback__) if original is not None else None,

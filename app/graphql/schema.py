@@ -12,6 +12,7 @@ from strawberry.types import ExecutionContext
 
 from app.auth.queries import AuthQuery
 from app.auth.types import User
+from app.graphql.context import QueriesRead
 from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.executor import FastExecutor
 from app.graphql.limits import RequestGuard, TokenLimit
@@ -61,7 +62,7 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
     extensions: list[Any] = [MaskUnexpectedErrors, TokenLimit, lambda: ParserCache(maxsize=256)]
     if settings is not None and not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    extensions += [lambda: ValidationCache(maxsize=256), RequestGuard]
+    extensions += [lambda: ValidationCache(maxsize=256), RequestGuard, QueriesRead]
     return ProcessgraphSchema(
         query=Query,
         mutation=Mutation,
