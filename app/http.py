@@ -25,16 +25,18 @@ UNAUTHENTICATED = "UNAUTHENTICATED"
 RATE_LIMITED = "RATE_LIMITED"
 
 
-def error_body(error: AppError) -> bytes:
-    """The seed's Error shape as the body, plus a GraphQL `errors` list for GraphQL clients."""
-    return orjson.dumps({
-        "code": error.code, "message": error.message, "target": error.target, "details": None, "meta": error.meta,
-        "documentationUrl": None, "errors": [{"message": error.message, "extensions": error_extensions(error)}],
-    })
+def error_body(error: AppError, *, graphql: bool = True) -> bytes:
+    """The seed's Error shape as the body, plus (for GraphQL clients) a GraphQL `errors` list."""
+    body: dict[str, Any] = {"code": error.code, "message": error.message, "target": error.target, "details": None,
+                            "meta": error.meta, "documentationUrl": None}
+    if graphql:
+        body["errors"] = [{"message": error.message, "extensions": error_extensions(error)}]
+    return orjson.dumps(body)
 
 
-async def send_error(send: Send, status: int, error: AppError, headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
-    body = error_body(error)
+async def send_error(send: Send, status: int, error: AppError, headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
+                     *, graphql: bool = True) -> None:
+    body = error_body(error, graphql=graphql)
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
     await send({"type": "http.response.body", "body": body})
@@ -112,20 +114,23 @@ def _is_ide_request(scope: Scope) -> bool:
 
 
 class GatewayMiddleware:
-    """Refuses oversized bodies, unauthenticated requests and over-eager tokens before GraphQL sees them.
+    """Refuses oversized bodies, unauthenticated requests and over-eager tokens before GraphQL (or the REST
+    door, with `graphql=False`: no GraphiQL page, bodies parsed by the door, errors without a GraphQL
+    `errors` list) sees them.
 
     The acting user goes into `scope["state"]["actor"]`; the GraphiQL page itself needs no token.
     """
 
     def __init__(self, app: ASGIApp, *, resolver: Callable[[], ActorResolver], max_body_bytes: int,
-                 rate_limiter: TokenBucket | None) -> None:
+                 rate_limiter: TokenBucket | None, graphql: bool = True) -> None:
         self.app = app
         self.resolver = resolver
         self.max_body_bytes = max_body_bytes
         self.rate_limiter = rate_limiter
+        self.graphql = graphql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _is_ide_request(scope):
+        if scope["type"] != "http" or (self.graphql and _is_ide_request(scope)):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -139,17 +144,18 @@ class GatewayMiddleware:
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         problem = _text_problem(body, scope.get("query_string", b""))
-        if problem is None and scope["method"] == "POST" and content_type == b"application/json":
+        if problem is None and self.graphql and scope["method"] == "POST" and content_type == b"application/json":
             problem = _json_problem(body)
         if problem is not None:
-            await send_error(send, 400, AppError(VALIDATION_ERROR, problem, "body"))
+            await send_error(send, 400, AppError(VALIDATION_ERROR, problem, "body"), graphql=self.graphql)
             return
         auth = headers.get(b"authorization")
         try:
             actor = await self.resolver().resolve(authorization=None if auth is None else auth.decode("latin-1"))
         except AuthError as exc:
             await send_error(send, 401, AppError(UNAUTHENTICATED, f"Authentication required: {exc.reason}.",
-                                                 "Authorization"), [(b"www-authenticate", b'Bearer realm="processgraph"')])
+                                                 "Authorization"), [(b"www-authenticate", b'Bearer realm="processgraph"')],
+                             graphql=self.graphql)
             return
         if self.rate_limiter is not None:
             wait = self.rate_limiter.take(actor.token_id or actor.user_id)
@@ -159,7 +165,7 @@ class GatewayMiddleware:
                                                      "Authorization", {"retryAfterSeconds": retry,
                                                                        "limitPerSecond": self.rate_limiter.rate,
                                                                        "burst": self.rate_limiter.burst}),
-                                 [(b"retry-after", str(retry).encode())])
+                                 [(b"retry-after", str(retry).encode())], graphql=self.graphql)
                 return
         scope.setdefault("state", {})["actor"] = actor
         sent = False
@@ -193,4 +199,4 @@ class GatewayMiddleware:
         if length is not None:
             meta["actual"] = length
         await send_error(send, 413, AppError(LIMIT_EXCEEDED, f"The request body is larger than "
-                                             f"{self.max_body_bytes} bytes.", "body", meta))
+                                             f"{self.max_body_bytes} bytes.", "body", meta), graphql=self.graphql)

@@ -23,7 +23,7 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from app import ops
+from app import ops, rest
 from app.auth.service import Actor, ActorResolver, AuthError
 from app.bus import listening
 from app.db import create_engine
@@ -230,6 +230,9 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
               WebSocketRoute("/graphql", graphql_app), Route("/healthz", ops.healthz),
               Route("/readyz", ops.readyz_endpoint(state, settings)),
               Route("/metrics", ops.metrics_endpoint(state["metrics"], state))]
+    routes += rest.routes(state=state, settings=settings, guard=lambda app: GatewayMiddleware(
+        app, resolver=lambda: state["actors"], max_body_bytes=settings.max_body_bytes, rate_limiter=limiter,
+        graphql=False))
     if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
         routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
     return Starlette(

@@ -1,0 +1,25 @@
+"""The seed's REST door (`/v1`): thin routes over the same services as GraphQL (docs/rest-api.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.routing import BaseRoute, Route, request_response
+
+from app.rest.door import Endpoint
+from app.rest.routes import OPERATIONS
+from app.settings import Settings
+
+PREFIX = "/v1"
+# Documents anyone may read (no token): the OpenAPI document and its page. Everything else needs a token.
+PUBLIC_PATHS = frozenset({f"{PREFIX}/openapi.json", f"{PREFIX}/docs"})
+
+
+def routes(*, state: dict[str, Any], settings: Settings, guard: Callable[[Any], Any]) -> list[BaseRoute]:
+    """One route per documented path, each behind `guard` (the gateway middleware: body size, token, rate)."""
+    by_path: dict[str, list[Any]] = {}
+    for op in OPERATIONS:
+        by_path.setdefault(op.path, []).append(op)
+    return [Route(PREFIX + path, guard(request_response(Endpoint(ops, state=state, settings=settings))))
+            for path, ops in by_path.items()]

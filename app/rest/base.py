@@ -1,0 +1,49 @@
+"""The base of every REST wire model: seed (camelCase) spellings, strict JSON types, no unknown fields.
+
+Python fields are snake_case; on the wire they are the seed's camelCase names (an alias generator). A
+field typed `X | Absent` is optional and never null: a response leaves it out when it has no value, and
+an explicit `null` in a request is refused, as its schema says. A field typed `X | None` is one the seed
+marks `¦null`: it is written as null.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
+
+
+def _refuse_null(value: Any) -> None:
+    raise PydanticCustomError("not_null", "Input is never null; leave the field out instead")
+
+
+Absent = Annotated[None, SkipJsonSchema(), BeforeValidator(_refuse_null)]
+"""Marks an optional field that is never null on the wire (its default; an explicit null is refused)."""
+
+# Python's str.strip() whitespace, spelt out: JSON Schema's (ECMAScript) `\s` and the validator's `\s`
+# differ from it and from each other, so a text "with content" is defined by this class alone.
+_SPACE = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+NOT_BLANK = f"[^{_SPACE}]"
+"""A pattern that a non-blank text matches: at least one character that is not whitespace."""
+
+
+def text(description: str, *, max_length: int, blank: bool = False, min_length: int = 1, **extra: Any) -> Any:
+    """A text field: a description, length bounds and (unless `blank`) at least one non-space character."""
+    return Field(description=description, min_length=min_length, max_length=max_length,
+                 pattern=None if blank else NOT_BLANK, **extra)
+
+
+def server_written(description: str, **extra: Any) -> Any:
+    """A field the server writes: in a request it is accepted (checked for its type) and ignored."""
+    return Field(default=None, description=f"{description} Read-only: ignored in requests.",
+                 json_schema_extra={"readOnly": True}, **extra)
+
+
+class Wire(BaseModel):
+    """A seed JSON object."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, validate_by_alias=True,
+                              serialize_by_alias=True, extra="forbid", strict=True)
