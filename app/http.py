@@ -1,19 +1,25 @@
-"""ASGI middleware in front of /graphql: body size (413), bearer authentication (401), rate limit (429)."""
+"""ASGI middleware in front of /graphql: body size (413), bearer authentication (401), rate limit (429);
+and the CORS policy for browser front ends on other origins."""
 
 from __future__ import annotations
 
 import math
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from app.auth.service import ActorResolver, AuthError
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
+from app.graphql.ide import is_loopback
+from app.settings import Settings
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -23,6 +29,28 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 RATE_LIMITED = "RATE_LIMITED"
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+
+
+# The reference web client's development server (scripts/web), allowed in development mode on loopback.
+DEV_WEB_ORIGINS = ("http://localhost:5173", "http://127.0.0.1:5173")
+
+
+def allowed_origins(settings: Settings) -> list[str]:
+    """`CORS_ORIGINS`, plus the reference web client's origins in development mode on a loopback host."""
+    origins = list(settings.cors_origins)
+    if settings.dev_mode and is_loopback(settings.host):
+        origins += [o for o in DEV_WEB_ORIGINS if o not in origins]
+    return origins
+
+
+def cors(settings: Settings) -> Middleware:
+    """Starlette's CORS middleware, outside everything else, so that 401, 413 and 429 answers carry the
+    headers too (a browser cannot read an answer without them). Bearer tokens only: no credentials mode,
+    no cookies, so a page on another origin can do nothing a token does not allow."""
+    return Middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+                      allow_headers=["Authorization", "Content-Type", "If-Match"], allow_credentials=False,
+                      expose_headers=["X-Request-Id", "Retry-After", "ETag", "Location"], max_age=600)
 
 
 def error_body(error: AppError, *, graphql: bool = True) -> bytes:
@@ -43,22 +71,36 @@ async def send_error(send: Send, status: int, error: AppError, headers: list[tup
 
 
 class TokenBucket:
-    """Per-token request budget of one gateway process: `rate` per second, bursts up to `burst`."""
+    """Per-key request budget of one gateway process: `rate` per second, bursts up to `burst`. At most
+    `max_keys` keys are remembered (the least recently used go first), so a flood of new keys cannot grow it."""
 
-    def __init__(self, *, rate: float, burst: int) -> None:
-        self.rate, self.burst = rate, burst
-        self._buckets: dict[str, tuple[float, float]] = {}
+    def __init__(self, *, rate: float, burst: int, max_keys: int = 100_000) -> None:
+        self.rate, self.burst, self.max_keys = rate, burst, max_keys
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def _level(self, key: str, now: float) -> float:
+        tokens, last = self._buckets.get(key, (float(self.burst), now))
+        return min(float(self.burst), tokens + (now - last) * self.rate)
+
+    def peek(self, key: str) -> float:
+        """0 when one more may go now; otherwise seconds until it may. Takes nothing."""
+        tokens = self._level(key, time.monotonic())
+        return 0.0 if tokens >= 1 else (1 - tokens) / self.rate
 
     def take(self, key: str) -> float:
         """0 when the request may go; otherwise seconds until it may."""
         now = time.monotonic()
-        tokens, last = self._buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        tokens = self._level(key, now)
+        wait = 0.0
         if tokens >= 1:
-            self._buckets[key] = (tokens - 1, now)
-            return 0.0
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate
         self._buckets[key] = (tokens, now)
-        return (1 - tokens) / self.rate
+        self._buckets.move_to_end(key)
+        if len(self._buckets) > self.max_keys:
+            self._buckets.popitem(last=False)
+        return wait
 
 
 _SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\x00")
@@ -122,11 +164,13 @@ class GatewayMiddleware:
     """
 
     def __init__(self, app: ASGIApp, *, resolver: Callable[[], ActorResolver], max_body_bytes: int,
-                 rate_limiter: TokenBucket | None, graphql: bool = True) -> None:
+                 rate_limiter: TokenBucket | None, auth_failures: TokenBucket | None = None,
+                 graphql: bool = True) -> None:
         self.app = app
         self.resolver = resolver
         self.max_body_bytes = max_body_bytes
         self.rate_limiter = rate_limiter
+        self.auth_failures = auth_failures  # failed authentications budgeted per client address
         self.graphql = graphql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -150,9 +194,15 @@ class GatewayMiddleware:
             await send_error(send, 400, AppError(VALIDATION_ERROR, problem, "body"), graphql=self.graphql)
             return
         auth = headers.get(b"authorization")
+        address = (scope.get("client") or ("unknown", 0))[0]
+        if self.auth_failures is not None and (wait := self.auth_failures.peek(address)) > 0:
+            await self._too_many_failures(send, wait)  # no token lookup for an address over its budget
+            return
         try:
             actor = await self.resolver().resolve(authorization=None if auth is None else auth.decode("latin-1"))
         except AuthError as exc:
+            if self.auth_failures is not None:
+                self.auth_failures.take(address)
             await send_error(send, 401, AppError(UNAUTHENTICATED, f"Authentication required: {exc.reason}.",
                                                  "Authorization"), [(b"www-authenticate", b'Bearer realm="processgraph"')],
                              graphql=self.graphql)
@@ -178,6 +228,14 @@ class GatewayMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _too_many_failures(self, send: Send, wait: float) -> None:
+        assert self.auth_failures is not None
+        retry = max(1, math.ceil(wait))
+        await send_error(send, 429, AppError(
+            RATE_LIMITED, f"Too many failed authentications from this address; retry in {retry} s.", "Authorization",
+            {"retryAfterSeconds": retry, "limitPerSecond": self.auth_failures.rate, "burst": self.auth_failures.burst,
+             "limitName": "authFailuresPerAddress"}), [(b"retry-after", str(retry).encode())], graphql=self.graphql)
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
         chunks: list[bytes] = []

@@ -12,19 +12,23 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocketDisconnect
+from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.graphql import OperationType
 
 from app import ops, rest
-from app.auth.service import Actor, ActorResolver, AuthError
+from app.auth.oidc import OidcUsers, OidcVerifier
+from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.bus import listening
 from app.db import create_engine
 from app.errors import TIMEOUT, AppError
@@ -33,8 +37,18 @@ from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.graphql.schema import build_schema
-from app.http import GatewayMiddleware, TokenBucket, number_beyond_orjson
+from app.http import (
+    METHOD_NOT_ALLOWED,
+    GatewayMiddleware,
+    TokenBucket,
+    allowed_origins,
+    cors,
+    error_body,
+    number_beyond_orjson,
+)
 from app.ids import new_id
+from app.lifecycle import Lifecycle
+from app.notify import scheduler
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -63,14 +77,28 @@ def accepts_graphql_response(accept: str) -> bool:
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
     """graphql-transport-ws messages go out as text frames. Strawberry sends binary frames when
     encode_json returns bytes (ours does, for HTTP), and a browser's graphql-ws client (GraphiQL's)
-    cannot read those: it fails with "Message is missing the 'type' property"."""
+    cannot read those: it fails with "Message is missing the 'type' property". Every socket is tracked by
+    the process's lifecycle, which closes it with 1012 when the process drains (app/lifecycle.py)."""
+
+    def __init__(self, view: Any, request: Any, response: Any) -> None:
+        super().__init__(view, request, response)
+        view.state["lifecycle"].track(response)
 
     async def send_json(self, message: Mapping[str, object]) -> None:
+        if self.ws.application_state == WebSocketState.DISCONNECTED:
+            return  # we closed it (draining, or a stalled subscriber): the client resumes by sequence
         encoded = self.view.encode_json(message)
         try:
             await self.ws.send_text(encoded.decode() if isinstance(encoded, bytes) else encoded)
         except WebSocketDisconnect as exc:
             raise WebSocketDisconnected from exc
+
+
+class MethodNotAllowed(HTTPException):
+    """A mutation sent with GET: GraphQL over HTTP requires 405 with `Allow: POST` (and no execution)."""
+
+    def __init__(self) -> None:
+        super().__init__(405, "Mutations are not allowed with GET; send them with POST.")
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -82,7 +110,10 @@ class GraphQLApp(GraphQL[Context, None]):
         super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
                          # Only graphql-transport-ws: the legacy graphql-ws subprotocol is refused.
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-                         max_subscriptions_per_connection=settings.max_subscriptions_per_connection)
+                         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+                         # A browser's WebSocket from another origin must be listed (Strawberry refuses the
+                         # handshake otherwise); the gateway's own origin and clients without Origin pass.
+                         allowed_origins=allowed_origins(settings))
         self.settings = settings
         self.state = state
         self.metrics: ops.Metrics = state["metrics"]
@@ -110,6 +141,11 @@ class GraphQLApp(GraphQL[Context, None]):
             async with asyncio.timeout(self.settings.request_timeout_seconds):
                 result = await super().execute_single(*args, **kwargs)
                 return result
+        except HTTPException as exc:
+            cause = exc.__cause__
+            if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.MUTATION:
+                raise MethodNotAllowed from exc
+            raise
         except TimeoutError:
             limit = self.settings.request_timeout_seconds
             error = AppError(TIMEOUT, f"The request took longer than its {limit:g} s budget and was stopped; "
@@ -122,6 +158,20 @@ class GraphQLApp(GraphQL[Context, None]):
             ops.record(self.metrics, operation=getattr(request_data, "operation_name", None), started=started,
                        result=result, request_id=getattr(context, "request_id", ""),
                        user_id=getattr(getattr(context, "actor", None), "user_id", None) or None)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """Strawberry's ASGI entry, with a 405 in the seed's Error shape and an `Allow` header."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive=receive))
+        except MethodNotAllowed as exc:
+            response = Response(error_body(AppError(METHOD_NOT_ALLOWED, exc.reason, "method")), status_code=405,
+                                headers={"Allow": "POST"}, media_type="application/json")
+        except HTTPException as exc:
+            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        await response(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> None:
         """graphql-transport-ws: authenticate `{"Authorization": "Bearer <token>"}` from connection_init."""
@@ -202,26 +252,44 @@ class GraphQLApp(GraphQL[Context, None]):
 
 
 def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette:
-    """Build the application; the lifespan owns the database engine and the token cache."""
-    state: dict[str, Any] = {"metrics": ops.Metrics()}
+    """Build the application; the lifespan owns the database engine, the token cache and the background
+    tasks (`state["lifecycle"]`, app/lifecycle.py; also `app.state.lifecycle` for the server)."""
+    lifecycle = Lifecycle()
+    state: dict[str, Any] = {"metrics": ops.Metrics(), "lifecycle": lifecycle}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
         ops.count_statements(state["metrics"], engine)
         state["engine"] = engine
-        state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds)
+        oidc = (Oidc(verifier=OidcVerifier(settings), users=OidcUsers(engine=engine, settings=settings))
+                if settings.oidc_issuer else None)
+        state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds, oidc=oidc,
+                                        cache_size=settings.token_cache_size)
+        delivery = None
+        if settings.smtp_url is not None and settings.notify_delivery:
+            from app.notify.worker import DeliveryWorker
+
+            delivery = DeliveryWorker(engine, settings, on_counts=state["metrics"].count_delivery)
+            delivery.start()
         try:
-            async with listening(settings.database_url):
-                yield
+            async with listening(settings.database_url), scheduler.running(engine, settings):
+                try:
+                    yield
+                finally:
+                    await lifecycle.stop_background()
         finally:
+            if delivery is not None:
+                await delivery.stop()
             await engine.dispose()
 
     graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)
     limiter = (TokenBucket(rate=settings.rate_limit_per_second, burst=settings.rate_limit_burst)
                if settings.rate_limit_per_second > 0 else None)
+    auth_failures = (TokenBucket(rate=settings.auth_failures_per_minute / 60, burst=settings.auth_failure_burst)
+                     if settings.auth_failures_per_minute > 0 else None)
     guarded = GatewayMiddleware(graphql_app, resolver=lambda: state["actors"], max_body_bytes=settings.max_body_bytes,
-                                rate_limiter=limiter)
+                                rate_limiter=limiter, auth_failures=auth_failures)
 
     async def index(_request: Request) -> Response:
         return RedirectResponse("/graphql")
@@ -232,10 +300,9 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
               Route("/metrics", ops.metrics_endpoint(state["metrics"], state))]
     routes += rest.routes(state=state, settings=settings, guard=lambda app: GatewayMiddleware(
         app, resolver=lambda: state["actors"], max_body_bytes=settings.max_body_bytes, rate_limiter=limiter,
-        graphql=False))
+        auth_failures=auth_failures, graphql=False))
     if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
         routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
-    return Starlette(
-        routes=routes,
-        lifespan=lifespan,
-    )
+    app = Starlette(routes=routes, middleware=[cors(settings)], lifespan=lifespan)
+    app.state.lifecycle = lifecycle
+    return app

@@ -45,6 +45,14 @@ class Metrics:
                                   registry=self.registry)
         self.subscriptions = Gauge("processgraph_active_subscriptions", "Open run subscriptions in this process.",
                                    registry=self.registry)
+        self.emails = Counter("processgraph_notification_emails_total",
+                              "Notification emails handled by this process's delivery loop, by outcome "
+                              "(sent, retried, failed).", ["outcome"], registry=self.registry)
+
+    def count_delivery(self, counts: Any) -> None:
+        for outcome in ("sent", "retried", "failed"):
+            if getattr(counts, outcome):
+                self.emails.labels(outcome).inc(getattr(counts, outcome))
 
 
 def count_statements(metrics: Metrics, engine: AsyncEngine) -> None:
@@ -89,6 +97,8 @@ def readyz_endpoint(state: dict[str, Any], settings: Settings) -> Any:
     head = ScriptDirectory.from_config(alembic_config(settings)).get_current_head()
 
     async def readyz(_request: Request) -> Response:
+        if state["lifecycle"].draining:  # shutting down: the load balancer takes this process out
+            return JSONResponse({"status": "draining"}, status_code=503)
         try:
             async with state["engine"].connect() as conn:
                 current = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar_one_or_none()

@@ -5,19 +5,24 @@ from __future__ import annotations
 import argparse
 import gc
 import logging
+import math
 import os
+import signal
+import socket
+import time
 from collections.abc import Callable
-from types import FunctionType
+from types import FrameType, FunctionType
 from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.supervisors import multiprocess
 
-from app import balance, bootstrap, demo, faults, migrate
+from app import bootstrap, demo, faults, migrate
 from app.graphql.ide import is_loopback
+from app.lifecycle import RESTART_CLOSE_CODE, Lifecycle
 from app.main import create_app
-from app.settings import ROOT, load_settings
+from app.settings import ROOT, Settings, load_settings
 
 # CPython 3.11/3.12 keep frames in 16 KiB stack chunks and free a chunk as soon as its first frame returns
 # (gh-142183). When a chunk boundary falls at a hot depth of the executor's recursion, every field pays an
@@ -58,33 +63,87 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-# With --workers N: the slots shared by the workers (made by the supervisor, app/balance.py).
-_shared_counts: Any = None
-
-
 def worker_app() -> ASGIApp:
-    """The application of one worker process (`--workers N`): settings from the environment, and its
-    keep-alive connections balanced with the other workers' (app/balance.py)."""
+    """The application of one worker process (`--workers N`): settings from the environment."""
     settings = load_settings()
     configure_logging(settings.log_level)
     app = create_app(settings, dev_token=os.environ.get("PROCESSGRAPH_DEV_TOKEN") or None)
     settle_heap()
-    balancer = balance.installed()
-    return app if balancer is None else balance.balanced(app, balancer)
+    return app
+
+
+def _lifecycle_of(app: Any) -> Lifecycle | None:
+    """The Lifecycle of our Starlette app inside uvicorn's wrappers (proxy headers, ASGI adapters)."""
+    for _ in range(8):
+        found = getattr(getattr(app, "state", None), "lifecycle", None)
+        if isinstance(found, Lifecycle):
+            return found
+        app = getattr(app, "app", None)
+    return None
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server with the drain of app/lifecycle.py. On the first SIGTERM /readyz fails at once and the
+    server keeps serving for `settle_seconds` (the load balancer's time to notice); then it stops accepting,
+    closes the WebSockets with 1012, and uvicorn's own shutdown lets requests in flight finish within
+    `timeout_graceful_shutdown` (DRAIN_TIMEOUT_SECONDS) before the lifespan stops the background tasks.
+    SIGINT (Ctrl-C) skips the settle time; a second signal skips what is left of it."""
+
+    def __init__(self, config: uvicorn.Config, *, settle_seconds: float, lifecycle: Lifecycle | None = None) -> None:
+        super().__init__(config)
+        self.settle_seconds = settle_seconds
+        self._lifecycle = lifecycle
+        self._drain_from: float | None = None
+
+    @property
+    def lifecycle(self) -> Lifecycle | None:
+        if self._lifecycle is None:  # a --workers worker: the factory built the app inside uvicorn
+            self._lifecycle = _lifecycle_of(getattr(self.config, "loaded_app", None))
+        return self._lifecycle
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        lifecycle = self.lifecycle
+        if lifecycle is not None:
+            lifecycle.begin_drain()
+        if sig == signal.SIGTERM and self._drain_from is None and self.settle_seconds > 0 and not self.should_exit:
+            self._drain_from = time.monotonic()
+            self._captured_signals.append(sig)  # uvicorn re-raises it after the shutdown, as for its own exits
+            return
+        super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if (self._drain_from is not None and not self.should_exit
+                and time.monotonic() - self._drain_from >= self.settle_seconds):
+            self.should_exit = True
+        return await super().on_tick(counter)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:  # stop accepting before the clients are told to reconnect
+            server.close()
+        lifecycle = self.lifecycle
+        if lifecycle is not None:
+            lifecycle.begin_drain()
+            closed = await lifecycle.close_sockets()
+            if closed:
+                logging.getLogger("processgraph").info("closed %d WebSocket(s) with %d", closed, RESTART_CLOSE_CODE)
+        await super().shutdown(sockets)
+
+
+def server_timeouts(settings: Settings) -> dict[str, Any]:
+    return {"timeout_keep_alive": math.ceil(settings.keep_alive_seconds),
+            "timeout_graceful_shutdown": math.ceil(settings.drain_timeout_seconds)}
 
 
 class _RoomyProcess(multiprocess.Process):
-    """A uvicorn worker that serves from inside a roomy stack chunk, with a connection balancer."""
+    """A uvicorn worker that serves from inside a roomy stack chunk, with the graceful drain."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.shared_counts = _shared_counts  # travels to the worker with this object (spawn)
-        super().__init__(*args, **kwargs)
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = GracefulServer(self.config, settle_seconds=load_settings().shutdown_settle_seconds)
+        return self._server
 
     def target(self, sockets: Any = None) -> None:
-        # (This class runs in the worker as `__mp_main__`'s, not `app.serve`'s: hence app/balance.py keeps
-        # the worker's balancer for `worker_app`.)
-        if self.shared_counts is not None:
-            balance.install(balance.Balancer(self.shared_counts, self.server.server_state.connections))
         in_roomy_chunk(super().target, sockets)
 
 
@@ -117,17 +176,20 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Processgraph: GraphiQL at http://{settings.host}:{settings.port}/graphql"
           + (f" ({args.workers} worker processes)" if args.workers > 1 else ""), flush=True)
     if args.workers > 1:
+        # Plain uvicorn workers sharing one socket (the kernel hands each connection to one of them, not
+        # evenly); behind a load balancer, run one process per port instead (scripts/cluster).
         if token is not None:
             os.environ["PROCESSGRAPH_DEV_TOKEN"] = token
-        global _shared_counts
-        _shared_counts = balance.shared_counts(args.workers)
         multiprocess.Process = _RoomyProcess  # type: ignore[misc]
         uvicorn.run("app.serve:worker_app", factory=True, workers=args.workers, host=settings.host,
-                    port=settings.port, log_level="info", access_log=False)
+                    port=settings.port, log_level="info", access_log=False, **server_timeouts(settings))
         return
     app = create_app(settings, dev_token=token)
     settle_heap()
-    in_roomy_chunk(uvicorn.run, app, host=settings.host, port=settings.port, log_level="info", access_log=False)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="info", access_log=False,
+                            **server_timeouts(settings))
+    server = GracefulServer(config, settle_seconds=settings.shutdown_settle_seconds, lifecycle=app.state.lifecycle)
+    in_roomy_chunk(server.run)
 
 
 if __name__ == "__main__":

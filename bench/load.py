@@ -6,7 +6,10 @@ cycle, sends it, reads the whole response, and records its latency. A response t
 GraphQL result has errors, counts as an error (the first is kept for the report).
 
 The `write` scenario is a cycle per connection, each step one request: a JSON patch of the process name, a
-100-item batch rename, a run start, and a submit of a job run that the run start made running.
+100-item batch rename, a run start, and a submit of a job run that the run start made running. The `mix`
+scenario (the soak, bench/soak.py) runs the write cycle on a quarter of the connections and the read cycle
+on the others. With `rate` (requests/s) every request first waits for its slot of one shared schedule, and
+with `interval` (seconds) a JSON line per interval (requests, errors, p99) is printed as it goes.
 """
 
 from __future__ import annotations
@@ -33,6 +36,21 @@ class Stats:
     errors: int = 0
     first_error: str | None = None
     reconnects: int = 0
+    pacer: Pacer | None = None
+
+
+class Pacer:
+    """One shared schedule of `rate` requests per second: each request waits for its slot."""
+
+    def __init__(self, rate: float) -> None:
+        self.gap = 1.0 / rate
+        self.next = time.perf_counter()
+
+    async def wait(self) -> None:
+        now = time.perf_counter()
+        self.next = max(self.next + self.gap, now - 1.0)  # no catch-up burst after a stall of over a second
+        if self.next > now:
+            await asyncio.sleep(self.next - now)
 
 
 def encode(host: str, port: int, path: str, body: bytes, token: str | None) -> bytes:
@@ -96,6 +114,8 @@ class Connection:
 
     async def request(self, raw: bytes) -> bytes | None:
         assert self.reader is not None and self.writer is not None
+        if self.stats.pacer is not None:
+            await self.stats.pacer.wait()
         started = time.perf_counter()
         self.writer.write(raw)
         status, body, closing = await read_response(self.reader)
@@ -157,7 +177,7 @@ async def write_cycle(spec: dict[str, Any], stats: Stats) -> None:
         return encode(host, port, path, orjson.dumps({"query": query, "variables": variables}), token)
 
     async def worker(k: int) -> None:
-        pid, nodes, name = spec["targets"][k]
+        pid, nodes, name = spec["targets"][k % len(spec["targets"])]
         conn = Connection(host, port, path, token, stats)
         await conn.open()
         n = 0
@@ -186,6 +206,19 @@ async def write_cycle(spec: dict[str, Any], stats: Stats) -> None:
     await asyncio.gather(*(worker(k) for k in range(spec["concurrency"])))
 
 
+async def report_intervals(stats: Stats, interval: float) -> None:
+    """A JSON line per interval: requests, errors and p99 of the requests finished in it."""
+    done, errors, started = 0, 0, time.perf_counter()
+    while True:
+        await asyncio.sleep(interval)
+        latencies = sorted(stats.latencies[done:])
+        done += len(latencies)
+        print(json.dumps({"interval": True, "t": round(time.perf_counter() - started, 1), "requests": len(latencies),
+                          "rps": len(latencies) / interval, "errors": stats.errors - errors,
+                          "p99_ms": percentile(latencies, 0.99) * 1000}), flush=True)
+        errors = stats.errors
+
+
 def percentile(sorted_values: list[float], q: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -193,13 +226,20 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
-    stats = Stats()
+    stats = Stats(pacer=Pacer(spec["rate"]) if spec.get("rate") else None)
+    reporter = asyncio.create_task(report_intervals(stats, spec["interval"])) if spec.get("interval") else None
     started = time.perf_counter()
     if spec.get("scenario") == "write":
         await write_cycle(spec, stats)
+    elif spec.get("scenario") == "mix":
+        writers = max(1, spec["concurrency"] // 4)
+        await asyncio.gather(write_cycle({**spec, "concurrency": writers}, stats),
+                             read_cycle({**spec, "concurrency": spec["concurrency"] - writers}, stats))
     else:
         await read_cycle(spec, stats)
     seconds = time.perf_counter() - started
+    if reporter is not None:
+        reporter.cancel()
     lat = sorted(stats.latencies)
     return {"requests": len(lat), "errors": stats.errors, "first_error": stats.first_error, "seconds": seconds,
             "reconnects": stats.reconnects,

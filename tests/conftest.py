@@ -28,6 +28,7 @@ from app.ids import new_id
 from app.main import create_app
 from app.settings import DEV_USER_ID, Settings
 from tests.helpers import GraphQLClient, SqlCounter
+from tests.oidc import OidcProvider, serve_provider
 
 BACKENDS = [b for b in os.environ.get("PROCESSGRAPH_TEST_BACKENDS", "sqlite").split(",") if b]
 PG_URL = os.environ.get("PROCESSGRAPH_TEST_PG_URL")
@@ -174,6 +175,13 @@ async def http(settings: Settings, token: str) -> AsyncIterator[httpx.AsyncClien
             transport=httpx.ASGITransport(app=app), base_url="http://test",
             headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
+
+
+@pytest.fixture
+def oidc_provider() -> Iterator[OidcProvider]:
+    """A test OpenID Connect provider (discovery + JWKS) on loopback that mints tokens (tests/oidc.py)."""
+    with serve_provider() as provider:
+        yield provider
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -67,7 +67,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.auth import service as auth
 from app.db import create_engine, is_sqlite
 from app.errors import ERROR_CODES, INTERNAL
-from app.http import RATE_LIMITED, UNAUTHENTICATED
+from app.http import METHOD_NOT_ALLOWED, RATE_LIMITED, UNAUTHENTICATED
 from app.main import create_app
 from app.process.health import HEALTH_CODES
 from app.process.patch import PATHS
@@ -107,7 +107,7 @@ LIKE_PATTERN_LIMIT = 50_000  # SQLITE_MAX_LIKE_PATTERN_LENGTH, in bytes
 # text/plain 400; only requests of the "transport" family may get such an answer.
 PLAIN_TEXT_400 = "plain-text-400"
 
-APP_CODES = set(ERROR_CODES) | {UNAUTHENTICATED, RATE_LIMITED}
+APP_CODES = set(ERROR_CODES) | {UNAUTHENTICATED, RATE_LIMITED, METHOD_NOT_ALLOWED}
 PAYLOAD_CODES = APP_CODES | set(HEALTH_CODES)
 LEAK = re.compile(r"Traceback|File \"|sqlalchemy|aiosqlite|asyncpg|\b(?:Key|Value|Type|Attribute|Index|Lookup|"
                   r"Runtime|Recursion|Overflow|Unicode(?:En|De)code|Assertion|Integrity|Operational|Programming|"
@@ -1477,7 +1477,7 @@ class Fuzz:
             self.finding(op, f"HTTP {status} with a JSON body that is not an object: {response.text[:300]}")
             return None
         errors = body.get("errors") or []
-        if status in (400, 401, 413, 429):  # refused before GraphQL, in the seed's Error shape
+        if status in (400, 401, 405, 413, 429):  # refused before GraphQL, in the seed's Error shape
             if body.get("code") not in APP_CODES:
                 self.finding(op, f"HTTP {status} without an app code: {response.text[:300]}")
             return None

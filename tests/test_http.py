@@ -194,10 +194,23 @@ async def test_get_runs_a_query(client: httpx.AsyncClient) -> None:
     assert response.json() == {"data": {"processes": {"totalCount": 0}}}
 
 
-async def test_get_refuses_mutations(client: httpx.AsyncClient) -> None:
-    response = await client.get("/graphql", params={
-        "query": CREATE, "variables": json.dumps({"input": process_input("Via GET", nodes=2)}),
-    }, headers=JSON_HEADERS)
-    assert 400 <= response.status_code < 500, response.text
-    assert "Via GET" not in response.text
+async def test_get_refuses_mutations_with_405(client: httpx.AsyncClient) -> None:
+    # GraphQL over HTTP: a mutation over GET is 405 Method Not Allowed with `Allow: POST`, and nothing runs
+    for accept in (JSON_HEADERS, {"Accept": "application/graphql-response+json"}):
+        response = await client.get("/graphql", params={
+            "query": CREATE, "variables": json.dumps({"input": process_input("Via GET", nodes=2)}),
+        }, headers=accept)
+        assert response.status_code == 405, response.text
+        assert response.headers["allow"] == "POST"
+        body = response.json()
+        assert body["code"] == "METHOD_NOT_ALLOWED" and body["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+        assert "Via GET" not in response.text
+    # the operation chosen by name decides: a document holding a query and a mutation
+    both = f"query Q {{ processes {{ totalCount }} }} {CREATE.replace('mutation Create', 'mutation M')}"
+    ran = await client.get("/graphql", params={"query": both, "operationName": "Q"}, headers=JSON_HEADERS)
+    assert ran.status_code == 200 and ran.json() == {"data": {"processes": {"totalCount": 0}}}
+    refused = await client.get("/graphql", params={
+        "query": both, "operationName": "M", "variables": json.dumps({"input": process_input("Via GET")})},
+        headers=JSON_HEADERS)
+    assert refused.status_code == 405 and refused.headers["allow"] == "POST"
     assert await total(client) == 0

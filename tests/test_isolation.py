@@ -63,7 +63,8 @@ def _named(type_ref: dict[str, Any]) -> str:
 
 
 def id_coordinates() -> set[str]:
-    """Every root field, every output field taking or returning an ID, every input field taking one."""
+    """Every root field, every output field taking or returning an ID or returning a User (people as
+    objects), every input field taking an ID."""
     data = cast(dict[str, Any], introspection_from_schema(schema._schema)["__schema"])
     roots = {(data.get(k) or {}).get("name") for k in ("queryType", "mutationType", "subscriptionType")} - {None}
     coordinates: set[str] = set()
@@ -74,7 +75,7 @@ def id_coordinates() -> set[str]:
         if t["kind"] in ("OBJECT", "INTERFACE"):
             for f in t["fields"] or ():
                 takes_id = any(_named(a["type"]) == "ID" for a in f["args"])
-                if name in roots or takes_id or _named(f["type"]) == "ID":
+                if name in roots or takes_id or _named(f["type"]) in ("ID", "User"):
                     coordinates.add(f"{name}.{f['name']}")
         elif t["kind"] == "INPUT_OBJECT":
             for field in t["inputFields"] or ():
@@ -120,7 +121,7 @@ VALIDATE = f"query Validate($id: ID!) {{ processValidation(id: $id) {{ {ERRORS} 
 
 SUMMARY = """totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   edges { cursor node { id name revision dueDate created { user { id } } modified { user { id } }
-    trashed { user { id } } run { id name process managerUser } process { id name } } }"""
+    trashed { user { id } } run { id name process managerUser manager { id name } } process { id name } } }"""
 LIST = f"""query List($first: Int, $after: String, $filter: ProcessFilter, $order: ProcessOrder) {{
   processes(first: $first, after: $after, filter: $filter, orderBy: $order) {{ {SUMMARY} }} }}"""
 TRASHED = f"""query Trashed($first: Int, $after: String, $filter: ProcessFilter, $order: ProcessOrder) {{
@@ -171,12 +172,12 @@ RUN_NODES = """nodes { __typename ... on GroupRun { id name parentId sourceGroup
     ... on JobRun { id name action parentId sourceJobId status actionStatus } }"""
 RUN_START = f"""mutation RunStart($input: RunStartInput!) {{ runStart(input: $input) {{ {ERRORS} clientMutationId
     run {{ id status {RUN_NODES} }} }} }}"""
-READ_RUN = f"""query ReadRun($id: ID!) {{ processRun(id: $id) {{ id name process managerUser status
+READ_RUN = f"""query ReadRun($id: ID!) {{ processRun(id: $id) {{ id name process managerUser manager {{ id name }} status
     statusCounts {{ status count }} {RUN_NODES}
     root {{ id children {{ ... on JobRun {{ id }} ... on GroupRun {{ id }} }} }}
-    events(first: 1000) {{ edges {{ node {{ sequence nodeId nodeKind field toValue user {{ id }} }} }} }} }} }}"""
+    events(first: 1000) {{ edges {{ node {{ sequence nodeId nodeKind field toValue user {{ id name }} }} }} }} }} }}"""
 RUNS = """query Runs($status: RunStatus) { processRuns(first: 1000, filter: {status: $status}) {
-    edges { node { id name process managerUser status statusCounts { status count } } } } }"""
+    edges { node { id name process managerUser manager { id name } status statusCounts { status count } } } } }"""
 
 
 def _run_action(name: str, input_type: str) -> str:
@@ -459,6 +460,7 @@ async def world(engine: AsyncEngine, settings: Settings, gql: GraphQLClient) -> 
         "manual job run": a_run_nodes["Alpha Narrative"]["id"],
         "generated job run": next(n["id"] for n in a_run["run"]["nodes"] if n.get("action") == "CERTIFICATION_SIGNER_GENERATED"),
         "run event": next(r["id"] for r in a_rows["run_event"]),
+        "notification": next(r["id"] for r in a_rows["notification"]),
     }
     assert len(set(probes.values())) == len(probes) and set(probes.values()) <= set(secrets)
     _, b_token = await auth.create_token(engine, user_id=bea, scopes=["read", "write"])
@@ -493,7 +495,8 @@ def errors_of(body: dict[str, Any], field: str) -> list[tuple[str, str | None]]:
 
 
 @case("Query.process", "Process.id", "ProcessGroup.id", "ProcessGroup.parentId", "ProcessJob.id",
-      "ProcessJob.parentId", "GeneratedCertificationArgs.certificationJob", "TagLink.id")
+      "ProcessJob.parentId", "GeneratedCertificationArgs.certificationJob", "TagLink.id", "Action.user",
+      "ProcessHistoryEntry.user")
 async def read_process(w: World) -> None:
     """B reads its own process through every id-returning field: only B's ids come back; history holds
     B's writes only. A's ids of every kind read as null, exactly like an unknown id."""
@@ -528,6 +531,59 @@ async def read_process(w: World) -> None:
         return await w.as_b(FULL, {"id": probe, "exclude": True})
 
     await w.like_unknown(read_excluding)
+
+
+PEOPLE_ARGS = """__typename
+  ... on SendTaskArgs { assignee approver assigneeUser { id name email active } approverUser { id name } }
+  ... on ContentRequestArgs { assignee approver assigneeUser { id name } approverUser { id name } }
+  ... on CertificationArgs { signerSteps { users members { id name } } approverSteps { users members { id name } } }
+  ... on GeneratedCertificationArgs { user person { id name } }"""
+PEOPLE = f"""query People($id: ID!) {{ process(id: $id) {{ nodes {{ ... on ProcessJob {{ name arguments {{
+  {PEOPLE_ARGS} }} }} }} }} }}"""
+RUN_PEOPLE = f"""query RunPeople($id: ID!) {{ processRun(id: $id) {{ nodes {{ ... on JobRun {{ name arguments {{
+  {PEOPLE_ARGS} }} }} }} }} }}"""
+
+
+@case("SendTaskArgs.assigneeUser", "SendTaskArgs.approverUser", "ContentRequestArgs.assigneeUser",
+      "ContentRequestArgs.approverUser", "CertificationStep.members", "GeneratedCertificationArgs.person")
+async def people(w: World) -> None:
+    """B's jobs and job runs that name an id of A as assignee, approver or step user show null in the
+    User siblings, exactly like an unknown id; B's own users resolve."""
+    bea = {"id": w.b_ids["user"], "name": "Bea Betason"}
+    own = await w.as_b(PEOPLE, {"id": w.b_ids["process"]})
+    args = {n["name"]: n["arguments"] for n in own["data"]["process"]["nodes"] if n}
+    assert args["Beta Task"]["assigneeUser"] == {**bea, "email": "bea@beta.example", "active": True}
+    assert args["Beta Cert"]["signerSteps"][0]["members"] == [bea]
+
+    async def referenced(probe: str) -> dict[str, Any]:
+        updated = await w.as_b(JOB_UPDATE, {"input": {"id": w.b_ids["task"], "arguments": {"sendTask": {
+            "title": "Beta Task", "assignee": probe, "approver": probe}}}})
+        assert errors_of(updated, "jobUpdate") == []
+        updated = await w.as_b(JOB_UPDATE, {"input": {"id": w.b_ids["cert"], "arguments": {"certification": {
+            "title": "Beta Cert", "signerSteps": [{"mode": "EVERYONE", "users": [w.b_ids["user"], probe]}],
+            "approverSteps": [{"mode": "SOMEONE", "users": [probe]}]}}}})
+        assert errors_of(updated, "jobUpdate") == []
+        return await w.as_b(PEOPLE, {"id": w.b_ids["process"]}, allow=[probe])
+
+    body = await w.like_unknown(referenced)
+    args = {n["name"]: n["arguments"] for n in body["data"]["process"]["nodes"] if n}
+    assert (args["Beta Task"]["assigneeUser"], args["Beta Task"]["approverUser"]) == (None, None)
+    cert = args["Beta Cert"]
+    assert cert["signerSteps"][0]["members"] == [bea, None] and cert["approverSteps"][0]["members"] == [None]
+    persons = [a["person"] for a in args.values() if a["__typename"] == "GeneratedCertificationArgs"]
+    assert sorted(p["id"] for p in persons if p) == [w.b_ids["user"]] and persons.count(None) == 3
+
+    edit = _run_action("jobRunEdit", "JobRunEditInput")
+
+    async def run_referenced(probe: str) -> dict[str, Any]:
+        edited = await w.as_b(edit, {"input": {"id": w.b_ids["run_task"], "assignee": probe, "approver": probe}})
+        assert errors_of(edited, "jobRunEdit") == []
+        return await w.as_b(RUN_PEOPLE, {"id": w.b_ids["run"]}, allow=[probe])
+
+    body = await w.like_unknown(run_referenced)
+    run_args = {n["name"]: n["arguments"] for n in body["data"]["processRun"]["nodes"] if n}
+    assert (run_args["Beta Task"]["assigneeUser"], run_args["Beta Task"]["approverUser"]) == (None, None)
+    assert run_args["Beta Inner"]["assigneeUser"]["name"] == "Bob Betason"
 
 
 @case("Query.processValidation")
@@ -591,13 +647,14 @@ async def _list_case(w: World, query: str, field: str, expected: list[str]) -> N
     assert [e["node"]["id"] for e in body["data"][field]["edges"]] == expected
 
 
-@case("Query.processes", "ProcessSummary.id", "ProcessRunSummary.id")
+@case("Query.processes", "ProcessSummary.id", "ProcessRunSummary.id", "ProcessRunSummary.manager")
 async def processes(w: World) -> None:
     """B's list and its totalCount hold B's live process only, in every order, page size and filter;
     a summary's run is B's latest run and its process is B's."""
     await _list_case(w, LIST, "processes", [w.b_ids["process"]])
     (edge,) = (await w.as_b(LIST))["data"]["processes"]["edges"]
     assert edge["node"]["run"]["id"] == w.b_ids["run"] and edge["node"]["run"]["managerUser"] == w.b_ids["user"]
+    assert edge["node"]["run"]["manager"] == {"id": w.b_ids["user"], "name": "Bea Betason"}
     assert edge["node"]["process"]["id"] == w.b_ids["process"]
 
 
@@ -645,7 +702,7 @@ async def nodes(w: World) -> None:
     assert body == unknown == {"data": {"nodes": [None] * len(all_of_a)}, "errors": None}
 
 
-@case("Query.viewer", "Workspace.id")
+@case("Query.viewer", "Workspace.id", "Viewer.user")
 async def viewer(w: World) -> None:
     """The viewer is B's user and workspace, nothing of A."""
     body = await w.as_b(VIEWER)
@@ -654,7 +711,7 @@ async def viewer(w: World) -> None:
         "workspace": {"id": w.b_ws, "name": "Beta workspace"}, "scopes": ["READ", "WRITE"]}}}
 
 
-@case("Query.users", "User.id")
+@case("Query.users", "User.id", "UserEdge.node")
 async def users(w: World) -> None:
     """users lists B's two users and counts two (A has two as well); a cursor forged from A's user gives
     B's users after it, exactly as one with an unknown id."""
@@ -908,12 +965,15 @@ async def process_copy(w: World) -> None:
 
 
 @case("Query.processRun", "ProcessRun.id", "GroupRun.id", "GroupRun.parentId", "GroupRun.sourceGroupId",
-      "JobRun.id", "JobRun.parentId", "JobRun.sourceJobId", "RunEvent.nodeId")
+      "JobRun.id", "JobRun.parentId", "JobRun.sourceJobId", "RunEvent.nodeId", "ProcessRun.manager",
+      "RunEvent.user")
 async def process_run(w: World) -> None:
     """B reads its own run with its tree and events; any id of A reads null, like an unknown id."""
     own = (await w.as_b(READ_RUN, {"id": w.b_ids["run"]}))["data"]["processRun"]
     assert own["id"] == w.b_ids["run"] and own["events"]["edges"]
     assert {n["id"] for n in own["nodes"]} >= {w.b_ids["run_task"], w.b_ids["run_root"]}
+    assert own["manager"] == {"id": w.b_ids["user"], "name": "Bea Betason"}
+    assert {e["node"]["user"]["id"] for e in own["events"]["edges"] if e["node"]["user"]} == {w.b_ids["user"]}
 
     async def read(probe: str) -> dict[str, Any]:
         return await w.as_b(READ_RUN, {"id": probe})
@@ -927,6 +987,7 @@ async def process_runs(w: World) -> None:
     for status in (None, "RUNNING", "COMPLETE"):
         edges = (await w.as_b(RUNS, {"status": status}))["data"]["processRuns"]["edges"]
         assert {e["node"]["id"] for e in edges} <= {w.b_ids["run"]}
+        assert {e["node"]["manager"]["id"] for e in edges} <= {w.b_ids["user"]}
     edges = (await w.as_b(RUNS, {"status": None}))["data"]["processRuns"]["edges"]
     assert [e["node"]["id"] for e in edges] == [w.b_ids["run"]]
 
@@ -1043,6 +1104,66 @@ async def run_subscriptions(w: World) -> None:
         assert body["errors"] and body["errors"][0]["extensions"]["code"] == "NOT_FOUND", body
         own = await first_answer(query, w.b_ids["run"])
         assert own["errors"] is None and own["data"][field] is not None
+
+
+NOTIFICATION_FEED = """query { viewer { notifications(first: 1000) { edges { node {
+    id sequence kind subject message recipient { id name email } run { id name } jobRun { id name } } } } } }"""
+MARK_READ = """mutation Mark($input: NotificationsMarkReadInput!) { notificationsMarkRead(input: $input) {
+    errors { code message target meta } clientMutationId unreadCount notifications { id readAt } } }"""
+NOTIFICATION_ADDED = "subscription { notificationAdded(afterSequence: 0) { id sequence subject recipient { id } } }"
+RUN_NOTIFICATIONS = """query($id: ID!) { processRun(id: $id) { notifications(first: 1000) {
+    edges { node { id subject recipient { id } } } } } }"""
+
+
+def _client(w: World, user_id: str) -> GraphQLClient:
+    return GraphQLClient(engine=w.engine, settings=w.settings,
+                         actor=Actor(user_id=user_id, workspace_id=w.b_ws, scopes=frozenset({READ, WRITE})))
+
+
+async def _b_notifications(w: World) -> None:
+    """B's second user submits B's first task, so the manager (B's acting user) is sent the next one."""
+    bob = _client(w, w.b_ids["user2"])
+    submit = _run_action("jobRunSubmit", "RunActionInput")
+    done = await bob(submit, {"input": {"id": w.b_ids["run_inner"]}})
+    assert done["jobRunSubmit"]["errors"] == []
+
+
+async def _first_streamed(w: World, client: GraphQLClient) -> dict[str, Any]:
+    from app.graphql.context import Context
+
+    ctx = Context(engine=w.engine, settings=w.settings, actor=client.actor, request_id=new_id())
+    stream: Any = await schema.subscribe(NOTIFICATION_ADDED, context_value=ctx)
+    try:
+        result = await stream.__anext__()
+    finally:
+        await stream.aclose()
+    assert not result.errors, result.errors
+    text = json.dumps(result.data, default=str)
+    assert_no_leak(text, w.a_secrets, sent=set(), what=NOTIFICATION_ADDED)
+    w.responses += 1
+    return dict(result.data["notificationAdded"])
+
+
+@case("Notification.id", "Notification.recipient", "Mutation.notificationsMarkRead",
+      "NotificationsMarkReadInput.ids", "Subscription.notificationAdded")
+async def notifications(w: World) -> None:
+    """B's feed and live stream hold only B's own notifications; marking A's (or any id of A) read answers
+    exactly like an unknown id and marks nothing; B marks its own."""
+    await _b_notifications(w)
+    feed = (await w.as_b(NOTIFICATION_FEED))["data"]["viewer"]["notifications"]["edges"]
+    assert feed and {e["node"]["recipient"]["id"] for e in feed} == {w.b_ids["user"]}
+    assert {e["node"]["run"]["id"] for e in feed} == {w.b_ids["run"]}
+    streamed = await _first_streamed(w, w.b)
+    assert streamed["recipient"]["id"] == w.b_ids["user"] and streamed["sequence"] == 1
+
+    async def mark(probe: str) -> dict[str, Any]:
+        return await w.as_b(MARK_READ, {"input": {"ids": [probe], "clientMutationId": "beta"}})
+
+    assert errors_of(await w.like_unknown(mark), "notificationsMarkRead") == [("NOT_FOUND", "ids[0]")]
+    own = (await w.as_b(MARK_READ, {"input": {"ids": [feed[0]["node"]["id"]]}}))["data"]["notificationsMarkRead"]
+    assert own["errors"] == [] and own["notifications"][0]["readAt"] is not None
+    everything = (await w.as_b(MARK_READ, {"input": {"all": True}}))["data"]["notificationsMarkRead"]
+    assert everything["errors"] == [] and everything["unreadCount"] == 0
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1289,3 +1410,33 @@ async def test_response_bytes_over_http(world: World, settings: Settings) -> Non
         assert listed["users"]["totalCount"] == 2
     after = await workspace_rows(world.engine, DEFAULT_WORKSPACE_ID)
     assert _fingerprint(after) == _fingerprint(world.a_rows)
+
+
+async def test_another_user_of_the_workspace_never_sees_my_notifications(world: World) -> None:
+    """Within workspace B: the second user's feed, live stream and the run's notification list never show the
+    first user's notifications, and marking them read answers like an unknown id (and marks nothing)."""
+    w = world
+    await _b_notifications(w)
+    bea = w.b
+    bob = _client(w, w.b_ids["user2"])
+    beas = [e["node"] for e in (await bea(NOTIFICATION_FEED))["viewer"]["notifications"]["edges"]]
+    bobs = [e["node"] for e in (await bob(NOTIFICATION_FEED))["viewer"]["notifications"]["edges"]]
+    assert beas and bobs
+    assert {n["recipient"]["id"] for n in beas} == {w.b_ids["user"]}
+    assert {n["recipient"]["id"] for n in bobs} == {w.b_ids["user2"]}
+    assert not {n["id"] for n in beas} & {n["id"] for n in bobs}
+    assert (await _first_streamed(w, bob))["recipient"]["id"] == w.b_ids["user2"]
+    unknown = (await bob(MARK_READ, {"input": {"ids": [new_id()]}}))["notificationsMarkRead"]
+    theirs = (await bob(MARK_READ, {"input": {"ids": [beas[0]["id"]]}}))["notificationsMarkRead"]
+    assert [(e["code"], e["target"]) for e in theirs["errors"]] == [(e["code"], e["target"]) for e in unknown["errors"]
+                                                                    ] == [("NOT_FOUND", "ids[0]")]
+    unread = "query { viewer { notifications(unreadOnly: true) { edges { node { id } } } } }"
+    assert [e["node"]["id"] for e in (await bea(unread))["viewer"]["notifications"]["edges"]] == [n["id"] for n in beas]
+    # the run's notifications are its manager's (bea) to read; bob reads an empty list
+    run_list = (await bea(RUN_NOTIFICATIONS, {"id": w.b_ids["run"]}))["processRun"]["notifications"]["edges"]
+    assert {e["node"]["recipient"]["id"] for e in run_list} == {w.b_ids["user"], w.b_ids["user2"]}
+    assert (await bob(RUN_NOTIFICATIONS, {"id": w.b_ids["run"]}))["processRun"]["notifications"]["edges"] == []
+    # and A's manager reading A's run sees none of B's
+    a_run = w.a_probes["run"]
+    a_list = (await w.a(RUN_NOTIFICATIONS, {"id": a_run}))["processRun"]["notifications"]["edges"]
+    assert a_list and not {e["node"]["id"] for e in a_list} & {n["id"] for n in beas + bobs}

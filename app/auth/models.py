@@ -33,6 +33,8 @@ class User(SQLModel, table=True, metadata=metadata):
     email: str = Field(max_length=320)
     active: bool = Field(default=True)
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # The OpenID Connect provider's `sub` for this person, bound on first sign-in (app/auth/oidc.py).
+    oidc_subject: str | None = Field(default=None, max_length=255, unique=True, index=True, nullable=True)
 
 
 class ApiToken(SQLModel, table=True, metadata=metadata):

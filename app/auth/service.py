@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.models import ApiToken, User, Workspace
+from app.auth.oidc import OidcError, OidcUsers, OidcVerifier, scopes_of
 from app.db import table
 from app.errors import FORBIDDEN, AppError, ServiceError
 from app.ids import new_id
@@ -35,6 +37,14 @@ class Actor:
     workspace_id: str
     scopes: frozenset[str]
     token_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Oidc:
+    """The OIDC side of the resolver: token verification and the claims-to-user mapping."""
+
+    verifier: OidcVerifier
+    users: OidcUsers
 
 
 class AuthError(Exception):
@@ -64,19 +74,26 @@ def parse_bearer(authorization: str | None) -> str:
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise AuthError("malformed Authorization header; expected `Bearer <token>`")
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200 or not token.isascii():
+    if not token.isascii() or not (
+            (token.startswith(TOKEN_PREFIX) and len(token) <= 200) or (token.count(".") == 2 and len(token) <= 16384)):
         raise AuthError("malformed token")
     return token
 
 
 class ActorResolver:
-    """Turns bearer tokens into Actors. Lookups are cached per gateway process for `cache_seconds`,
-    so a revoked token or a deactivated user stops working within that time."""
+    """Turns bearer tokens into Actors: our API tokens (`pgt_…`) and, when an issuer is configured, its
+    OIDC access tokens (JWTs). Lookups are cached per gateway process for `cache_seconds` (a JWT never past
+    its `exp`), so a revoked token or a deactivated user stops working within that time."""
 
-    def __init__(self, *, engine: AsyncEngine, cache_seconds: float = 5.0) -> None:
+    def __init__(self, *, engine: AsyncEngine, cache_seconds: float = 5.0, oidc: Oidc | None = None,
+                 cache_size: int = 10_000) -> None:
         self.engine = engine
         self.cache_seconds = cache_seconds
-        self._cache: dict[str, tuple[float, Actor | None]] = {}
+        self.oidc = oidc
+        # Known and unknown tokens alike (an unknown one costs one lookup per cache period), least recently
+        # used first out: a flood of random tokens cannot grow it past `cache_size`.
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, tuple[float, Actor | None]] = OrderedDict()
 
     async def resolve(self, *, authorization: str | None) -> Actor:
         token = parse_bearer(authorization)
@@ -85,14 +102,38 @@ class ActorResolver:
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             actor = hit[1]
+            self._cache.move_to_end(digest)
+        elif not token.startswith(TOKEN_PREFIX):
+            if self.oidc is None:
+                raise AuthError("malformed token")
+            actor, seconds_left = await self._oidc_actor(token)
+            self._remember(digest, now, min(self.cache_seconds, seconds_left), actor)
         else:
             actor = await self._lookup(digest)
-            if len(self._cache) > 10_000:
-                self._cache = {k: v for k, v in self._cache.items() if v[0] > now}
-            self._cache[digest] = (now + self.cache_seconds, actor)
+            self._remember(digest, now, self.cache_seconds, actor)
         if actor is None:
             raise AuthError("unknown, revoked or deactivated token")
         return actor
+
+    def _remember(self, digest: str, now: float, seconds: float, actor: Actor | None) -> None:
+        self._cache[digest] = (now + seconds, actor)
+        self._cache.move_to_end(digest)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    @property
+    def cached_tokens(self) -> int:
+        return len(self._cache)
+
+    async def _oidc_actor(self, token: str) -> tuple[Actor, float]:
+        assert self.oidc is not None
+        try:
+            claims = await self.oidc.verifier.claims(token)
+            user_id, workspace_id = await self.oidc.users.user(claims)
+        except OidcError as exc:
+            raise AuthError(str(exc)) from None
+        return (Actor(user_id=user_id, workspace_id=workspace_id, scopes=scopes_of(claims)),
+                max(0.0, float(claims["exp"]) - time.time()))
 
     async def _lookup(self, digest: str) -> Actor | None:
         stmt = (select(TT.c.id, TT.c.token_hash, TT.c.scopes, UT.c.id.label("user_id"), UT.c.workspace_id)

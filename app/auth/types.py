@@ -37,6 +37,21 @@ class User(Node):
         return bool((await self._load(info)).active)
 
 
+async def user_or_none(info: Info, user_id: str | None) -> User | None:
+    """The User an id field names, through the request's users loader; None when the id is unset or names no
+    user of the caller's workspace (never an error, never another workspace's user)."""
+    if not user_id:
+        return None
+    row = await info.context.loaders.user_by_id.load(user_id)
+    return None if row is None else User(id=strawberry.ID(row.id), _row=row)
+
+
+async def users_or_none(info: Info, user_ids: list[str]) -> list[User | None]:
+    """`user_or_none` for a list of ids, in order, in the same loader batch."""
+    rows = await info.context.loaders.user_by_id.load_many(user_ids) if user_ids else []
+    return [None if row is None else User(id=strawberry.ID(row.id), _row=row) for row in rows]
+
+
 @strawberry.type(description="When an audited action happened and who did it (the seed's Action).")
 class Action:
     date_time: datetime = strawberry.field(description="When, in UTC.")

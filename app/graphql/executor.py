@@ -20,280 +20,38 @@ and nulls); compiled functions only read attributes, so nothing runs twice. The 
 graphql-core internals (`execute_fields`, `collect_and_execute_subfields`, `complete_abstract_value`,
 `complete_object_value` of its `Executor` in 3.3): the lock file pins graphql-core, and
 tests/test_executor.py compares this executor's results with the stock executor's.
+
+This module is the runtime (the executor class); app/graphql/executor_plans.py holds the plans and the compiler
+of generated functions.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from graphql import (
     GraphQLAbstractType,
-    GraphQLBoolean,
-    GraphQLEnumType,
-    GraphQLID,
-    GraphQLInt,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLSchema,
-    GraphQLString,
     Undefined,
-    get_named_type,
-    is_leaf_type,
 )
 from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.cast import get_strawberry_type_cast
 
-_MAX_INT, _MIN_INT = 2**31 - 1, -(2**31)
-# Built-in scalars whose serialization leaves a value of this exact Python type unchanged.
-_IDENTITY = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
-
-_LEAF, _LIST, _OBJECT, _OBJECTS, _ABSTRACT = 1, 2, 3, 4, 5
-
-
-class _Plan:
-    """How to answer one plain field of one object type: a leaf, a list of leaves, an object (or union or
-    interface value), or a list of those."""
-
-    __slots__ = ("attr", "enum_names", "exact", "is_int", "item_non_null", "item_type", "kind", "members",
-                 "non_null", "object_type", "origin", "return_type", "serialize")
-
-    def __init__(self, attr: str, kind: int, named: Any, non_null: bool, item_non_null: bool,
-                 return_type: Any) -> None:
-        self.attr, self.kind, self.non_null, self.item_non_null = attr, kind, non_null, item_non_null
-        self.return_type = return_type
-        self.serialize = getattr(named, "serialize", None)
-        self.exact = _IDENTITY.get(named.name)
-        self.is_int = named.name == GraphQLInt.name
-        self.object_type: GraphQLObjectType | None = named if isinstance(named, GraphQLObjectType) else None
-        self.origin: type | None = None  # filled in by SchemaPlans for object fields
-        # lists of objects: the (wrapped) item type, and the object type of each exact Python class
-        self.item_type: Any = None
-        self.members: dict[type, GraphQLObjectType] = {}
-        # enums: the output name of each Python value (enum members and their values)
-        self.enum_names: dict[Any, str] | None = None
-        if isinstance(named, GraphQLEnumType):
-            names: dict[Any, str] = {}
-            for enum_name, enum_value in named.values.items():
-                python = enum_value.value
-                names[python] = enum_name
-                inner = getattr(python, "value", None)
-                if isinstance(inner, str | int) and not isinstance(inner, bool):
-                    names.setdefault(inner, enum_name)
-            # only when no two members share a value (then serialize would be ambiguous anyway)
-            if len(set(names.values())) == len(named.values):
-                self.enum_names = names
-
-
-def _plan(field: Any) -> _Plan | None:
-    resolve = field.resolve
-    definition = field.extensions.get("strawberry-definition")
-    if field.args or definition is None or not getattr(resolve, "_is_default", False):
-        return None
-    t, non_null = field.type, False
-    if isinstance(t, GraphQLNonNull):
-        t, non_null = t.of_type, True
-    if isinstance(t, GraphQLList):
-        item, item_non_null = t.of_type, False
-        if isinstance(item, GraphQLNonNull):
-            item, item_non_null = item.of_type, True
-        if is_leaf_type(item):
-            return _Plan(definition.python_name, _LIST, item, non_null, item_non_null, field.type)
-        if isinstance(item, GraphQLObjectType | GraphQLAbstractType):
-            plan = _Plan(definition.python_name, _OBJECTS, item, non_null, item_non_null, field.type)
-            plan.item_type = t.of_type
-            return plan
-        return None
-    if is_leaf_type(t):
-        return _Plan(definition.python_name, _LEAF, t, non_null, False, field.type)
-    if isinstance(t, GraphQLObjectType):
-        return _Plan(definition.python_name, _OBJECT, t, non_null, False, field.type)
-    if isinstance(t, GraphQLAbstractType):
-        plan = _Plan(definition.python_name, _ABSTRACT, t, non_null, False, field.type)
-        plan.item_type = t
-        return plan
-    return None
-
-
-class SchemaPlans:
-    """Per schema: the plain leaf fields of every object type, and each abstract type's members by class."""
-
-    def __init__(self, schema: GraphQLSchema) -> None:
-        self.fields: dict[GraphQLObjectType, dict[str, _Plan]] = {}
-        self.origins: dict[GraphQLObjectType, type] = {}
-        self.members: dict[GraphQLAbstractType, dict[type, GraphQLObjectType]] = {}
-        for named in schema.type_map.values():
-            if isinstance(named, GraphQLObjectType) and not named.name.startswith("__"):
-                plans = {name: p for name, f in named.fields.items() if (p := _plan(f)) is not None}
-                self.fields[named] = plans
-                definition = named.extensions.get("strawberry-definition")
-                origin = getattr(definition, "origin", None)
-                if isinstance(origin, type):
-                    self.origins[named] = origin
-        by_origin: dict[type, list[GraphQLObjectType]] = {}
-        for object_type, origin in self.origins.items():
-            by_origin.setdefault(origin, []).append(object_type)
-        for named in schema.type_map.values():
-            if isinstance(named, GraphQLAbstractType):
-                members: dict[type, GraphQLObjectType] = {}
-                for possible in schema.get_possible_types(named):
-                    origin = self.origins.get(possible)
-                    if origin is not None and len(by_origin[origin]) == 1:
-                        members[origin] = possible
-                self.members[named] = members
-        # Object-valued plans: the object type of each exact Python class the value may have.
-        for plans in self.fields.values():
-            for p in plans.values():
-                if p.object_type is not None:
-                    p.origin = self.origins.get(p.object_type)
-                    p.members = {p.origin: p.object_type} if p.origin is not None else {}
-                elif p.kind in (_OBJECTS, _ABSTRACT):
-                    p.members = self.members.get(get_named_type(p.item_type), {})
-
-
-_PLANS: dict[int, tuple[GraphQLSchema, SchemaPlans]] = {}
-
-
-def plans_for(schema: GraphQLSchema) -> SchemaPlans:
-    cached = _PLANS.get(id(schema))
-    if cached is None or cached[0] is not schema:
-        cached = (schema, SchemaPlans(schema))
-        _PLANS[id(schema)] = cached
-    return cached[1]
-
-
-class _Fallback(Exception):
-    """This field needs the stock path."""
-
-
-def _leaf(plan: _Plan, value: Any, non_null: bool) -> Any:
-    if value is None:
-        if non_null:
-            raise _Fallback
-        return None
-    exact = plan.exact
-    if exact is not None and type(value) is exact:
-        return value
-    names = plan.enum_names
-    if names is not None:
-        try:
-            found = names.get(value)
-        except TypeError:  # unhashable: let serialize say what is wrong
-            found = None
-        if found is not None:
-            return found
-    if plan.is_int and type(value) is int and _MIN_INT <= value <= _MAX_INT:
-        return value
-    try:
-        out = plan.serialize(value)  # type: ignore[misc]
-    except Exception as exc:
-        raise _Fallback from exc
-    if out is None or out is Undefined:
-        raise _Fallback
-    return out
-
-
-_TYPENAME = 0
-_MISSING: Any = object()
-
-
-def _generate(entries: list[tuple[str, int, Any, Any]]) -> Callable[[Any], dict[str, Any]]:
-    """One object of a compiled selection as a generated Python function: attributes read and serialized,
-    sub-objects by their own generated functions, the result dict built in one expression. Raises (_Fallback,
-    or whatever an attribute raised) at anything the stock path must see. Only attribute names (Python
-    identifiers from the Strawberry definitions) and constants passed through the namespace go into the
-    source; response names enter as string literals (repr)."""
-    ns: dict[str, Any] = {"_Fallback": _Fallback, "_leaf": _leaf, "_cast": get_strawberry_type_cast,
-                          "_MIN": _MIN_INT, "_MAX": _MAX_INT}
-    lines = ["def run(src):"]
-    results = []
-    for i, (response_name, kind, plan, sub) in enumerate(entries):
-        r = f"r{i}"
-        results.append(f"{response_name!r}: {r}")
-        if kind == _TYPENAME:
-            ns[f"T{i}"] = plan
-            lines.append(f"    {r} = T{i}")
-            continue
-        ns[f"P{i}"] = plan
-        attr = plan.attr
-        read = f"src.{attr}" if attr.isidentifier() and not attr.startswith("__") else f"getattr(src, {attr!r})"
-        lines.append(f"    v = {read}")
-        if kind == _LEAF:
-            if plan.exact is str:
-                lines.append(f"    {r} = v if type(v) is str else _leaf(P{i}, v, P{i}.non_null)")
-            elif plan.is_int:
-                lines.append(f"    {r} = v if type(v) is int and _MIN <= v <= _MAX else _leaf(P{i}, v, P{i}.non_null)")
-            else:
-                lines.append(f"    {r} = _leaf(P{i}, v, P{i}.non_null)")
-            continue
-        lines.append("    if v is None:")
-        lines.append(f"        if P{i}.non_null:")
-        lines.append("            raise _Fallback")
-        lines.append(f"        {r} = None")
-        lines.append("    else:")
-        if kind == _LIST:
-            lines.append("        if type(v) is not list and type(v) is not tuple:")
-            lines.append("            raise _Fallback")
-            lines.append(f"        {r} = [_leaf(P{i}, x, P{i}.item_non_null) for x in v]")
-            continue
-        ns[f"S{i}"] = sub
-        if kind == _OBJECTS:
-            lines.append("        if type(v) is not list:")
-            lines.append("            raise _Fallback")
-            lines.append(f"        {r} = []")
-            lines.append("        for x in v:")
-            lines.append(f"            f = S{i}.get(type(x))")
-            lines.append("            if f is None or _cast(x) is not None:")
-            lines.append("                raise _Fallback")
-            lines.append(f"            {r}.append(f(x))")
-        else:  # _OBJECT, _ABSTRACT
-            lines.append(f"        f = S{i}.get(type(v))")
-            lines.append("        if f is None or _cast(v) is not None:")
-            lines.append("            raise _Fallback")
-            lines.append(f"        {r} = f(v)")
-    lines.append("    return {" + ", ".join(results) + "}")
-    exec(compile("\n".join(lines), "<processgraph compiled selection>", "exec"), ns)
-    return ns["run"]  # type: ignore[no-any-return]
-
-
-_SHARED_OPERATIONS = 256
-# Compiled selections shared by every request of one parsed operation (the parser cache hands back the same
-# operation node for the same text), when nothing in it depends on variables: no directive anywhere.
-_shared: dict[int, tuple[Any, dict[Any, Any]]] = {}
-
-
-def _without_directives(selection_set: Any, fragments: dict[str, Any], seen: set[str]) -> bool:
-    for sel in selection_set.selections if selection_set is not None else ():
-        if sel.directives:
-            return False
-        kind = sel.kind
-        if kind == "fragment_spread":
-            name = sel.name.value
-            if name in seen:
-                continue
-            seen.add(name)
-            fragment = fragments.get(name)
-            if fragment is None or fragment.directives or getattr(fragment, "variable_definitions", None) \
-                    or not _without_directives(fragment.selection_set, fragments, seen):
-                return False
-        elif not _without_directives(sel.selection_set, fragments, seen):
-            return False
-    return True
-
-
-def shared_plans(operation: Any, fragments: dict[str, Any]) -> dict[Any, Any] | None:
-    """The cross-request cache of compiled selections for `operation`, or None when it has directives."""
-    entry = _shared.get(id(operation))
-    if entry is not None and entry[0] is operation:
-        return entry[1]
-    if operation.directives or not _without_directives(operation.selection_set, fragments, set()):
-        return None
-    if len(_shared) >= _SHARED_OPERATIONS:
-        _shared.clear()
-    plans: dict[Any, Any] = {}
-    _shared[id(operation)] = (operation, plans)
-    return plans
+from app.graphql.executor_plans import (
+    ABSTRACT,
+    LEAF,
+    LIST,
+    MISSING,
+    OBJECT,
+    OBJECTS,
+    TYPENAME,
+    Fallback,
+    Plan,
+    generate,
+    leaf,
+    plans_for,
+    shared_plans,
+)
 
 
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -327,37 +85,37 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     if name == "__typename":
                         results[response_name] = parent_type.name
                         continue
-                    raise _Fallback
+                    raise Fallback
                 value = getattr(source_value, plan.attr)
                 kind = plan.kind
-                if kind == _LEAF:
-                    results[response_name] = _leaf(plan, value, plan.non_null)
+                if kind == LEAF:
+                    results[response_name] = leaf(plan, value, plan.non_null)
                     continue
                 if value is None:
                     if plan.non_null:
-                        raise _Fallback
+                        raise Fallback
                     results[response_name] = None
                     continue
-                if kind == _LIST:
+                if kind == LIST:
                     if type(value) is not list and type(value) is not tuple:
-                        raise _Fallback  # graphql-core refuses a str, and iterates other iterables itself
-                    results[response_name] = [_leaf(plan, v, plan.item_non_null) for v in value]
+                        raise Fallback  # graphql-core refuses a str, and iterates other iterables itself
+                    results[response_name] = [leaf(plan, v, plan.item_non_null) for v in value]
                     continue
                 if field_details_list[0].node.directives:  # @stream, or anything else: the stock path
-                    raise _Fallback
-                if kind == _OBJECTS:
+                    raise Fallback
+                if kind == OBJECTS:
                     members = plan.members
                     # Every item of a known exact class (no nulls, no casts), or the stock path for all.
                     if type(value) is not list or not all(
                             type(v) in members and get_strawberry_type_cast(v) is None for v in value):
-                        raise _Fallback
-                elif kind == _ABSTRACT:
+                        raise Fallback
+                elif kind == ABSTRACT:
                     runtime = plan.members.get(type(value))
                     if runtime is None or get_strawberry_type_cast(value) is not None:
-                        raise _Fallback
+                        raise Fallback
                 elif type(value) is not plan.origin or get_strawberry_type_cast(value) is not None:
-                    raise _Fallback
-            except Exception:  # _Fallback, or an attribute that raised: the stock path reports it
+                    raise Fallback
+            except Exception:  # Fallback, or an attribute that raised: the stock path reports it
                 fast = False
             # In order, as the stock executor would: an object field (its sub-selection, with the stock
             # executor's error handling), or the stock path itself.
@@ -368,7 +126,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                                                    position_context)
                     if completed is Undefined:
                         continue
-                elif kind == _OBJECTS:
+                elif kind == OBJECTS:
                     assert plan is not None
                     completed = self._complete_objects(plan, field_details_list, field_path, value, position_context)
                 else:
@@ -393,7 +151,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
         return get_results()
 
-    def _complete_object(self, plan: _Plan, field_details_list: Any, field_path: Path, value: Any,
+    def _complete_object(self, plan: Plan, field_details_list: Any, field_path: Path, value: Any,
                          position_context: Any) -> Any:
         object_type = plan.members[type(value)]
         try:
@@ -414,7 +172,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
         return await_completed()
 
-    def _complete_objects(self, plan: _Plan, field_details_list: Any, field_path: Path, items: list[Any],
+    def _complete_objects(self, plan: Plan, field_details_list: Any, field_path: Path, items: list[Any],
                           position_context: Any) -> Any:
         """A plain list of objects, as `complete_iterable_value` and `complete_list_item_value` would."""
         members, item_type, is_awaitable = plan.members, plan.item_type, self.is_awaitable
@@ -461,19 +219,19 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             return None
 
     def _compile(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
-        """The selection of `field_details_list` on `object_type` as a generated function (see `_generate`)
+        """The selection of `field_details_list` on `object_type` as a generated function (see `generate`)
         when every field below is plain (no resolver, no arguments, no directive, no @defer); None otherwise.
         Memoized per request like graphql-core's collect_subfields, and shared across requests when the
         operation has no directives."""
         key = (object_type, id(field_details_list))
-        found = self._compiled.get(key, _MISSING)
-        if found is not _MISSING:
+        found = self._compiled.get(key, MISSING)
+        if found is not MISSING:
             return found
         shared = self._shared
         if shared is not None:
             shared_key = (object_type, *(id(f.node) for f in field_details_list))
-            found = shared.get(shared_key, _MISSING)
-            if found is not _MISSING:
+            found = shared.get(shared_key, MISSING)
+            if found is not MISSING:
                 self._compiled[key] = found
                 return found
         found = self._compile_fresh(object_type, field_details_list, key)
@@ -492,13 +250,13 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             node = sub_fields[0].node
             name = node.name.value
             if name == "__typename":
-                entries.append((response_name, _TYPENAME, object_type.name, None))
+                entries.append((response_name, TYPENAME, object_type.name, None))
                 continue
             plan = plans.get(name)
             if plan is None or node.directives:
                 return None
             sub: dict[type, Any] | None = None
-            if plan.kind in (_OBJECT, _OBJECTS, _ABSTRACT):
+            if plan.kind in (OBJECT, OBJECTS, ABSTRACT):
                 if not plan.members:
                     return None
                 sub = {}
@@ -508,7 +266,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                         return None
                     sub[cls] = compiled
             entries.append((response_name, plan.kind, plan, sub))
-        run = _generate(entries)
+        run = generate(entries)
         self._compiled[key] = run
         return run
 

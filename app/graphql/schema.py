@@ -16,6 +16,8 @@ from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.executor import FastExecutor
 from app.graphql.limits import RequestGuard, TokenLimit
 from app.graphql.node_queries import NodeQuery
+from app.notify.mutations import NotifyMutation
+from app.notify.subscriptions import NotifySubscription
 from app.process.mutations import ProcessMutation
 from app.process.queries import ProcessQuery
 from app.process.tree_types import ProcessGroup, ProcessJob
@@ -33,12 +35,12 @@ class Query(ProcessQuery, RunQuery, NodeQuery, AuthQuery):
 
 
 @strawberry.type(description="Writes. Each takes one `input` and returns a payload with `errors`.")
-class Mutation(ProcessMutation, RunMutation):
+class Mutation(ProcessMutation, RunMutation, NotifyMutation):
     pass
 
 
 @strawberry.type(description="Live updates over graphql-transport-ws (token in connection_init).")
-class Subscription(RunSubscription):
+class Subscription(RunSubscription, NotifySubscription):
     pass
 
 

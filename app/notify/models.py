@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Column, DateTime, Index, Text
@@ -30,7 +30,7 @@ class Notification(SQLModel, table=True, metadata=metadata):
 
     id: str = Field(primary_key=True, max_length=32)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
-    user_id: str = Field(max_length=32)  # the recipient
+    user_id: str = Field(foreign_key="app_user.id", max_length=32)  # the recipient
     # Per recipient 1, 2, ... without gaps, handed out under the recipient's sequence row lock, so sequence
     # order is commit order: feed cursors and live replay read `seq > last` and never miss a late commit.
     seq: int
@@ -54,5 +54,28 @@ class NotificationSequence(SQLModel, table=True, metadata=metadata):
 
     __tablename__ = "notification_sequence"
 
-    user_id: str = Field(primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, foreign_key="app_user.id", max_length=32)
     last_seq: int = 0
+
+
+class Reminder(SQLModel, table=True, metadata=metadata):
+    """A planned message: a reminder before or on a job run's due date, or the overdue notice after it. Planned
+    (and re-planned, and dropped) by the run service in the transaction of the action that changes what the job
+    run waits for; fired once by the scheduler (`fired_at`), which turns it into a notification. Subjects and
+    bodies are text, never templates."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (Index("ix_reminder_due", "fired_at", "fire_at"),
+                      Index("ix_reminder_run", "run_id"))
+
+    id: str = Field(primary_key=True, max_length=32)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    run_id: str = Field(max_length=32)
+    job_run_id: str = Field(max_length=32)
+    user_id: str = Field(foreign_key="app_user.id", max_length=32)  # who it goes to
+    kind: str = Field(max_length=20)  # reminder | overdue
+    due_date: date  # the due date it was planned for
+    fire_at: datetime = _ts(nullable=False)
+    subject: str = Field(max_length=1000)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    fired_at: datetime | None = _ts()

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app.auth.types import Action, User
+from app.auth.types import Action, User, user_or_none, users_or_none
+from app.graphql.context import Info
 from app.graphql.node import Node
 from app.graphql.scalars import utc
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
@@ -53,6 +54,14 @@ class SendTaskArgs:
     approver_due_date: date | None = strawberry.field(description="When the approval is due.")
     document: str | None = strawberry.field(description="The id of an attached document, if any.")
 
+    @strawberry.field(description="The assignee as a User; null when unset or when the id names no user of this workspace.")
+    async def assignee_user(self, info: Info) -> User | None:
+        return await user_or_none(info, self.assignee)
+
+    @strawberry.field(description="The approver as a User; null when unset or when the id names no user of this workspace.")
+    async def approver_user(self, info: Info) -> User | None:
+        return await user_or_none(info, self.approver)
+
 
 @strawberry.type(description="Arguments of a contentRequest job: content requested in a document section.")
 class ContentRequestArgs:
@@ -64,11 +73,24 @@ class ContentRequestArgs:
     section: str | None = strawberry.field(description="The id of the section of that document.")
     due_date: date | None = strawberry.field(description="When the content is due.")
 
+    @strawberry.field(description="The assignee as a User; null when unset or when the id names no user of this workspace.")
+    async def assignee_user(self, info: Info) -> User | None:
+        return await user_or_none(info, self.assignee)
+
+    @strawberry.field(description="The approver as a User; null when unset or when the id names no user of this workspace.")
+    async def approver_user(self, info: Info) -> User | None:
+        return await user_or_none(info, self.approver)
+
 
 @strawberry.type(description="One signer or approver step of a certification.")
 class CertificationStep:
     mode: StepMode = strawberry.field(description="Whether everyone or someone of the step must act.")
     users: list[str] = strawberry.field(description="The user ids of the step.")
+
+    @strawberry.field(description="The step's users as Users, in the order and at the positions of `users`; an "
+                      "entry is null where its id names no user of this workspace.")
+    async def members(self, info: Info) -> list[User | None]:
+        return await users_or_none(info, self.users)
 
 
 @strawberry.type(description="Arguments of a certification job; its steps generate the job's `generated` group.")
@@ -87,6 +109,11 @@ class GeneratedCertificationArgs:
     )
     user: str | None = strawberry.field(description="The user id who acts; null on the phase finalizer.")
     certification_job: strawberry.ID = strawberry.field(description="The id of the certification job.")
+
+    @strawberry.field(description="The user who acts (signs or approves) as a User; null on the phase finalizer "
+                      "or when the id names no user of this workspace.")
+    async def person(self, info: Info) -> User | None:
+        return await user_or_none(info, self.user)
 
 
 JobArguments = Annotated[

@@ -43,6 +43,10 @@ class ProcessRun(SQLModel, table=True, metadata=metadata):
     due_date: date | None = None
     completed_date: datetime | None = _ts()
     root_group_run_id: str = Field(max_length=32)
+    # Copied from the process at start, for reminders: the business calendar ({daysOfWeek, exclusions,
+    # inclusions}) and the default certification reminders ({signer, approver}: ReminderData or null).
+    calendar: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    reminder_defaults: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     # The last event sequence number handed out; events are numbered 1, 2, ... without gaps.
     event_seq: int = 0
     revision: int = 1
@@ -101,6 +105,9 @@ class JobRun(SQLModel, table=True, metadata=metadata):
     revision: int = 1
     started_at: datetime | None = _ts()
     completed_at: datetime | None = _ts()
+    # When the person it waits for (or would wait for) is due, from its arguments (app/run/due.py); kept by
+    # the run service so that lists filter overdue job runs in SQL.
+    due_date: date | None = None
 
 
 class RunEvent(SQLModel, table=True, metadata=metadata):

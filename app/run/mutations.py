@@ -138,7 +138,8 @@ async def _run_action(info: Info, *, node_id: str, expected_revision: int | None
             if isinstance(result, list):
                 added.extend(result)
         row, _ = await service.act(engine=ctx.engine, actor=ctx.actor, node_id=node_id,
-                                   expected_revision=expected_revision, change=apply)
+                                   expected_revision=expected_revision, change=apply, clock=ctx.settings.clock,
+                                   email=ctx.settings.smtp_url is not None)
         return row
 
     row, errors = await attempt(call)
@@ -206,7 +207,8 @@ class RunMutation:
             if not is_id(input.process_id):
                 raise ServiceError(AppError(NOT_FOUND, f"No process with id '{input.process_id}' exists.",
                                             "processId", {"id": input.process_id}))
-            return await service.start_run(engine=ctx.engine, actor=ctx.actor, process_id=str(input.process_id))
+            return await service.start_run(engine=ctx.engine, actor=ctx.actor, process_id=str(input.process_id),
+                                           clock=ctx.settings.clock, email=ctx.settings.smtp_url is not None)
         row, errors = await attempt(call)
         if row is not None:
             ctx.loaders.run_by_id.prime(row.id, row)

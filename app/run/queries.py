@@ -18,6 +18,8 @@ from app.run.types import ProcessRun, ProcessRunSummary, RunStatus
 @strawberry.input(description="Filters of a run list.")
 class ProcessRunFilter:
     status: RunStatus | None = strawberry.field(default=None, description="Keep runs with this status.")
+    overdue: bool | None = strawberry.field(default=None, description="True: keep runs with at least one overdue job "
+                                            "run (past its due date in UTC, not settled); false: runs with none.")
 
 
 @strawberry.type(description="An edge of a run list.")
@@ -33,17 +35,18 @@ class ProcessRunSummaryConnection:
 
 
 async def run_connection(info: Info, *, process_id: str | None, status: str | None, first: int | None,
-                         after: str | None) -> ProcessRunSummaryConnection:
+                         after: str | None, overdue: bool | None = None) -> ProcessRunSummaryConnection:
     ctx = info.context
     size = page_size(first, default=ctx.settings.default_page_size, maximum=ctx.settings.max_page_size)
-    kind = f"runs:{process_id or '*'}:{status or '*'}"
+    kind = f"runs:{process_id or '*'}:{status or '*'}" + ("" if overdue is None else f":overdue={overdue}")
     key = None if after is None else decode_cursor(after, kind, 2)
     if key is not None and not all(isinstance(v, str) for v in key):
         raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after"))
     try:
         rows, has_next = await service.runs_page(ctx.engine, workspace_id=ctx.actor.workspace_id,
                                                  process_id=process_id, status=status, first=size,
-                                                 after=None if key is None else (key[0], key[1]))
+                                                 after=None if key is None else (key[0], key[1]),
+                                                 overdue=overdue, overdue_on=ctx.settings.clock.now().date())
     except ValueError as exc:
         raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after")) from exc
     edges = [ProcessRunSummaryEdge(cursor=encode_cursor(kind, [r.created_at.isoformat(), r.id]),
@@ -77,4 +80,5 @@ class RunQuery:
         filter: Annotated[ProcessRunFilter | None, strawberry.argument(description="Which runs to keep.")] = None,
     ) -> ProcessRunSummaryConnection:
         status = None if filter is None or filter.status is None else str(filter.status.value)
-        return await run_connection(info, process_id=None, status=status, first=first, after=after)
+        return await run_connection(info, process_id=None, status=status, first=first, after=after,
+                                    overdue=None if filter is None else filter.overdue)

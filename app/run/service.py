@@ -7,29 +7,35 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
 from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
 from app.bus import announce, bus
+from app.clock import SYSTEM_CLOCK, Clock
 from app.db import PerDialect, fetch_plain, reader, table, update_many, write_transaction
 from app.errors import CONFLICT, LIMIT_EXCEEDED, NOT_FOUND, AppError, ErrorList, ServiceError
 from app.ids import new_id
+from app.notify import service as notify_service
+from app.notify.models import Reminder
 from app.process import health, listing
 from app.process import service as process_service
 from app.process.validation import check_job
-from app.run import actions
+from app.run import actions, reminders
 from app.run.calendar import BusinessCalendar
+from app.run.due import due_date, is_overdue
 from app.run.engine import RunState
-from app.run.models import GroupRun, JobRun, ProcessRun, RunEvent
+from app.run.models import SETTLED, GroupRun, JobRun, ProcessRun, RunEvent
+from app.run.notices import notices
 
 RT, GRT, JRT, ET = table(ProcessRun), table(GroupRun), table(JobRun), table(RunEvent)
+REM = table(Reminder)
 GROUP_COLUMNS = ("status", "eligible_to_start", "revision", "started_at", "completed_at", "parent_group_run_id",
                  "ordinal")
 JOB_COLUMNS = ("status", "action_status", "eligible_to_start", "revision", "started_at", "completed_at",
-               "arguments", "exception", "comment", "ordinal")
+               "arguments", "exception", "comment", "ordinal", "due_date")
 RUN_COLUMNS = ("status", "completed_date", "event_seq", "revision", "modified_at", "modified_by")
 
 
@@ -71,10 +77,12 @@ def _shift_args(args: dict[str, Any], shift: Callable[[date | None], date | None
     return out
 
 
-async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str) -> Any:
-    """Copy a valid definition into a new run and start it; refused with the health check's errors."""
+async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock: Clock = SYSTEM_CLOCK,
+                    email: bool = False) -> Any:
+    """Copy a valid definition into a new run and start it; refused with the health check's errors.
+    `email`: an SMTP relay is configured (notifications to people with an address are pending delivery)."""
     require_scope(actor, WRITE)
-    now = process_service.now_utc()
+    now = clock.now()
     async with write_transaction(engine) as conn:
         process = (await process_service.processes_by_ids(conn, workspace_id=actor.workspace_id,
                                                           ids=[process_id])).get(process_id)
@@ -112,21 +120,57 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str) -> An
                "status": "running", "manager_user_id": actor.user_id, "auto_close": process.auto_close,
                "cert_auto_approve": process.cert_auto_approve, "due_date": shift(process.due_date),
                "completed_date": None, "root_group_run_id": ids[tree.root_id or ""], "event_seq": 0, "revision": 1,
-               "created_at": now, "created_by": actor.user_id, "modified_at": now, "modified_by": actor.user_id}
+               "created_at": now, "created_by": actor.user_id, "modified_at": now, "modified_by": actor.user_id,
+               "calendar": {"daysOfWeek": process.business_days_of_week,
+                            "exclusions": process.business_date_exclusions or [],
+                            "inclusions": process.business_date_inclusions or []},
+               "reminder_defaults": {"signer": process.default_cert_signer_reminders,
+                                     "approver": process.default_cert_approver_reminders}}
         active_now = await active_users(conn, workspace_id=actor.workspace_id, ids=referenced_users(list(jobs.values())))
         state = RunState(run=run, groups=groups, jobs=jobs, actor_id=actor.user_id, now=now,
                          is_active_user=active_now.__contains__)
         state.start_run()
+        set_due_dates(state)
         await conn.execute(insert(RT), [run])
         if groups:
             await conn.execute(insert(GRT), list(groups.values()))
         if jobs:
             await conn.execute(insert(JRT), list(jobs.values()))
         await _insert_events(conn, run_id, state.events)
+        told = await _notify(conn, state, email=email)
+        await replan(conn, state, stored=[])
         await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
         row = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)
+    notify_service.wake(told)
     return row
+
+
+def set_due_dates(state: RunState) -> None:
+    """Every job run's due date column, from its arguments and action status (app/run/due.py)."""
+    for job in state.jobs.values():
+        job["due_date"] = due_date(job, state.jobs)
+
+
+async def replan(conn: AsyncConnection, state: RunState, *, stored: list[Any] | None = None) -> None:
+    """Bring the run's reminder plan in line with what its job runs wait for now: plan what is new, drop what
+    no longer applies (settled, another person, another due date), keep what already fired."""
+    if stored is None:
+        stored = list((await conn.execute(select(REM).where(REM.c.run_id == state.run["id"]))).all())
+    drop, add = reminders.diff(reminders.plan(state), stored)
+    if drop:
+        await conn.execute(delete(REM).where(REM.c.id.in_(drop), REM.c.fired_at.is_(None)))
+    if add:
+        await conn.execute(insert(REM), [{
+            "id": new_id(), "workspace_id": state.run["workspace_id"], "run_id": state.run["id"],
+            "job_run_id": p.job_run_id, "user_id": p.user_id, "kind": p.kind, "due_date": p.due_date,
+            "fire_at": p.fire_at, "subject": p.subject, "body": p.body, "fired_at": None} for p in add])
+
+
+async def _notify(conn: AsyncConnection, state: RunState, *, email: bool) -> list[str]:
+    """The outbox: the notifications the action's transitions ask for, in the action's transaction."""
+    return await notify_service.write(conn, workspace_id=state.run["workspace_id"], notifications=notices(state),
+                                      now=state.now, email=email)
 
 
 async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[str, Any]]) -> None:
@@ -161,11 +205,13 @@ async def run_of_node(engine: AsyncEngine, *, actor: Actor, node_id: str) -> str
 
 
 async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revision: int | None,
-              change: Callable[[RunState], None]) -> tuple[Any, RunState]:
-    """Apply one action to the run holding `node_id`, cascade included, in one transaction."""
+              change: Callable[[RunState], None], clock: Clock = SYSTEM_CLOCK, email: bool = False
+              ) -> tuple[Any, RunState]:
+    """Apply one action to the run holding `node_id`, cascade included, in one transaction (its notifications
+    included)."""
     require_scope(actor, WRITE)
     run_id = await run_of_node(engine, actor=actor, node_id=node_id)
-    now = process_service.now_utc()
+    now = clock.now()
     async with write_transaction(engine) as conn:
         state = await load_state(conn, actor=actor, run_id=run_id, now=now)
         if expected_revision is not None:
@@ -176,10 +222,22 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
                                                                  "expectedRevision": expected_revision}))
         before = copy.deepcopy((state.run, state.groups, state.jobs))
         change(state)
+        set_due_dates(state)
         await save_state(conn, state, before, actor=actor)
+        told = await _notify(conn, state, email=email)
+        if _waiting_changed(before[2], state):
+            await replan(conn, state)
         saved = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
     bus.wake(run_id)  # after the commit: subscribers of this process read the new events now
+    notify_service.wake(told)
     return saved, state
+
+
+def _waiting_changed(old_jobs: dict[str, Any], state: RunState) -> bool:
+    """Whether an action changed what any job run waits for (whom, until when): only then is the plan redone."""
+    keys = ("status", "action_status", "arguments", "due_date")
+    return state.jobs.keys() != old_jobs.keys() or any(
+        any(old_jobs[jid].get(k) != j.get(k) for k in keys) for jid, j in state.jobs.items())
 
 
 async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, Any, Any], *, actor: Actor) -> None:
@@ -258,13 +316,19 @@ async def events_page(conn: AsyncConnection, *, run_id: str, first: int, after_s
 
 
 async def runs_page(engine: AsyncEngine, *, workspace_id: str, process_id: str | None, status: str | None,
-                    first: int, after: tuple[str, str] | None) -> tuple[list[Any], bool]:
-    """Runs newest first (created, then id), optionally of one process or with one status."""
+                    first: int, after: tuple[str, str] | None, overdue_on: date | None = None,
+                    overdue: bool | None = None) -> tuple[list[Any], bool]:
+    """Runs newest first (created, then id), optionally of one process or with one status; with `overdue`,
+    only runs that have (true) or have not (false) a job run overdue on the date `overdue_on`."""
     conds = [RT.c.workspace_id == workspace_id]
     if process_id is not None:
         conds.append(RT.c.process_id == process_id)
     if status is not None:
         conds.append(RT.c.status == status)
+    if overdue is not None and overdue_on is not None:
+        late = select(JRT.c.id).where(JRT.c.run_id == RT.c.id, JRT.c.due_date < overdue_on,
+                                      JRT.c.status.not_in(sorted(SETTLED))).exists()
+        conds.append(late if overdue else ~late)
     if after is not None:
         at, id_ = datetime.fromisoformat(after[0]), after[1]
         conds.append((RT.c.created_at < at) | ((RT.c.created_at == at) & (RT.c.id < id_)))
@@ -274,9 +338,11 @@ async def runs_page(engine: AsyncEngine, *, workspace_id: str, process_id: str |
     return rows[:first], len(rows) > first
 
 
-async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None) -> list[Any]:
+async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None, overdue_on: date | None = None,
+                overdue: bool | None = None) -> list[Any]:
     """Job runs waiting for the actor: as assignee (sent, returned), approver (approval), signer or
-    certification approver (sent)."""
+    certification approver (sent); with `overdue`, only those that are (true) or are not (false) overdue on
+    the date `overdue_on`."""
     ws_runs = select(RT.c.id).where(RT.c.workspace_id == actor.workspace_id)
     stmt = (select(JRT).where(JRT.c.run_id.in_(ws_runs), JRT.c.status == "running")
             .order_by(JRT.c.run_id, JRT.c.id))
@@ -288,7 +354,8 @@ async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None)
         waiting = ((j.action_status in ("sent", "returned") and a.get("assignee") == actor.user_id) or
                    (j.action_status == "approval" and a.get("approver") == actor.user_id) or
                    (j.action_status == "sent" and a.get("user") == actor.user_id))
-        if waiting and (action_status is None or j.action_status == action_status):
+        late = overdue is None or overdue_on is None or is_overdue(j.due_date, j.status, overdue_on) == overdue
+        if waiting and late and (action_status is None or j.action_status == action_status):
             mine.append(j)
     return mine
 

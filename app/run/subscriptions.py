@@ -4,42 +4,36 @@ replay and live has no gap and no duplicate, and a reconnect with the last seque
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
 
-from app.auth.service import READ
 from app.bus import bus
-from app.errors import FORBIDDEN, LIMIT_EXCEEDED, NOT_FOUND, AppError
+from app.errors import NOT_FOUND
 from app.graphql.context import Context, Info
-from app.graphql.errors import error_extensions
+from app.graphql.live import (
+    STALL_CLOSE_CODE,
+    STALL_CLOSE_REASON,
+    SubscriptionStats,
+    Watchdog,
+    refuse,
+    require_read,
+    slot,
+)
 from app.ids import is_id
 from app.run import service
 from app.run.types import ProcessRunSummary, RunEvent, counts
 
-STALL_CLOSE_CODE = 4008
-STALL_CLOSE_REASON = "Subscriber too slow"
-
-
-class SubscriptionStats:
-    """What the tests and the benchmark read: open subscriptions, and the largest server-side buffer seen."""
-
-    active_by_token: dict[str, int] = {}
-    max_buffered = 0
-
 
 def _refuse(code: str, message: str, **meta: Any) -> GraphQLError:
-    return GraphQLError(message, extensions=error_extensions(AppError(code, message, "runId", meta or None)))
+    return refuse(code, message, "runId", **meta)
 
 
 async def _visible_run(ctx: Context, run_id: str) -> Any:
-    if READ not in ctx.actor.scopes:
-        raise _refuse(FORBIDDEN, "This token lacks the 'read' scope that a subscription needs.", requiredScope=READ)
+    require_read(ctx, "runId")
     row = None
     if is_id(run_id):
         async with ctx.engine.connect() as conn:
@@ -49,59 +43,11 @@ async def _visible_run(ctx: Context, run_id: str) -> Any:
     return row
 
 
-@contextlib.asynccontextmanager
-async def _slot(ctx: Context) -> AsyncIterator[None]:
-    """Counts this subscription against its token's cap (per gateway process)."""
-    key = ctx.actor.token_id or ctx.actor.user_id
-    cap = ctx.settings.max_subscriptions_per_token
-    active = SubscriptionStats.active_by_token
-    if active.get(key, 0) >= cap:
-        raise _refuse(LIMIT_EXCEEDED, f"A token holds at most {cap} subscriptions on one gateway process.",
-                      limit=cap, actual=active.get(key, 0) + 1, limitName="subscriptionsPerToken")
-    active[key] = active.get(key, 0) + 1
-    try:
-        yield
-    finally:
-        active[key] -= 1
-        if not active[key]:
-            del active[key]
-
-
-class _Watchdog:
-    """Closes the WebSocket of a subscriber that stopped reading: blocked on a send for longer than the
-    stall time while more than `cap` events wait for it. Runs beside the subscription's generator."""
-
-    def __init__(self, ctx: Context, run_id: str) -> None:
-        self.ctx, self.run_id = ctx, run_id
-        self.delivered = 0
-        self.sending_since: float | None = None
-        self.closing = False
-        self.closer: asyncio.Task[None] | None = None
-        self.task = asyncio.create_task(self._watch())
-
-    async def _watch(self) -> None:
-        settings = self.ctx.settings
-        while True:
-            await asyncio.sleep(min(1.0, settings.subscription_stall_seconds / 2))
-            if self.sending_since is None or time.monotonic() - self.sending_since < settings.subscription_stall_seconds:
-                continue
-            async with self.ctx.engine.connect() as conn:
-                latest = await service.latest_event_seq(conn, run_id=self.run_id)
-            behind = latest - self.delivered
-            if behind > settings.subscription_buffer_events:
-                reason = f"{STALL_CLOSE_REASON}: {behind} events behind (cap {settings.subscription_buffer_events})"
-                self.closing = True
-                # The close frame queues behind the frames the subscriber has not read; it is sent as soon
-                # as the transport can take it, and nothing more is read from the database for it.
-                self.closer = asyncio.create_task(self._close(reason[:120]))
-                return
-
-    async def _close(self, reason: str) -> None:
-        with contextlib.suppress(Exception):
-            await self.ctx.request.close(code=STALL_CLOSE_CODE, reason=reason)
-
-    def stop(self) -> None:
-        self.task.cancel()
+def _watchdog(ctx: Context, run_id: str) -> Watchdog:
+    async def latest() -> int:
+        async with ctx.engine.connect() as conn:
+            return await service.latest_event_seq(conn, run_id=run_id)
+    return Watchdog(ctx, latest)
 
 
 @strawberry.type
@@ -119,9 +65,9 @@ class RunSubscription:
         ctx = info.context
         await _visible_run(ctx, str(run_id))
         page = ctx.settings.subscription_page_events
-        async with _slot(ctx):
+        async with slot(ctx):
             with bus.watch(str(run_id)) as wake:
-                watchdog = _Watchdog(ctx, str(run_id))
+                watchdog = _watchdog(ctx, str(run_id))
                 watchdog.delivered = last = max(0, after_sequence)
                 try:
                     while True:
@@ -149,7 +95,7 @@ class RunSubscription:
     ) -> AsyncGenerator[ProcessRunSummary, None]:
         ctx = info.context
         await _visible_run(ctx, str(run_id))
-        async with _slot(ctx):
+        async with slot(ctx):
             with bus.watch(str(run_id)) as wake:
                 seen: Any = None
                 while True:

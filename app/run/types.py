@@ -16,9 +16,11 @@ from app.graphql.scalars import utc
 from app.process import limits
 from app.process.enums import JobAction, TriggerType
 from app.process.tree_types import JobArguments, arguments_from_json, job_name
+from app.run.due import is_overdue
 from app.run.models import STATUSES
 
 if TYPE_CHECKING:
+    from app.notify.types import NotificationConnection
     from app.process.types import Process
 
 
@@ -124,6 +126,16 @@ class JobRun(Node):
     comment: str | None = strawberry.field(description="The last comment given on this job run, if any.")
     revision: int = strawberry.field(description="Incremented with every change; pass it as `expectedRevision`.")
     generated: GroupRun | None = strawberry.field(description="On a certification job run: its generated group run.")
+    due_date: date | None = strawberry.field(
+        default=None, description="When the person it waits for is due: the approver due date (or else the due date) "
+        "while in approval, the certification's due date on generated signer and approver job runs, the due date "
+        "otherwise.")
+
+    @strawberry.field(description="True when the job run is past its due date (the due date has ended in UTC) and not "
+                      "settled (neither complete nor cancelled).")
+    def overdue(self, info: Info) -> bool:
+        status = str(getattr(self.status, "value", self.status))
+        return is_overdue(self.due_date, status, info.context.settings.clock.now().date())
 
 
 def build_run_tree(run_id: str, root_id: str, groups: list[Any], jobs: list[Any], *, exclude_generated: bool
@@ -185,7 +197,8 @@ class _RunTreeBuilder:
                      action_status=row.action_status, eligible_to_start=row.eligible_to_start,
                      arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
                      ordinal=row.ordinal, parent_id=strawberry.ID(parent_id), source_job_id=row.source_job_id or None,
-                     exception=row.exception, comment=row.comment, revision=row.revision, generated=None)
+                     exception=row.exception, comment=row.comment, revision=row.revision, generated=None,
+                     due_date=row.due_date)
         self.nodes.append(obj)
         tally = {row.status: 1}
         g = self.gen.get(row.id)
@@ -281,6 +294,18 @@ class ProcessRun(Node):
         edges = [RunEventEdge(cursor=encode_cursor("events", [r.seq]), node=RunEvent.from_row(r)) for r in rows[:size]]
         return RunEventConnection(edges=edges, page_info=PageInfo.of(edges, has_next=len(rows) > size, after=after))
 
+    @strawberry.field(description="Every notification about this run (all recipients), newest first, each with its "
+                      "e-mail delivery state (default 100, at most 1000 per page). Only the run's manager reads them; "
+                      "for anyone else the list is empty.")
+    async def notifications(
+        self, info: Info,
+        first: Annotated[int | None, strawberry.argument(description=_FIRST)] = None,
+        after: Annotated[str | None, strawberry.argument(description="Notifications after this cursor.")] = None,
+    ) -> Annotated[NotificationConnection, strawberry.lazy("app.notify.types")]:
+        from app.notify import queries as notify_queries
+
+        return await notify_queries.of_run(info, run=self._row, first=first, after=after)
+
 
 @strawberry.type(description="A lightweight view of a process run (the seed's ProcessRunSummary).")
 class ProcessRunSummary:
@@ -288,6 +313,7 @@ class ProcessRunSummary:
     name: str = strawberry.field(description="The run's name: the process's name when it started.")
     process: str = strawberry.field(description="The id of the process that was started.")
     manager_user: str = strawberry.field(description="The user id of the run's manager (who started it).")
+    manager: User = strawberry.field(description="The manager.")
     status: RunStatus = strawberry.field(description="The run's status.")
     due_date: date | None = strawberry.field(description="When the run is due.")
     completed_date: datetime | None = strawberry.field(description="When the run completed.")
@@ -299,7 +325,7 @@ class ProcessRunSummary:
     @classmethod
     def from_row(cls, row: Any) -> ProcessRunSummary:
         return cls(id=row.id, name=row.name, process=row.process_id, manager_user=row.manager_user_id,
-                   status=row.status, due_date=row.due_date,
+                   manager=User(id=row.manager_user_id), status=row.status, due_date=row.due_date,
                    completed_date=None if row.completed_date is None else utc(row.completed_date),
                    created=Action(date_time=utc(row.created_at), user=User(id=row.created_by)),
                    modified=Action(date_time=utc(row.modified_at), user=User(id=row.modified_by)), _row=row)
@@ -322,4 +348,4 @@ def job_run_from_row(row: Any) -> JobRun:
                   arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
                   ordinal=row.ordinal, parent_id=strawberry.ID(row.parent_group_run_id),
                   source_job_id=row.source_job_id or None, exception=row.exception, comment=row.comment,
-                  revision=row.revision, generated=None)
+                  revision=row.revision, generated=None, due_date=row.due_date)

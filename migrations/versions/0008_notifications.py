@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.create_table('notification_sequence',
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('last_seq', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_notification_sequence_user_id_app_user')),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_notification_sequence'))
     )
     op.create_table('notification',
@@ -40,6 +41,7 @@ def upgrade() -> None:
     sa.Column('delivery_last_error', sa.Text(), nullable=True),
     sa.Column('delivery_next_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('delivered_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['app_user.id'], name=op.f('fk_notification_user_id_app_user')),
     sa.ForeignKeyConstraint(['workspace_id'], ['workspace.id'], name=op.f('fk_notification_workspace_id_workspace')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notification'))
     )

@@ -220,9 +220,9 @@ async def test_a_subscriber_that_stops_reading_is_closed_with_a_bounded_buffer(
     from sqlalchemy import insert, update
 
     from app.db import table
+    from app.graphql.live import STALL_CLOSE_CODE, SubscriptionStats
     from app.ids import new_id
     from app.run.models import ProcessRun, RunEvent
-    from app.run.subscriptions import STALL_CLOSE_CODE, SubscriptionStats
 
     run_id, _, nodes = await _busy_run(gql, engine, settings, 1)
     start_seq = await _last_seq(gql, run_id)

@@ -1,0 +1,92 @@
+"""What every subscription shares (cross-cutting): the per-token cap, and the watchdog that closes a subscriber
+that stopped reading. Each domain's subscriptions read their own sequence numbers (run events, a person's
+notifications) and wake on their own bus keys."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from graphql import GraphQLError
+
+from app.auth.service import READ
+from app.errors import FORBIDDEN, LIMIT_EXCEEDED, AppError
+from app.graphql.context import Context
+from app.graphql.errors import error_extensions
+
+STALL_CLOSE_CODE = 4008
+STALL_CLOSE_REASON = "Subscriber too slow"
+
+
+class SubscriptionStats:
+    """What the tests and the benchmark read: open subscriptions, and the largest server-side buffer seen."""
+
+    active_by_token: dict[str, int] = {}
+    max_buffered = 0
+
+
+def refuse(code: str, message: str, target: str = "runId", **meta: Any) -> GraphQLError:
+    return GraphQLError(message, extensions=error_extensions(AppError(code, message, target, meta or None)))
+
+
+def require_read(ctx: Context, target: str) -> None:
+    if READ not in ctx.actor.scopes:
+        raise refuse(FORBIDDEN, "This token lacks the 'read' scope that a subscription needs.", target,
+                     requiredScope=READ)
+
+
+@contextlib.asynccontextmanager
+async def slot(ctx: Context) -> AsyncIterator[None]:
+    """Counts this subscription against its token's cap (per gateway process, every kind of subscription)."""
+    key = ctx.actor.token_id or ctx.actor.user_id
+    cap = ctx.settings.max_subscriptions_per_token
+    active = SubscriptionStats.active_by_token
+    if active.get(key, 0) >= cap:
+        raise refuse(LIMIT_EXCEEDED, f"A token holds at most {cap} subscriptions on one gateway process.",
+                     limit=cap, actual=active.get(key, 0) + 1, limitName="subscriptionsPerToken")
+    active[key] = active.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        active[key] -= 1
+        if not active[key]:
+            del active[key]
+
+
+class Watchdog:
+    """Closes the WebSocket of a subscriber that stopped reading: blocked on a send for longer than the
+    stall time while more than `cap` items wait for it (`latest()` reads the newest sequence number).
+    Runs beside the subscription's generator."""
+
+    def __init__(self, ctx: Context, latest: Callable[[], Awaitable[int]], unit: str = "events") -> None:
+        self.ctx, self.latest, self.unit = ctx, latest, unit
+        self.delivered = 0
+        self.sending_since: float | None = None
+        self.closing = False
+        self.closer: asyncio.Task[None] | None = None
+        self.task = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        settings = self.ctx.settings
+        while True:
+            await asyncio.sleep(min(1.0, settings.subscription_stall_seconds / 2))
+            if self.sending_since is None or time.monotonic() - self.sending_since < settings.subscription_stall_seconds:
+                continue
+            behind = await self.latest() - self.delivered
+            if behind > settings.subscription_buffer_events:
+                reason = f"{STALL_CLOSE_REASON}: {behind} {self.unit} behind (cap {settings.subscription_buffer_events})"
+                self.closing = True
+                # The close frame queues behind the frames the subscriber has not read; it is sent as soon
+                # as the transport can take it, and nothing more is read from the database for it.
+                self.closer = asyncio.create_task(self._close(reason[:120]))
+                return
+
+    async def _close(self, reason: str) -> None:
+        with contextlib.suppress(Exception):
+            await self.ctx.request.close(code=STALL_CLOSE_CODE, reason=reason)
+
+    def stop(self) -> None:
+        self.task.cancel()

@@ -1,0 +1,126 @@
+"""Email delivery: pending notifications claimed in batches, each by exactly one gateway or worker process, and
+sent through the SMTP relay outside any transaction. Delivery is at least once: a process that dies after
+sending and before recording it leaves the row to be sent again once its lease runs out (the same Message-ID)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiosmtplib
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app import faults
+from app.auth.models import User
+from app.db import table, write_transaction
+from app.notify.email import build_message
+from app.notify.models import Notification
+from app.notify.smtp import SmtpConfig
+
+log = logging.getLogger("processgraph.delivery")
+NOTIFICATIONS, USERS = table(Notification), table(User)
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPolicy:
+    """How many rows a batch claims, how long a claim lasts, and how retries back off."""
+
+    batch_size: int = 50
+    lease: timedelta = timedelta(minutes=5)
+    max_attempts: int = 8
+    backoff_base: timedelta = timedelta(seconds=30)  # then 2x, 4x, ... after each temporary failure
+
+    def backoff(self, attempts: int) -> timedelta:
+        return self.backoff_base * (1 << max(0, attempts - 1))
+
+
+@dataclass(slots=True)
+class DeliveryCounts:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class _Permanent(Exception):
+    """The relay refused for good (a 5xx reply): sending again would give the same answer."""
+
+
+async def _claim(engine: AsyncEngine, *, now: datetime, policy: DeliveryPolicy) -> list[Any]:
+    """Pending rows that are due, with their recipient, leased to this process in one short transaction:
+    SKIP LOCKED on PostgreSQL, so concurrent processes claim different rows."""
+    due = and_(NOTIFICATIONS.c.delivery_state == PENDING,
+               or_(NOTIFICATIONS.c.delivery_next_at.is_(None), NOTIFICATIONS.c.delivery_next_at <= now))
+    stmt = (select(NOTIFICATIONS.c.id, NOTIFICATIONS.c.subject, NOTIFICATIONS.c.body, NOTIFICATIONS.c.created_at,
+                   NOTIFICATIONS.c.delivery_attempts, USERS.c.name, USERS.c.email)
+            .join(USERS, USERS.c.id == NOTIFICATIONS.c.user_id).where(due)
+            .order_by(NOTIFICATIONS.c.created_at, NOTIFICATIONS.c.id).limit(policy.batch_size))
+    async with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=NOTIFICATIONS)
+        rows = (await conn.execute(stmt)).all()
+        if rows:
+            await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_([r.id for r in rows])).values(
+                delivery_next_at=now + policy.lease, delivery_attempts=NOTIFICATIONS.c.delivery_attempts + 1))
+    return list(rows)
+
+
+async def _send(smtp: SmtpConfig, row: Any) -> None:
+    if not row.email:
+        raise _Permanent("the recipient has no email address")
+    message = build_message(notification_id=row.id, subject=row.subject, body=row.body, created_at=row.created_at,
+                            sender=smtp.from_address, recipient_name=row.name, recipient_email=row.email)
+    try:
+        await aiosmtplib.send(message, hostname=smtp.host, port=smtp.port, username=smtp.username,
+                              password=smtp.password, use_tls=smtp.security == "tls",
+                              start_tls=smtp.security == "starttls",
+                              timeout=smtp.timeout_seconds)
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        codes = [r.code for r in exc.recipients]
+        if codes and all(c >= 500 for c in codes):
+            raise _Permanent("; ".join(f"{r.code} {r.message}" for r in exc.recipients)) from exc
+        raise
+    except aiosmtplib.SMTPResponseException as exc:
+        if exc.code >= 500:
+            raise _Permanent(f"{exc.code} {exc.message}") from exc
+        raise
+
+
+async def deliver_pending(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime,
+                          policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryCounts:
+    """Claim one batch of due pending notifications and send them; record sent, retry later (connection
+    failures, timeouts, 4xx replies, with exponential backoff) or failed (5xx replies, or past max attempts)."""
+    counts = DeliveryCounts()
+    for row in await _claim(engine, now=now, policy=policy):
+        attempts = row.delivery_attempts + 1
+        values: dict[str, Any]
+        try:
+            await _send(smtp, row)
+            faults.reached("notify.deliver.mid")  # crash tests: sent, not yet recorded
+            values = {"delivery_state": SENT, "delivered_at": now, "delivery_next_at": None,
+                      "delivery_last_error": None}
+            counts.sent += 1
+        except _Permanent as exc:
+            values = {"delivery_state": FAILED, "delivery_last_error": str(exc)[:2000], "delivery_next_at": None}
+            counts.failed += 1
+            counts.errors.append(str(exc))
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:2000]
+            counts.errors.append(error)
+            if attempts >= policy.max_attempts:
+                values = {"delivery_state": FAILED, "delivery_last_error": f"gave up after {attempts} attempts; "
+                          + error, "delivery_next_at": None}
+                counts.failed += 1
+            else:
+                values = {"delivery_last_error": error, "delivery_next_at": now + policy.backoff(attempts)}
+                counts.retried += 1
+        async with write_transaction(engine) as conn:
+            await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == row.id).values(values))
+    if counts.errors:
+        log.warning("email delivery: %d sent, %d to retry, %d failed; last error: %s", counts.sent, counts.retried,
+                    counts.failed, counts.errors[-1])
+    return counts

@@ -1,0 +1,108 @@
+"""The delivery loop: every `DELIVERY_POLL_SECONDS`, claim and send due pending notifications until none is left.
+The gateway runs it in-process when `SMTP_URL` is set (`NOTIFY_DELIVERY=false` turns that off);
+`scripts/worker` (`python -m app.notify.worker`) runs it alone, for deployments that separate the two. Any number
+of them may run against one PostgreSQL database: each row is claimed by one process at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.notify.delivery import DeliveryCounts, DeliveryPolicy, deliver_pending
+from app.notify.smtp import parse_smtp_url
+from app.settings import Settings
+
+log = logging.getLogger("processgraph.delivery")
+
+
+def policy_of(settings: Settings) -> DeliveryPolicy:
+    return DeliveryPolicy(batch_size=settings.delivery_batch_size, max_attempts=settings.delivery_max_attempts,
+                          backoff_base=timedelta(seconds=settings.delivery_backoff_seconds),
+                          lease=timedelta(seconds=settings.delivery_lease_seconds))
+
+
+class DeliveryWorker:
+    """Runs `deliver_pending` in a background task until stopped; `on_counts` sees every batch's outcome."""
+
+    def __init__(self, engine: AsyncEngine, settings: Settings,
+                 on_counts: Callable[[DeliveryCounts], None] | None = None) -> None:
+        assert settings.smtp_url is not None
+        self.engine, self.settings, self.on_counts = engine, settings, on_counts
+        self.smtp = parse_smtp_url(settings.smtp_url)
+        self.policy = policy_of(settings)
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> DeliveryCounts:
+        """Batches until a batch comes back empty or smaller than the batch size."""
+        total = DeliveryCounts()
+        while True:
+            counts = await deliver_pending(self.engine, smtp=self.smtp, now=datetime.now(UTC), policy=self.policy)
+            if self.on_counts is not None:
+                self.on_counts(counts)
+            total.sent, total.retried, total.failed = (total.sent + counts.sent, total.retried + counts.retried,
+                                                       total.failed + counts.failed)
+            if counts.sent + counts.retried + counts.failed < self.policy.batch_size:
+                return total
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the database or the relay is away: try again next time
+                log.exception("email delivery failed; trying again in %s s", self.settings.delivery_poll_seconds)
+            await asyncio.sleep(self.settings.delivery_poll_seconds)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+
+async def _serve(settings: Settings) -> None:
+    from app.db import create_engine
+
+    engine = create_engine(settings)
+    worker = DeliveryWorker(engine, settings)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    worker.start()
+    log.info("delivery worker: sending through %s:%s", worker.smtp.host, worker.smtp.port)
+    try:
+        await stopping.wait()
+    finally:
+        await worker.stop()
+        await engine.dispose()
+
+
+def main() -> int:
+    from app import migrate
+    from app.settings import load_settings
+
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if settings.smtp_url is None:
+        print("scripts/worker: SMTP_URL is not set; without a relay there is nothing to deliver "
+              "(notifications stay in the in-app feed).", file=sys.stderr)
+        return 2
+    migrate.upgrade(settings)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
