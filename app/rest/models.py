@@ -378,20 +378,10 @@ class ProcessInput(_ProcessFields):
 
 # ---- summaries and lists ----
 
-class StatusCounts(Wire):
-    """Job runs below by general status: all seven statuses, zeros included."""
-
-    waiting: int = Field(ge=0, description="Job runs `waiting`.")
-    running: int = Field(ge=0, description="Job runs `running`.")
-    cancelling: int = Field(ge=0, description="Job runs `cancelling`.")
-    complete: int = Field(ge=0, description="Job runs `complete`.")
-    cancelled: int = Field(ge=0, description="Job runs `cancelled`.")
-    error: int = Field(ge=0, description="Job runs in `error`.")
-    error_hold: int = Field(ge=0, description="Job runs in `errorHold`.")
-
-
-_COUNTS_DOC = ("Job runs below by general status (seed spellings as keys, all seven, zeros included), generated "
-               "ones counted. Populated on lists too.")
+_COUNTS_DOC = ("Convenience map of job runs below by general status: keys are the seven statuses in the seed's "
+               "spelling (waiting, running, cancelling, complete, cancelled, error, errorHold), all present, zeros "
+               "included, generated job runs counted. Populated on lists too.")
+StatusCounts = Annotated[dict[str, Annotated[int, Field(ge=0)]], Field(description=_COUNTS_DOC)]
 
 
 class ProcessRunSummary(Wire):
