@@ -54,7 +54,7 @@ class Action(Wire):
     """When the action was performed, and details about the user who did it."""
 
     date_time: datetime = Field(description="Date and time (in UTC) that the user performed the audited action.")
-    user: User = Field(description="Reference to a platform user.")
+    user: User = Field(description="The user who performed the audited action.")
 
 
 class Reminder(Wire):
@@ -233,7 +233,8 @@ class ProcessJobInput(_JobFields):
 
     action: ClientAction | GeneratedAction | Absent = server_written(
         "The type of action the Job is performing; in requests it follows from `arguments.type`.")
-    arguments: ActionArgumentsInput | Absent = Field(default=None, description=_ARGS)
+    arguments: ActionArgumentsInput | Absent = Field(default=None, description="The job's action (`type`) and its "
+                                                     "arguments; left out: an empty sendTask.")
     generated: ProcessGroup | Absent = server_written("On a certification job, the group the server generates from its "
                                                  "arguments.")
 
@@ -447,14 +448,14 @@ class JobNameBatchUpdateItem(Wire):
     """A batch item renaming a job (the seed's BatchUpdateItem with `jobNameUpdate`)."""
 
     type: Literal["jobName"] = Field(description="The type of the update being requested.")
-    job_name_update: JobNameUpdate = Field(description="A request to update a Job's name.")
+    job_name_update: JobNameUpdate = Field(description="The job to rename and its new name.")
 
 
 class GroupNameBatchUpdateItem(Wire):
     """A batch item renaming a group (the seed's BatchUpdateItem with `groupNameUpdate`)."""
 
     type: Literal["groupName"] = Field(description="The type of the update being requested.")
-    group_name_update: ProcessGroupNameUpdate = Field(description="A request to update a Group's name.")
+    group_name_update: ProcessGroupNameUpdate = Field(description="The group to rename and its new name.")
 
 
 class FlatBatchUpdateItem(Wire):
