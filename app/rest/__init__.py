@@ -23,5 +23,7 @@ def routes(*, state: dict[str, Any], settings: Settings, guard: Callable[[Any], 
         by_path.setdefault(op.path, []).append(op)
     from app.rest.openapi import endpoint as openapi_endpoint
 
-    return [Route(PREFIX + path, guard(request_response(Endpoint(ops, state=state, settings=settings))))
-            for path, ops in by_path.items()] + [Route(f"{PREFIX}/openapi.json", openapi_endpoint, methods=["GET"])]
+    out: list[BaseRoute] = [Route(PREFIX + path, guard(request_response(Endpoint(ops, state=state, settings=settings))))
+                            for path, ops in by_path.items()]
+    out.append(Route(f"{PREFIX}/openapi.json", openapi_endpoint, methods=["GET"]))
+    return out
