@@ -26,18 +26,35 @@ Absent = Annotated[None, SkipJsonSchema(), BeforeValidator(_refuse_null)]
 # Python's str.strip() whitespace, spelt out: JSON Schema's (ECMAScript) `\s` and the validator's `\s`
 # differ from it and from each other, so a text "with content" is defined by this class alone.
 _SPACE = "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
-NOT_BLANK = f"[^{_SPACE}]"
-"""A pattern that a non-blank text matches: at least one character that is not whitespace."""
+NO_NUL = "^[^\\u0000]*$"
+"""Every text refuses NUL characters (PostgreSQL cannot store them; the gateway refuses them in any request)."""
+NOT_BLANK = f"^[^\\u0000]*[^{_SPACE}\\u0000][^\\u0000]*$"
+"""A text with content: at least one character that is not whitespace, and no NUL."""
 
 
 def text(description: str, *, max_length: int, blank: bool = False, min_length: int = 1, **extra: Any) -> Any:
-    """A text field: a description, length bounds and (unless `blank`) at least one non-space character."""
+    """A text field: a description, length bounds, no NUL and (unless `blank`) a non-space character."""
     return Field(description=description, min_length=min_length, max_length=max_length,
-                 pattern=None if blank else NOT_BLANK, **extra)
+                 pattern=NO_NUL if blank else NOT_BLANK, **extra)
+
+
+def optional_text(description: str, *, max_length: int) -> Any:
+    """An optional text that is never null: left out when not given."""
+    return Field(default=None, description=description, max_length=max_length, pattern=NO_NUL)
+
+
+def _whole_number(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
+"""An integer as JSON Schema counts them: `3.0` is one (it is taken as 3); `3.5` and `"3"` are not."""
 
 
 def server_written(description: str, **extra: Any) -> Any:
     """A field the server writes: in a request it is accepted (checked for its type) and ignored."""
+    if "max_length" in extra:
+        extra.setdefault("pattern", NO_NUL)
     return Field(default=None, description=f"{description} Read-only: ignored in requests.",
                  json_schema_extra={"readOnly": True}, **extra)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -78,13 +79,16 @@ class Call:
     def if_match(self) -> int | None:
         """The revision an `If-Match: "<revision>"` header expects (`*` or none: any)."""
         value = self.request.headers.get("if-match")
-        if value is None or value.strip() == "*":
+        if value is None or value == "*":
             return None
-        tag = value.strip().removeprefix("W/").strip('"')
-        if not tag.isdigit() or len(tag) > 18:
-            raise RestError(AppError(VALIDATION_ERROR, 'If-Match holds an ETag of this API: "<revision>".',
-                                     "If-Match", {"actual": value}), 400)
-        return int(tag)
+        found = ETAG.fullmatch(value)
+        if found is None:
+            raise RestError(AppError(VALIDATION_ERROR, 'If-Match holds an ETag of this API: "<revision>" (or *).',
+                                     "If-Match", {"actual": value[:100]}), 400)
+        return int(found.group(1))
+
+
+ETAG = re.compile(r'(?:W/)?"([0-9]{1,18})"')
 
 
 def etag(revision: int) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pydantic import Discriminator, Field, RootModel, Tag
 
 from app.process import limits
 from app.process.patch import MAX_PATCH_OPERATIONS
-from app.rest.base import Absent, Wire, server_written, text
+from app.rest.base import NO_NUL, Absent, WholeNumber, Wire, optional_text, server_written, text
 from app.run.service import MAX_ADDED_JOBS
 
 TriggerType = Literal["whenEligible", "manual"]
@@ -36,7 +36,7 @@ ITEMS = limits.MAX_LIST_ITEMS
 TRIGGER_DOC = "What triggers a group child to execute once it is eligible: `whenEligible` (by itself) or `manual`."
 DATE_DOC = "A calendar date, `YYYY-MM-DD` (UTC)."
 
-IdText = Annotated[str, Field(min_length=1, max_length=SHORT, description="An id or reference text.")]
+IdText = Annotated[str, Field(min_length=1, max_length=SHORT, pattern=NO_NUL, description="An id or reference text.")]
 UserIdText = Annotated[str, text("A user id.", max_length=SHORT)]
 CalendarId = Annotated[str, text("A calendar id.", max_length=SHORT)]
 DateItem = Annotated[date, Field(description=DATE_DOC)]
@@ -47,7 +47,7 @@ DateItem = Annotated[date, Field(description=DATE_DOC)]
 class User(Wire):
     """Reference to a platform user."""
 
-    id: str = Field(description="The unique identifier of the user.", max_length=36)
+    id: str = Field(description="The unique identifier of the user.", max_length=36, pattern=NO_NUL)
 
 
 class Action(Wire):
@@ -60,7 +60,7 @@ class Action(Wire):
 class Reminder(Wire):
     """One custom reminder e-mail."""
 
-    days_from_due: int = Field(description="Days relative to the due date (negative: before it).",
+    days_from_due: WholeNumber = Field(description="Days relative to the due date (negative: before it).",
                                ge=-3660, le=3660)
     subject: str = text("The e-mail's subject.", max_length=SHORT)
     body: str = text("The e-mail's body.", max_length=LONG)
@@ -96,35 +96,32 @@ class SendTaskArgs(Wire):
     """Arguments of a sendTask job: a task sent to an assignee, optionally approved. Any may be left out
     while the process is being built; the health check reports what a run needs."""
 
-    title: str | Absent = Field(default=None, description="The task's title; it is the job's name.", max_length=NAME)
-    instructions: str | Absent = Field(default=None, description="What the assignee is asked to do.", max_length=LONG)
-    assignee: str | Absent = Field(default=None, description="The user id of the assignee.", max_length=SHORT)
-    approver: str | Absent = Field(default=None, description="The user id of the approver, if any.", max_length=SHORT)
+    title: str | Absent = optional_text("The task's title; it is the job's name.", max_length=NAME)
+    instructions: str | Absent = optional_text("What the assignee is asked to do.", max_length=LONG)
+    assignee: str | Absent = optional_text("The user id of the assignee.", max_length=SHORT)
+    approver: str | Absent = optional_text("The user id of the approver, if any.", max_length=SHORT)
     due_date: date | Absent = Field(default=None, description="When the assignee's work is due. " + DATE_DOC)
     approver_due_date: date | Absent = Field(default=None, description="When the approval is due. " + DATE_DOC)
-    document: str | Absent = Field(default=None, description="The id of an attached document.", max_length=SHORT)
+    document: str | Absent = optional_text("The id of an attached document.", max_length=SHORT)
 
 
 class ContentRequestArgs(Wire):
     """Arguments of a contentRequest job: content requested in a document section."""
 
-    title: str | Absent = Field(default=None, description="The request's title; it is the job's name.",
-                                max_length=NAME)
-    instructions: str | Absent = Field(default=None, description="What content is requested.", max_length=LONG)
-    assignee: str | Absent = Field(default=None, description="The user id of the assignee.", max_length=SHORT)
-    approver: str | Absent = Field(default=None, description="The user id of the approver, if any.", max_length=SHORT)
-    document: str | Absent = Field(default=None, description="The id of the document.", max_length=SHORT)
-    section: str | Absent = Field(default=None, description="The id of the document's section.", max_length=SHORT)
+    title: str | Absent = optional_text("The request's title; it is the job's name.", max_length=NAME)
+    instructions: str | Absent = optional_text("What content is requested.", max_length=LONG)
+    assignee: str | Absent = optional_text("The user id of the assignee.", max_length=SHORT)
+    approver: str | Absent = optional_text("The user id of the approver, if any.", max_length=SHORT)
+    document: str | Absent = optional_text("The id of the document.", max_length=SHORT)
+    section: str | Absent = optional_text("The id of the document's section.", max_length=SHORT)
     due_date: date | Absent = Field(default=None, description="When the content is due. " + DATE_DOC)
 
 
 class CertificationArgs(Wire):
     """Arguments of a certification job; its steps generate the job's read-only `generated` group."""
 
-    title: str | Absent = Field(default=None, description="The certification's title; it is the job's name.",
-                                max_length=NAME)
-    document: str | Absent = Field(default=None, description="The id of the certification letter.",
-                                   max_length=SHORT)
+    title: str | Absent = optional_text("The certification's title; it is the job's name.", max_length=NAME)
+    document: str | Absent = optional_text("The id of the certification letter.", max_length=SHORT)
     due_date: date | Absent = Field(default=None, description="When the certification is due. " + DATE_DOC)
     signer_steps: list[CertificationStep] | Absent = Field(default=None, description="Signer steps, in order.",
                                                            max_length=ITEMS)
@@ -433,14 +430,14 @@ class ProcessesListResult(Wire):
 class JobNameUpdate(Wire):
     """A request to update a Job's name (the title of its arguments)."""
 
-    id: str = Field(description="The id of the job whose name will be updated.", min_length=1, max_length=SHORT)
+    id: str = Field(description="The id of the job whose name will be updated.", min_length=1, max_length=SHORT, pattern=NO_NUL)
     new_name: str = text("The new name for the targeted job.", max_length=NAME)
 
 
 class ProcessGroupNameUpdate(Wire):
     """A request to update a Group's name."""
 
-    id: str = Field(description="The id of the group whose name will be updated.", min_length=1, max_length=SHORT)
+    id: str = Field(description="The id of the group whose name will be updated.", min_length=1, max_length=SHORT, pattern=NO_NUL)
     new_name: str = text("The new name for our group.", max_length=NAME)
 
 
@@ -461,7 +458,7 @@ class GroupNameBatchUpdateItem(Wire):
 class FlatBatchUpdateItem(Wire):
     """A batch item in the flat form of the seed's BatchUpdate example: `{id, newName, type}`."""
 
-    id: str = Field(description="The id of the job or group to rename.", min_length=1, max_length=SHORT)
+    id: str = Field(description="The id of the job or group to rename.", min_length=1, max_length=SHORT, pattern=NO_NUL)
     new_name: str = text("The new name.", max_length=NAME)
     type: Literal["jobName", "groupName"] = Field(description="`jobName` for a job, `groupName` for a group.")
 
@@ -708,9 +705,9 @@ class JobRunsAdd(Wire):
     jobs: list[ProcessJobInput] = Field(description=f"The jobs, in order (1 to {MAX_ADDED_JOBS}).", min_length=1,
                                         max_length=MAX_ADDED_JOBS)
     parent_group_id: str | Absent = Field(default=None, description="The parent group run; default the root group "
-                                          "run.", min_length=1, max_length=SHORT)
+                                          "run.", min_length=1, max_length=SHORT, pattern=NO_NUL)
     relative_sibling_id: str | Absent = Field(default=None, description="A child of the parent to place the jobs "
-                                              "next to; default: appended.", min_length=1, max_length=SHORT)
+                                              "next to; default: appended.", min_length=1, max_length=SHORT, pattern=NO_NUL)
     before: bool | Absent = Field(default=None, description="Before the sibling (default true) or after it.")
 
 

@@ -71,6 +71,12 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
             "description": 'Refuse with 412 (and write nothing) unless the process is at this revision: the '
             '`ETag` of an earlier answer, `"<revision>"`. Left out or `*`: any revision.',
             "schema": {"type": "string", "pattern": '^(\\*|(W/)?"[0-9]{1,18}")$'}}
+_PROCESS_LINKS = {name: {"operationId": name, "parameters": {"id": "$response.body#/id"},
+                         "description": f"{name} of the process just written."}
+                  for name in ("getProcess", "deleteProcess", "patchProcess", "batchUpdateProcess", "validateProcess",
+                               "runProcess")}
+_RUN_LINKS = {name: {"operationId": name, "parameters": {"id": "$response.body#/id"},
+                     "description": f"{name} of the run just started."} for name in ("getProcessRun", "addJobRuns")}
 LIST_PARAMETERS = [
     {"name": "$maxpagesize", "in": "query", "required": False,
      "description": "How many summaries per page: 1 to 1000, default 100.",
@@ -97,10 +103,13 @@ def _body(name: str, media: str = JSON) -> dict[str, Any]:
     return {"required": True, "content": {media: {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
 
 
-def _ok(status: str, name: str | None, description: str, headers: dict[str, Any]) -> dict[str, Any]:
+def _ok(status: str, name: str | None, description: str, headers: dict[str, Any],
+        links: dict[str, Any] | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"description": description, "headers": headers}
     if name is not None:
         out["content"] = {JSON: {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+    if links:
+        out["links"] = links
     return {status: out}
 
 
@@ -113,7 +122,7 @@ SPECS: dict[str, tuple[str, list[dict[str, Any]], dict[str, Any] | None, dict[st
         {"400": "A list parameter outside the documented ones (`target` names it)."}),
     "createProcess": (
         "Create a process with its whole tree (all or nothing).", [], _body("ProcessInput"),
-        _ok("201", "Process", "The created process.", {**_ETAG, **_LOCATION}),
+        _ok("201", "Process", "The created process.", {**_ETAG, **_LOCATION}, _PROCESS_LINKS),
         {"400": "The body breaks a rule of the model (every problem listed in `details`).",
          "415": "The body is not `application/json`."}),
     "getProcess": (
@@ -151,7 +160,7 @@ SPECS: dict[str, tuple[str, list[dict[str, Any]], dict[str, Any] | None, dict[st
     "runProcess": (
         "Start a run of a process (its definition is copied into a run-time tree).",
         [_id_parameter("process")], None,
-        _ok("201", "ProcessRun", "The started run.", {**_ETAG, **_LOCATION}),
+        _ok("201", "ProcessRun", "The started run.", {**_ETAG, **_LOCATION}, _RUN_LINKS),
         {"404": "No such live process in this workspace.",
          "409": "The health check found problems (each in `details`, codes as in validation)."}),
     "getProcessRun": (

@@ -22,7 +22,7 @@ from app.rest.errors import RestError
 from app.run import service as run_service
 
 PATCH_MEDIA = "application/json-patch+json"
-FILTER = re.compile(r"^ *contains\( *name *, *'((?:[^']|'')*)' *\) *$")
+FILTER = re.compile(r"^ *contains\( *name *, *'((?:[^'\x00]|'')*)' *\) *$")
 ORDERS = {"name": "NAME", "dueDate": "DUE_DATE", "runCreated": "RUN_CREATED", "run.created.dateTime": "RUN_CREATED"}
 ORDER_BY = tuple(f"{name}{suffix}" for name in ORDERS for suffix in ("", " asc", " desc"))
 LIST_PARAMETERS = ("$maxpagesize", "$next", "$filter", "$orderBy")
