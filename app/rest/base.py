@@ -8,12 +8,13 @@ marks `¦null`: it is written as null.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.alias_generators import to_camel
 from pydantic.json_schema import SkipJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, to_jsonable_python
 
 
 def _refuse_null(value: Any) -> None:
@@ -64,3 +65,19 @@ class Wire(BaseModel):
 
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=False, validate_by_alias=True,
                               serialize_by_alias=True, extra="forbid", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _unique_items(cls, value: Any, info: ValidationInfo) -> Any:
+        """A list whose schema says `uniqueItems` holds no two equal items (JSON equality), so that the
+        document and the validation refuse the same requests."""
+        extra = cls.model_fields[str(info.field_name)].json_schema_extra
+        if isinstance(value, list) and isinstance(extra, dict) and extra.get("uniqueItems"):
+            seen: set[str] = set()
+            for index, item in enumerate(value):
+                key = json.dumps(to_jsonable_python(item, by_alias=True), sort_keys=True)
+                if key in seen:
+                    raise PydanticCustomError("unique_items", "Items are unique; item {index} repeats an "
+                                              "earlier one", {"index": index})
+                seen.add(key)
+        return value

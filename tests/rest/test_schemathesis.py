@@ -76,7 +76,7 @@ parameters = {{ "path.id" = {{ dictionary = "runs", probability = 0.5 }} }}
              f"{server.base_url}/v1/openapi.json", "-H", f"Authorization: {token}", "--max-examples",
              str(MAX_EXAMPLES), "--seed", str(SEED), "--workers", "1", "--request-timeout", "30",
              "--report", "junit", "--report-dir", str(tmp_path / "report")],
-            capture_output=True, text=True, timeout=800, check=False)
+            capture_output=True, text=True, timeout=800, check=False, cwd=tmp_path)  # its cache lands there
         output = result.stdout + result.stderr
         print(output[-4000:])
         assert result.returncode == 0, f"schemathesis found problems:\n{output[-20000:]}\n{server.output()[-5000:]}"
