@@ -9,15 +9,14 @@ import json
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import Response
 
 from app.graphql.ide import (
     CSS,
-    IMMUTABLE,
     JS,
-    PAGE_POLICY,
     SOURCE_MAP,
     Asset,
+    GraphiQLPage,
     load_assets,
     missing_assets_html,
 )
@@ -33,10 +32,11 @@ ASSETS = (
 )
 
 
-class DocsPage:
-    """The page (or what to install when its assets are missing) and its allow-listed static files."""
+class DocsPage(GraphiQLPage):
+    """The page (or what to install when its assets are missing) and its allow-listed static files, served
+    as GraphiQL's are (`response`, `static`: the same headers and allow-list lookup)."""
 
-    def __init__(self, *, node_modules: Path, token: str | None) -> None:
+    def __init__(self, *, node_modules: Path, token: str | None) -> None:  # GraphiQL's own page is not built
         self.assets = load_assets(node_modules, assets=ASSETS, script=HERE / "docs.js", prefix=STATIC_PREFIX)
         if self.assets.missing:
             self.html = missing_assets_html(self.assets, node_modules, tool="Swagger UI", endpoint=(
@@ -51,15 +51,4 @@ class DocsPage:
                      .replace("{{scripts}}", scripts))
 
     async def page(self, _request: Request) -> Response:
-        if self.assets.missing:
-            return HTMLResponse(self.html, status_code=503)
-        return HTMLResponse(self.html, headers={"Content-Security-Policy": PAGE_POLICY, "Cache-Control": "no-store",
-                                                "Referrer-Policy": "no-referrer"})
-
-    async def static(self, request: Request) -> Response:
-        """GET /v1/docs/static/<package>@<version>/<file>: a lookup in the allow-list, never a path join."""
-        found = self.assets.files.get(request.path_params["path"])
-        if found is None:
-            return PlainTextResponse("Not Found", status_code=404)
-        path, media_type = found
-        return FileResponse(path, media_type=media_type, headers=IMMUTABLE)
+        return self.response()
