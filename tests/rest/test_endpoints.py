@@ -272,3 +272,34 @@ async def test_unsupported_methods_are_405_with_allow(http: httpx.AsyncClient) -
     response = await http.put("/v1/processes", json={})
     body = assert_error(response, 405, "METHOD_NOT_ALLOWED")
     assert response.headers["allow"] == "GET, POST" and body["meta"] == {"allowed": ["GET", "POST"]}
+
+
+async def _statements(http: httpx.AsyncClient) -> float:
+    metrics = (await http.get("/metrics")).text
+    (line,) = [x for x in metrics.splitlines() if x.startswith("processgraph_sql_statements_total ")]
+    return float(line.split()[1])
+
+
+async def test_statement_counts_do_not_grow_with_the_data(http: httpx.AsyncClient) -> None:
+    """A page of summaries with their runs (a page, its runs, their status counts) and a process with its tree
+    (the process, its groups, its jobs) take the same few statements however many rows there are (counted at
+    the app's engine, /metrics; connection set-up statements included)."""
+    async def made(count: int) -> str:
+        last = ""
+        for i in range(count):
+            last = (await create(http, process_body(f"P{i}", job("A"), group("G", job("B"), job("C")))))["id"]
+            assert (await http.post(f"/v1/processes/{last}/run")).status_code == 201
+        return last
+
+    counts = []
+    for more in (2, 8):
+        last = await made(more)
+        await http.get("/v1/processes")  # the token lookup is cached from here on
+        before = await _statements(http)
+        listed = (await http.get("/v1/processes?$maxpagesize=1000")).json()["data"]
+        after_list = await _statements(http)
+        await http.get(f"/v1/processes/{last}")
+        after_read = await _statements(http)
+        assert all("run" in p for p in listed)
+        counts.append((after_list - before, after_read - after_list))
+    assert counts[0] == counts[1] and max(counts[0]) <= 6, counts
