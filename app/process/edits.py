@@ -104,6 +104,16 @@ def apply_patch(draft: Draft, now: datetime, *, operations: list[dict[str, Any]]
             draft.regenerate(job_id, actor=actor, now=now)
 
 
+async def patch_process(*, engine: AsyncEngine, actor: Actor, process_id: str, operations: list[dict[str, Any]],
+                        expected_revision: int | None) -> Any:
+    """Apply a JSON Patch (operations as `{op, path, has_value, value}`) in one transaction; the process row."""
+    def change(draft: Draft, now: datetime) -> None:
+        apply_patch(draft, now, operations=operations, actor=actor)
+    row, _ = await edit(engine=engine, actor=actor, process_id=process_id, expected_revision=expected_revision,
+                        mutation="processPatch", change=change)
+    return row
+
+
 # ---- batch rename ----
 
 @dataclass(slots=True)
@@ -164,6 +174,16 @@ def apply_batch(draft: Draft, _now: datetime, *, items: list[BatchItem]) -> None
         else:
             job = draft.jobs[node_id]
             job["arguments"] = {**job["arguments"], "title": new_name}
+
+
+async def batch_rename(*, engine: AsyncEngine, actor: Actor, process_id: str, items: list[BatchItem],
+                       expected_revision: int | None) -> Any:
+    """Rename jobs and groups, all or none, in one transaction; the process row."""
+    def change(draft: Draft, now: datetime) -> None:
+        apply_batch(draft, now, items=items)
+    row, _ = await edit(engine=engine, actor=actor, process_id=process_id, expected_revision=expected_revision,
+                        mutation="processBatchUpdate", change=change)
+    return row
 
 
 # ---- tree edits ----

@@ -11,10 +11,11 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
-from app.db import PerDialect, fetch_plain, write_transaction
+from app.auth.service import users_by_ids as auth_users_by_ids
+from app.db import PerDialect, fetch_plain, reader, write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
-from app.process import history
+from app.process import health, history
 from app.process.draft import GT, HT, JT, PT, TT, Draft
 from app.process.inputs import ProcessSpec, ReminderDataSpec
 from app.process.rows import RowBuilder
@@ -110,6 +111,31 @@ def _jobs(by: str, stamps: bool, tags: bool) -> PerDialect:
                     TT.c.value.label("tag_value"), TT.c.position.label("tag_position")
                     ).select_from(JT.outerjoin(TT, TT.c.job_id == JT.c.id))
     return PerDialect(lambda in_ids: joined.where(in_ids(JT.c[by], "ids")))
+
+
+async def read_process(*, engine: AsyncEngine, actor: Actor, process_id: str) -> tuple[Any, Tree] | None:
+    """One live process of the actor's workspace with its whole tree (REST reads); None when not visible."""
+    async with reader(engine).connect() as conn:
+        return await _process_and_tree(conn, actor, process_id)
+
+
+async def _process_and_tree(conn: AsyncConnection, actor: Actor, process_id: str) -> tuple[Any, Tree] | None:
+    row = (await processes_by_ids(conn, workspace_id=actor.workspace_id, ids=[process_id])).get(process_id)
+    if row is None:
+        return None
+    return row, (await trees_by_process_ids(conn, process_ids=[process_id]))[process_id]
+
+
+async def check_health(*, engine: AsyncEngine, actor: Actor, process_id: str) -> list[AppError] | None:
+    """The health check of one live process: every problem a run would meet; None when not visible."""
+    async with reader(engine).connect() as conn:
+        found = await _process_and_tree(conn, actor, process_id)
+        if found is None:
+            return None
+        row, tree = found
+        users = await auth_users_by_ids(conn, workspace_id=actor.workspace_id,
+                                        ids=sorted(health.referenced_users(tree)))
+    return health.check(row, tree, {uid for uid, u in users.items() if u.active})
 
 
 async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.errors import LIMIT_EXCEEDED, NOT_FOUND, REQUIRED, AppError, ErrorList, ServiceError
+from app.errors import LIMIT_EXCEEDED, NOT_FOUND, REQUIRED, AppError, ServiceError
 from app.graphql.context import Info
 from app.graphql.errors import Error
 from app.ids import is_id
 from app.process import limits
 from app.process.mutations.common import CMID_DOC, ERRORS_DOC, attempt
 from app.process.mutations.inputs import ProcessJobInput
-from app.process.validation import check_job
 from app.run import actions, service
 from app.run.engine import RunState
 from app.run.types import GroupRun, JobRun, ProcessRun
@@ -109,21 +108,6 @@ class RunJobRunsAddInput:
         default=None, description="A child of the parent to place the jobs next to; default: appended.")
     before: bool | None = strawberry.field(default=None, description="Before the sibling (default true) or after it.")
     client_mutation_id: str | None = strawberry.field(default=None, description=CMID_DOC)
-
-
-MAX_ADDED_JOBS = 100
-
-
-def check_added_jobs(specs: list[Any]) -> None:
-    """The write-time checks of the definition, for jobs added to a run; at most 100 per call."""
-    if len(specs) > MAX_ADDED_JOBS:
-        raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_ADDED_JOBS} jobs are added per call; "
-                                    f"{len(specs)} given.", "jobs", {"limit": MAX_ADDED_JOBS, "actual": len(specs)}))
-    errs = ErrorList()
-    for i, spec in enumerate(specs):
-        check_job(errs, spec, f"jobs[{i}]")
-    if errs:
-        raise ServiceError(errs.errors)
 
 
 def check_edit(changes: dict[str, Any]) -> None:
@@ -278,7 +262,7 @@ class RunMutation:
         specs = [j.to_spec() for j in input.jobs]
 
         def change(state: RunState) -> list[str]:
-            check_added_jobs(specs)
+            service.check_added_jobs(specs)
             parent = str(input.parent_group_run_id or state.run["root_group_run_id"])
             return actions.add_jobs(state, parent_id=parent, specs=specs, before=input.before,
                                     sibling_id=None if input.relative_sibling_id is None else str(input.relative_sibling_id))

@@ -15,14 +15,15 @@ from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
 from app.bus import announce, bus
 from app.clock import SYSTEM_CLOCK, Clock
-from app.db import PerDialect, fetch_plain, table, update_many, write_transaction
-from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
+from app.db import PerDialect, fetch_plain, reader, table, update_many, write_transaction
+from app.errors import CONFLICT, LIMIT_EXCEEDED, NOT_FOUND, AppError, ErrorList, ServiceError
 from app.ids import new_id
 from app.notify import service as notify_service
 from app.notify.models import Reminder
-from app.process import health
+from app.process import health, listing
 from app.process import service as process_service
-from app.run import changes, reminders
+from app.process.validation import check_job
+from app.run import actions, changes, reminders
 from app.run.calendar import BusinessCalendar
 from app.run.due import due_date, is_overdue
 from app.run.engine import RunState
@@ -398,3 +399,61 @@ async def create_process_from_run(*, engine: AsyncEngine, actor: Actor, run_id: 
 
 async def latest_event_seq(conn: AsyncConnection, *, run_id: str) -> int:
     return int((await conn.execute(select(RT.c.event_seq).where(RT.c.id == run_id))).scalar_one_or_none() or 0)
+
+
+# ---- reads and writes of the REST door (one call per endpoint) ----
+
+MAX_ADDED_JOBS = 100
+
+
+def check_added_jobs(specs: list[Any]) -> None:
+    """The write-time checks of the definition, for jobs added to a run; at most 100 per call."""
+    if len(specs) > MAX_ADDED_JOBS:
+        raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_ADDED_JOBS} jobs are added per call; "
+                                    f"{len(specs)} given.", "jobs", {"limit": MAX_ADDED_JOBS, "actual": len(specs)}))
+    errs = ErrorList()
+    for i, spec in enumerate(specs):
+        check_job(errs, spec, f"jobs[{i}]")
+    if errs:
+        raise ServiceError(errs.errors)
+
+
+async def add_job_runs(*, engine: AsyncEngine, actor: Actor, run_id: str, specs: list[Any],
+                       parent_group_run_id: str | None, relative_sibling_id: str | None, before: bool | None
+                       ) -> tuple[Any, list[str]]:
+    """Rule 10: add jobs to a run; (the run row, the added job run ids in order)."""
+    added: list[str] = []
+
+    def change(state: RunState) -> None:
+        check_added_jobs(specs)
+        added.extend(actions.add_jobs(state, parent_id=parent_group_run_id or state.run["root_group_run_id"],
+                                      specs=specs, before=before, sibling_id=relative_sibling_id))
+    row, _ = await act(engine=engine, actor=actor, node_id=run_id, expected_revision=None, change=change)
+    return row, added
+
+
+async def read_run(*, engine: AsyncEngine, actor: Actor, run_id: str) -> tuple[Any, list[Any], list[Any]] | None:
+    """A run of the actor's workspace with all its group runs and job runs; None when not visible."""
+    async with reader(engine).connect() as conn:
+        row = (await runs_by_ids(conn, workspace_id=actor.workspace_id, ids=[run_id])).get(run_id)
+        if row is None:
+            return None
+        groups, jobs = (await run_trees(conn, run_ids=[run_id]))[run_id]
+    return row, groups, jobs
+
+
+async def process_summaries(*, engine: AsyncEngine, actor: Actor, first: int, after: list[Any] | None,
+                            order: listing.Order, name_contains: str | None
+                            ) -> tuple[listing.Page, dict[str, Any], dict[str, dict[str, int]]]:
+    """A page of live process summaries with their latest runs and those runs' status counts: three
+    statements whatever the page size."""
+    engine = reader(engine)
+    page = await listing.page(engine, workspace_id=actor.workspace_id, trashed=False, first=first, after=after,
+                              order=order, name_contains=name_contains, summary_only=True)
+    run_ids = [r.latest_run_id for r in page.rows if r.latest_run_id is not None]
+    if not run_ids:
+        return page, {}, {}
+    async with engine.connect() as conn:
+        runs = await runs_by_ids(conn, workspace_id=actor.workspace_id, ids=run_ids)
+        counts = await status_counts(conn, run_ids=run_ids)
+    return page, runs, counts
