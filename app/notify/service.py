@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
 from app.auth.service import users_by_ids
-from app.bus import CHANNEL, bus
+from app.bus import announce, bus
 from app.db import table, write_transaction
 from app.errors import LIMIT_EXCEEDED, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
@@ -61,13 +61,6 @@ async def _next_sequences(conn: AsyncConnection, counts: dict[str, int]) -> dict
     return {r.user_id: int(r.last_seq) for r in result.all()}
 
 
-async def _announce(conn: AsyncConnection, keys: list[str]) -> None:
-    """pg_notify for every key in one statement (app/bus.py's announce, for many keys)."""
-    if conn.dialect.name == "postgresql" and keys:
-        await conn.execute(text("SELECT pg_notify(:channel, k) FROM unnest(CAST(:keys AS text[])) AS k"),
-                           {"channel": CHANNEL, "keys": keys})
-
-
 async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list[NewNotification], now: datetime,
                 email: bool) -> list[str]:
     """Inside the caller's write transaction: one row per notification, numbered per recipient; announces
@@ -100,7 +93,8 @@ async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list
     await conn.execute(insert(NT), rows)
     faults.reached("notify.write")  # crash tests: the notifications are written, nothing is committed yet
     recipients = sorted(counts)
-    await _announce(conn, [user_key(u) for u in recipients])
+    if recipients:
+        await announce(conn, *[user_key(u) for u in recipients])
     return recipients
 
 
