@@ -6,9 +6,10 @@ process and of every PostgreSQL process (database CPU), and samples the gateway'
 gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile` (PostGraphile 4) or `--peer
 postgraphile5` (PostGraphile 5, the strongest peer), the peer serves the same database in the same run and each
 workload gets the ratio of our gateway+database CPU per request to the peer's. With `--notifications both`
-the write mix (e) is measured twice in the same run: with notifications on (rows written in the run
-transactions, reminders planned, and their e-mails sent by the gateway's delivery loop to an SMTP sink in
-this driver process) and on a second gateway started with NOTIFICATIONS=false.
+the write mix (e) is measured on three gateways in the same run, in interleaved rounds (so that a change in
+the machine's background load falls on all three alike): notifications on with their e-mails sent by the
+gateway's delivery loop to an SMTP sink in this driver process; notifications on without a relay (the outbox
+rows and reminder plans the run actions write, the in-app feed only); and NOTIFICATIONS=false.
 """
 
 from __future__ import annotations
@@ -180,7 +181,8 @@ def gateway(database_url: str, *, workers: int, token: str, env: dict[str, str] 
             name: str = "processgraph") -> Iterator[Server]:
     port = free_port()
     VAR.mkdir(parents=True, exist_ok=True)
-    log_path = VAR / f"gateway-{workers}w.log"
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    log_path = VAR / f"gateway-{workers}w.log" if name == "processgraph" else VAR / f"gateway-{workers}w-{slug}.log"
     env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), **GATEWAY_ENV,
            **(env or {})}
     with open(log_path, "wb") as out:
@@ -391,8 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
     p.add_argument("--notifications", choices=["on", "off", "both"], default="on",
                    help="on (default): the gateway's defaults, notifications written, no relay; off: "
-                        "NOTIFICATIONS=false; both: on with their e-mails sent to an SMTP sink here, then the write "
-                        "mix (e) again on a gateway with NOTIFICATIONS=false, in the same run")
+                        "NOTIFICATIONS=false; both: the write mix (e) on three gateways in interleaved rounds "
+                        "(notifications with e-mail to an SMTP sink here, notifications without a relay, "
+                        "NOTIFICATIONS=false)")
     p.add_argument("--peer", choices=["postgraphile", "postgraphile5"],
                    help="also measure PostGraphile 4 (postgraphile) or 5 (postgraphile5) on the same data")
     p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
@@ -423,10 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cluster and (args.sqlite or args.workers > 1):
         p.error("--cluster runs single-process gateways on PostgreSQL")
     stack = ExitStack()
-    sink: MailSink | None = None
     env = {"NOTIFICATIONS": "false"} if args.notifications == "off" else {}
-    if args.notifications == "both":
-        sink, env = stack.enter_context(mail_sink())
     serving = (clustered(url, gateways=args.cluster, token=m.token, env=env) if args.cluster
                else gateway(url, workers=args.workers, token=m.token, env=env))
     with stack, serving as gw:
@@ -435,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
             batch_ms = batch_rename_3000(gw, m)
             log(f"3,000-item batch rename: {batch_ms:.0f} ms of server time (the request log's durationMs)")
         for w in wanted:
+            if w == "e" and args.notifications == "both":
+                continue  # measured below on three gateways
             spec = write_spec(gw, m, args.concurrency) if w == "e" else load_spec(gw, bodies(w, m), args.concurrency)
             rows.append(measure(gw, w, spec, warmup=args.warmup, duration=args.duration, postgres=postgres,
                                 count_sql=args.workers == 1 and not args.cluster))
@@ -448,9 +450,7 @@ def main(argv: list[str] | None = None) -> int:
             if gm is not None:
                 growth += peer_growth_rows(url, gm, args)
     if args.notifications == "both" and "e" in wanted:
-        rows.append(notifications_off_row(url, m, args, postgres=postgres))
-    if sink is not None:
-        log(f"e-mails the gateway delivered to the SMTP sink: {sink.received}")
+        rows += notification_rows(url, m, args, postgres=postgres)
     ratios: dict[str, float] = {}
     for r in rows:
         peer = next((p for p in rows if p.server == args.peer and p.workload == r.workload), None)
@@ -467,18 +467,54 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def notifications_off_row(url: str, m: dataset.Manifest, args: argparse.Namespace, *, postgres: bool) -> Row:
-    """The write mix (e) on a gateway started with NOTIFICATIONS=false (no rows, no reminders, no e-mail)."""
-    name = "processgraph, notifications off"
-    off = {"NOTIFICATIONS": "false"}
-    serving = (clustered(url, gateways=args.cluster, token=m.token, env=off) if args.cluster
-               else gateway(url, workers=args.workers, token=m.token, env=off, name=name))
-    with serving as gw:
-        gw = replace(gw, name=name)
-        row = measure(gw, "e", write_spec(gw, m, args.concurrency), warmup=args.warmup, duration=args.duration,
-                      postgres=postgres, count_sql=args.workers == 1 and not args.cluster)
-    log(f"{NAMES['e']}, notifications off: {row.rps:,.0f} req/s, {row.total_cpu_ms:.2f} ms CPU/req")
-    return row
+NOTIFICATION_ROUNDS = 3
+
+
+def notification_rows(url: str, m: dataset.Manifest, args: argparse.Namespace, *, postgres: bool) -> list[Row]:
+    """The write mix (e) on three gateways serving at once: notifications on with e-mail to an SMTP sink here,
+    notifications on without a relay, and NOTIFICATIONS=false; measured in NOTIFICATION_ROUNDS interleaved
+    rounds of duration / rounds each, and each gateway's rounds summed into one row."""
+    if args.cluster or args.workers != 1:
+        raise SystemExit("--notifications both measures one single-process gateway per setting")
+    with ExitStack() as stack:
+        sink, mail = stack.enter_context(mail_sink())
+        settings = [("processgraph, notifications + e-mail", mail), ("processgraph, notifications, no relay", {}),
+                    ("processgraph, notifications off", {"NOTIFICATIONS": "false"})]
+        servers = [replace(stack.enter_context(gateway(url, workers=1, token=m.token, env=env, name=name)),
+                           name=name) for name, env in settings]
+        parts: dict[str, list[Row]] = {s.name: [] for s in servers}
+        for round_ in range(NOTIFICATION_ROUNDS):
+            for server in servers:
+                parts[server.name].append(measure(
+                    server, "e", write_spec(server, m, args.concurrency), warmup=args.warmup if round_ == 0 else 1.0,
+                    duration=args.duration / NOTIFICATION_ROUNDS, postgres=postgres, count_sql=True))
+        rows = [combined(parts[s.name]) for s in servers]
+        for row in rows:
+            log(f"{NAMES['e']}, {row.server}: {row.rps:,.0f} req/s, {row.total_cpu_ms:.2f} ms CPU/req")
+        log(f"e-mails the gateway delivered to the SMTP sink: {sink.received}")
+    off = rows[-1].total_cpu_ms
+    for row in rows[:-1]:
+        log(f"{row.server}: {100 * (row.total_cpu_ms / off - 1):+.1f}% gateway+database CPU per request "
+            "against notifications off")
+    return rows
+
+
+def combined(parts: list[Row]) -> Row:
+    """Rounds of one server as one row: CPU and statements per request over all requests, req/s over the
+    measured time, the median round's p50 and the worst round's p99, the peak RSS."""
+    n = sum(p.requests for p in parts) or 1
+    seconds = sum(p.requests / p.rps for p in parts if p.rps)
+
+    def per_request(value: Any) -> float | None:
+        values = [value(p) for p in parts]
+        return None if any(v is None for v in values) else sum(v * p.requests for v, p in zip(values, parts, strict=True)) / n
+
+    return Row(workload=parts[0].workload, server=parts[0].server, rps=n / seconds if seconds else 0.0,
+               p50=sorted(p.p50 for p in parts)[len(parts) // 2], p99=max(p.p99 for p in parts),
+               gateway_cpu_ms=per_request(lambda p: p.gateway_cpu_ms) or 0.0,
+               db_cpu_ms=per_request(lambda p: p.db_cpu_ms), statements=per_request(lambda p: p.statements),
+               rss_mb=max(p.rss_mb for p in parts), requests=sum(p.requests for p in parts),
+               errors=sum(p.errors for p in parts))
 
 
 def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespace, wanted: list[str]) -> list[Row]:
