@@ -62,15 +62,21 @@ async def _next_sequences(conn: AsyncConnection, counts: dict[str, int]) -> dict
 
 
 async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list[NewNotification], now: datetime,
-                email: bool) -> list[str]:
+                email: bool, known: dict[str, Any] | None = None) -> list[str]:
     """Inside the caller's write transaction: one row per notification, numbered per recipient; announces
     `user:<id>` to every gateway process on commit. Returns the recipients: the caller wakes their keys
     (`wake`) after the commit. With `email` (an SMTP relay is configured) a row whose recipient has an
-    e-mail address is `pending` for the delivery worker; otherwise it has no e-mail channel (null)."""
+    e-mail address is `pending` for the delivery worker; otherwise it has no e-mail channel (null). `known`:
+    user rows of the workspace the caller already read (None for an id that is nobody's); only the others are
+    looked up."""
     if not notifications:
         return []
     # Only users of the workspace are told (an argument edited to an id that is nobody's reaches no one).
-    found = await users_by_ids(conn, workspace_id=workspace_id, ids=sorted({n.user_id for n in notifications}))
+    known = known or {}
+    ids = {n.user_id for n in notifications}
+    found = {uid: known[uid] for uid in ids if known.get(uid) is not None}
+    if unknown := sorted(uid for uid in ids if uid not in known):
+        found |= await users_by_ids(conn, workspace_id=workspace_id, ids=unknown)
     notifications = [n for n in notifications if n.user_id in found]
     if not notifications:
         return []

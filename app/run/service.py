@@ -47,11 +47,17 @@ def referenced_users(jobs: list[dict[str, Any]]) -> set[str]:
     return out
 
 
-async def active_users(conn: AsyncConnection, *, workspace_id: str, ids: set[str]) -> set[str]:
+async def people(conn: AsyncConnection, *, workspace_id: str, ids: set[str]) -> dict[str, Any]:
+    """Every asked id with its user row of the workspace, or None: read once per action for the engine's
+    active-user rule and for the action's notifications (`notify_service.write(known=...)`)."""
     if not ids:
-        return set()
+        return {}
     found = await auth_users_by_ids(conn, workspace_id=workspace_id, ids=sorted(ids))
-    return {uid for uid, row in found.items() if row.active}
+    return {uid: found.get(uid) for uid in ids}
+
+
+def active_of(found: dict[str, Any]) -> set[str]:
+    return {uid for uid, row in found.items() if row is not None and row.active}
 
 
 # ---- starting a run ----
@@ -91,8 +97,9 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
             raise ServiceError(AppError(NOT_FOUND, f"No process with id '{process_id}' exists.", "processId",
                                         {"id": process_id}))
         tree = (await process_service.trees_by_process_ids(conn, process_ids=[process_id]))[process_id]
-        active = await active_users(conn, workspace_id=actor.workspace_id, ids=health.referenced_users(tree))
-        problems = health.check(process, tree, active)
+        found = await people(conn, workspace_id=actor.workspace_id,
+                             ids=health.referenced_users(tree) | {actor.user_id})
+        problems = health.check(process, tree, active_of(found))
         if problems:
             raise ServiceError(problems)
         shift = _shifter(process, now.date())
@@ -127,9 +134,10 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
                             "inclusions": process.business_date_inclusions or []},
                "reminder_defaults": {"signer": process.default_cert_signer_reminders,
                                      "approver": process.default_cert_approver_reminders}}
-        active_now = await active_users(conn, workspace_id=actor.workspace_id, ids=referenced_users(list(jobs.values())))
+        unasked = referenced_users(list(jobs.values())) - found.keys()
+        found |= await people(conn, workspace_id=actor.workspace_id, ids=unasked)
         state = RunState(run=run, groups=groups, jobs=jobs, actor_id=actor.user_id, now=now,
-                         is_active_user=active_now.__contains__)
+                         is_active_user=active_of(found).__contains__)
         state.start_run()
         set_due_dates(state)
         await conn.execute(insert(RT), [run])
@@ -138,7 +146,7 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
         if jobs:
             await conn.execute(insert(JRT), list(jobs.values()))
         await _insert_events(conn, run_id, state.events)
-        told = await _notify(conn, state, email=email) if notifications else []
+        told = await _notify(conn, state, email=email, known=found) if notifications else []
         if notifications:
             await replan(conn, state, stored=[])
         await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
@@ -171,10 +179,11 @@ async def replan(conn: AsyncConnection, state: RunState, *, stored: list[Any] | 
             "fire_at": p.fire_at, "subject": p.subject, "body": p.body, "fired_at": None} for p in add])
 
 
-async def _notify(conn: AsyncConnection, state: RunState, *, email: bool) -> list[str]:
-    """The outbox: the notifications the action's transitions ask for, in the action's transaction."""
+async def _notify(conn: AsyncConnection, state: RunState, *, email: bool, known: dict[str, Any]) -> list[str]:
+    """The outbox: the notifications the action's transitions ask for, in the action's transaction (`known`:
+    the user rows the action already read)."""
     return await notify_service.write(conn, workspace_id=state.run["workspace_id"], notifications=notices(state),
-                                      now=state.now, email=email)
+                                      now=state.now, email=email, known=known)
 
 
 async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[str, Any]]) -> None:
@@ -185,17 +194,20 @@ async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[s
 
 # ---- acting on a run ----
 
-async def load_state(conn: AsyncConnection, *, actor: Actor, run_id: str, now: datetime) -> RunState:
-    """Lock the run row (so two gateway processes never apply a transition twice) and load its tree."""
+async def load_state(conn: AsyncConnection, *, actor: Actor, run_id: str, now: datetime
+                     ) -> tuple[RunState, dict[str, Any]]:
+    """Lock the run row (so two gateway processes never apply a transition twice) and load its tree; with the
+    user rows of the people it names and of its manager (`people`)."""
     row = (await conn.execute(select(RT).where(RT.c.id == run_id, RT.c.workspace_id == actor.workspace_id)
                               .with_for_update())).first()
     if row is None:
         raise ServiceError(AppError(NOT_FOUND, f"No run with id '{run_id}' exists.", "id", {"id": run_id}))
     groups = [dict(g) for g in (await conn.execute(select(GRT).where(GRT.c.run_id == run_id))).mappings().all()]
     jobs = [dict(j) for j in (await conn.execute(select(JRT).where(JRT.c.run_id == run_id))).mappings().all()]
-    active = await active_users(conn, workspace_id=actor.workspace_id, ids=referenced_users(jobs))
-    return RunState(run=dict(row._mapping), groups={g["id"]: g for g in groups}, jobs={j["id"]: j for j in jobs},
-                    actor_id=actor.user_id, now=now, is_active_user=active.__contains__)
+    found = await people(conn, workspace_id=actor.workspace_id, ids=referenced_users(jobs) | {row.manager_user_id})
+    state = RunState(run=dict(row._mapping), groups={g["id"]: g for g in groups}, jobs={j["id"]: j for j in jobs},
+                     actor_id=actor.user_id, now=now, is_active_user=active_of(found).__contains__)
+    return state, found
 
 
 async def run_of_node(engine: AsyncEngine, *, actor: Actor, node_id: str) -> str:
@@ -217,7 +229,7 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
     run_id = await run_of_node(engine, actor=actor, node_id=node_id)
     now = clock.now()
     async with write_transaction(engine) as conn:
-        state = await load_state(conn, actor=actor, run_id=run_id, now=now)
+        state, found = await load_state(conn, actor=actor, run_id=run_id, now=now)
         if expected_revision is not None:
             row = state.run if node_id == run_id else state.node(node_id)
             if row["revision"] != expected_revision:
@@ -228,7 +240,7 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
         change(state)
         set_due_dates(state)
         await save_state(conn, state, before, actor=actor)
-        told = await _notify(conn, state, email=email) if notifications else []
+        told = await _notify(conn, state, email=email, known=found) if notifications else []
         if notifications and _waiting_changed(before[2], state):
             await replan(conn, state)
         live = await changes.record(conn, state, before[0], before[2], now)
