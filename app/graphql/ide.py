@@ -20,7 +20,7 @@ STATIC_PREFIX = "/graphiql/static/"
 HERE = Path(__file__).parent
 PAGE_TEMPLATE = HERE / "graphiql.html"
 PAGE_SCRIPT = HERE / "graphiql.js"
-JS = "text/javascript; charset=utf-8"
+JAVASCRIPT = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 SOURCE_MAP = "application/json"
 # Every URL carries the installed version (or our script's hash), so a file can be cached for good.
@@ -51,13 +51,13 @@ class Asset:
 # The explorer plugin's UMD build (graphiql-explorer inside) takes React, GraphiQL.React and
 # GraphiQL.GraphQL from the globals the scripts before it define.
 ASSETS = (
-    Asset("react", "umd/react.production.min.js", JS),
-    Asset("react-dom", "umd/react-dom.production.min.js", JS),
-    Asset("graphiql", "graphiql.min.js", JS),
+    Asset("react", "umd/react.production.min.js", JAVASCRIPT),
+    Asset("react-dom", "umd/react-dom.production.min.js", JAVASCRIPT),
+    Asset("graphiql", "graphiql.min.js", JAVASCRIPT),
     Asset("graphiql", "graphiql.min.js.map", SOURCE_MAP),
     Asset("graphiql", "graphiql.min.css", CSS),
     Asset("graphiql", "graphiql.min.css.map", SOURCE_MAP),
-    Asset("@graphiql/plugin-explorer", "dist/index.umd.js", JS),
+    Asset("@graphiql/plugin-explorer", "dist/index.umd.js", JAVASCRIPT),
     Asset("@graphiql/plugin-explorer", "dist/style.css", CSS),
 )
 PAGE_ORDER = ("react/umd/react.production.min.js", "react-dom/umd/react-dom.production.min.js", "graphiql/graphiql.min.js",
@@ -95,7 +95,7 @@ def load_assets(node_modules: Path, *, assets: tuple[Asset, ...] = ASSETS, scrip
         files[key] = (path, asset.media_type)
         urls[f"{asset.package}/{asset.file}"] = prefix + key
     script_key = f"processgraph@{hashlib.sha256(script.read_bytes()).hexdigest()[:16]}/{script.name}"
-    files[script_key] = (script, JS)
+    files[script_key] = (script, JAVASCRIPT)
     urls[f"processgraph/{script.name}"] = prefix + script_key
     return Assets(files=files, urls=urls, missing=tuple(missing))
 

@@ -20,7 +20,7 @@ from app.errors import LIMIT_EXCEEDED, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
 from app.notify.models import Notification, NotificationSequence
 
-NT, ST = table(Notification), table(NotificationSequence)
+NOTIFICATIONS, NOTIFICATION_SEQUENCES = table(Notification), table(NotificationSequence)
 MAX_SUBJECT = 1000
 MAX_MARK_IDS = 1000
 
@@ -54,10 +54,10 @@ async def _next_sequences(conn: AsyncConnection, counts: dict[str, int]) -> dict
     same order (no deadlock). On SQLite the write transaction is already exclusive."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     rows = [{"user_id": u, "last_seq": counts[u]} for u in sorted(counts)]
-    stmt = dialect.insert(ST).values(rows)
-    stmt = stmt.on_conflict_do_update(index_elements=[ST.c.user_id],
-                                      set_={"last_seq": ST.c.last_seq + stmt.excluded.last_seq})
-    result = await conn.execute(stmt.returning(ST.c.user_id, ST.c.last_seq))
+    stmt = dialect.insert(NOTIFICATION_SEQUENCES).values(rows)
+    stmt = stmt.on_conflict_do_update(index_elements=[NOTIFICATION_SEQUENCES.c.user_id],
+                                      set_={"last_seq": NOTIFICATION_SEQUENCES.c.last_seq + stmt.excluded.last_seq})
+    result = await conn.execute(stmt.returning(NOTIFICATION_SEQUENCES.c.user_id, NOTIFICATION_SEQUENCES.c.last_seq))
     return {r.user_id: int(r.last_seq) for r in result.all()}
 
 
@@ -96,7 +96,7 @@ async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list
                      "created_at": now, "read_at": None, "delivery_state": "pending" if pending else None,
                      "delivery_attempts": 0, "delivery_last_error": None,
                      "delivery_next_at": now if pending else None, "delivered_at": None})
-    await conn.execute(insert(NT), rows)
+    await conn.execute(insert(NOTIFICATIONS), rows)
     faults.reached("notify.write")  # crash tests: the notifications are written, nothing is committed yet
     recipients = sorted(counts)
     if recipients:
@@ -115,42 +115,42 @@ def wake(recipients: list[str]) -> None:
 async def feed_page(conn: AsyncConnection, *, workspace_id: str, user_id: str, first: int, before_seq: int | None,
                     unread_only: bool) -> list[Any]:
     """A person's notifications newest first (keyset on the per-person sequence): first + 1 rows."""
-    conds = [NT.c.user_id == user_id, NT.c.workspace_id == workspace_id]
+    conds = [NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.workspace_id == workspace_id]
     if before_seq is not None:
-        conds.append(NT.c.seq < before_seq)
+        conds.append(NOTIFICATIONS.c.seq < before_seq)
     if unread_only:
-        conds.append(NT.c.read_at.is_(None))
-    stmt = select(NT).where(*conds).order_by(NT.c.seq.desc()).limit(first + 1)
+        conds.append(NOTIFICATIONS.c.read_at.is_(None))
+    stmt = select(NOTIFICATIONS).where(*conds).order_by(NOTIFICATIONS.c.seq.desc()).limit(first + 1)
     return list((await conn.execute(stmt)).all())
 
 
 async def added_after(conn: AsyncConnection, *, workspace_id: str, user_id: str, after_seq: int, first: int
                       ) -> list[Any]:
     """A person's notifications after a sequence number, oldest first (live replay): first + 1 rows."""
-    stmt = (select(NT).where(NT.c.user_id == user_id, NT.c.workspace_id == workspace_id, NT.c.seq > after_seq)
-            .order_by(NT.c.seq).limit(first + 1))
+    stmt = (select(NOTIFICATIONS).where(NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.workspace_id == workspace_id, NOTIFICATIONS.c.seq > after_seq)
+            .order_by(NOTIFICATIONS.c.seq).limit(first + 1))
     return list((await conn.execute(stmt)).all())
 
 
 async def latest_seq(conn: AsyncConnection, *, user_id: str) -> int:
-    value = (await conn.execute(select(ST.c.last_seq).where(ST.c.user_id == user_id))).scalar_one_or_none()
+    value = (await conn.execute(select(NOTIFICATION_SEQUENCES.c.last_seq).where(NOTIFICATION_SEQUENCES.c.user_id == user_id))).scalar_one_or_none()
     return int(value or 0)
 
 
 async def unread_count(conn: AsyncConnection, *, workspace_id: str, user_id: str) -> int:
-    stmt = select(func.count()).select_from(NT).where(NT.c.user_id == user_id, NT.c.workspace_id == workspace_id,
-                                                      NT.c.read_at.is_(None))
+    stmt = select(func.count()).select_from(NOTIFICATIONS).where(NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.workspace_id == workspace_id,
+                                                      NOTIFICATIONS.c.read_at.is_(None))
     return int((await conn.execute(stmt)).scalar_one())
 
 
 async def run_page(conn: AsyncConnection, *, workspace_id: str, run_id: str, first: int,
                    after: tuple[datetime, str] | None) -> list[Any]:
     """Every notification about one run (all recipients), newest first by (created, id): first + 1 rows."""
-    conds = [NT.c.run_id == run_id, NT.c.workspace_id == workspace_id]
+    conds = [NOTIFICATIONS.c.run_id == run_id, NOTIFICATIONS.c.workspace_id == workspace_id]
     if after is not None:
         at, id_ = after
-        conds.append((NT.c.created_at < at) | ((NT.c.created_at == at) & (NT.c.id < id_)))
-    stmt = select(NT).where(*conds).order_by(NT.c.created_at.desc(), NT.c.id.desc()).limit(first + 1)
+        conds.append((NOTIFICATIONS.c.created_at < at) | ((NOTIFICATIONS.c.created_at == at) & (NOTIFICATIONS.c.id < id_)))
+    stmt = select(NOTIFICATIONS).where(*conds).order_by(NOTIFICATIONS.c.created_at.desc(), NOTIFICATIONS.c.id.desc()).limit(first + 1)
     return list((await conn.execute(stmt)).all())
 
 
@@ -161,23 +161,23 @@ async def mark_read(engine: AsyncEngine, *, workspace_id: str, user_id: str, ids
     if ids is not None and len(ids) > MAX_MARK_IDS:
         raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_MARK_IDS} ids per call; {len(ids)} given.", "ids",
                                     {"limit": MAX_MARK_IDS, "actual": len(ids)}))
-    mine = (NT.c.user_id == user_id) & (NT.c.workspace_id == workspace_id)
+    mine = (NOTIFICATIONS.c.user_id == user_id) & (NOTIFICATIONS.c.workspace_id == workspace_id)
     async with write_transaction(engine) as conn:
         if ids is None:
-            await conn.execute(update(NT).where(mine, NT.c.read_at.is_(None)).values(read_at=now))
+            await conn.execute(update(NOTIFICATIONS).where(mine, NOTIFICATIONS.c.read_at.is_(None)).values(read_at=now))
             return []
         wanted = list(dict.fromkeys(ids))
-        found = {r.id for r in (await conn.execute(select(NT.c.id).where(mine, NT.c.id.in_(wanted)))).all()}
+        found = {r.id for r in (await conn.execute(select(NOTIFICATIONS.c.id).where(mine, NOTIFICATIONS.c.id.in_(wanted)))).all()}
         missing = [AppError(NOT_FOUND, f"No notification with id '{i}' exists.", f"ids[{ids.index(i)}]",
                             {"index": ids.index(i), "id": i}) for i in wanted if i not in found]
         if missing:
             raise ServiceError(missing)
-        await conn.execute(update(NT).where(mine, NT.c.id.in_(wanted), NT.c.read_at.is_(None)).values(read_at=now))
-        rows = {r.id: r for r in (await conn.execute(select(NT).where(NT.c.id.in_(wanted)))).all()}
+        await conn.execute(update(NOTIFICATIONS).where(mine, NOTIFICATIONS.c.id.in_(wanted), NOTIFICATIONS.c.read_at.is_(None)).values(read_at=now))
+        rows = {r.id: r for r in (await conn.execute(select(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(wanted)))).all()}
     return [rows[i] for i in wanted]
 
 
 async def notifications_by_ids(conn: AsyncConnection, *, ids: list[str]) -> dict[str, Any]:
-    rows = (await conn.execute(select(NT).where(NT.c.id.in_(ids)))).all()
+    rows = (await conn.execute(select(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(ids)))).all()
     return {r.id: r for r in rows}
 

@@ -27,7 +27,7 @@ from app.errors import (
     not_found,
 )
 from app.process import limits, patch
-from app.process.draft import PT, Draft
+from app.process.draft import PROCESSES, Draft
 from app.process.inputs import (
     GroupSpec,
     JobSpec,
@@ -53,7 +53,7 @@ def check_revision(draft: Draft, expected_revision: int | None) -> None:
 
 
 async def _process_row(conn: AsyncConnection, process_id: str) -> Any:
-    return (await conn.execute(select(PT).where(PT.c.id == process_id))).one()
+    return (await conn.execute(select(PROCESSES).where(PROCESSES.c.id == process_id))).one()
 
 
 async def edit(

@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from app.graphql.ide import (
     CSS,
-    JS,
+    JAVASCRIPT,
     SOURCE_MAP,
     Asset,
     GraphiQLPage,
@@ -25,7 +25,7 @@ HERE = Path(__file__).parent
 PAGE = "/v1/docs"
 STATIC_PREFIX = "/v1/docs/static/"
 ASSETS = (
-    Asset("swagger-ui-dist", "swagger-ui-bundle.js", JS),
+    Asset("swagger-ui-dist", "swagger-ui-bundle.js", JAVASCRIPT),
     Asset("swagger-ui-dist", "swagger-ui-bundle.js.map", SOURCE_MAP),
     Asset("swagger-ui-dist", "swagger-ui.css", CSS),
     Asset("swagger-ui-dist", "swagger-ui.css.map", SOURCE_MAP),

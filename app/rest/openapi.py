@@ -19,7 +19,7 @@ from starlette.responses import Response
 from app.errors import ERROR_CODES
 from app.process import limits
 from app.process.health import HEALTH_CODES
-from app.rest import models as m
+from app.rest import models
 from app.rest.routes import FILTER, OPERATIONS, ORDER_BY, PATCH_MEDIA
 from app.settings import ROOT
 
@@ -177,8 +177,8 @@ SPECS: dict[str, tuple[str, list[dict[str, Any]], dict[str, Any] | None, dict[st
          "415": "The body is not `application/json`."}),
 }
 
-COMPONENTS = (m.ProcessInput, m.Process, m.ProcessesListResult, m.ProcessJSONPatchDocument, m.BatchUpdate,
-              m.ProcessValidationResults, m.ProcessRun, m.JobRunsAdd, m.JobRunsAdded, m.Error)
+COMPONENTS = (models.ProcessInput, models.Process, models.ProcessesListResult, models.ProcessJSONPatchDocument, models.BatchUpdate,
+              models.ProcessValidationResults, models.ProcessRun, models.JobRunsAdd, models.JobRunsAdded, models.Error)
 
 
 def _clean(node: Any) -> Any:

@@ -15,8 +15,7 @@ from app.auth.service import READ, WRITE
 from app.errors import LIMIT_EXCEEDED, NOT_FOUND, VALIDATION_ERROR, AppError
 from app.process import edits, listing
 from app.process import service as process_service
-from app.rest import models as m
-from app.rest import wire
+from app.rest import models, wire
 from app.rest.door import Call, Operation, etag, json
 from app.rest.errors import RestError
 from app.run import service as run_service
@@ -55,9 +54,9 @@ def _name_filter(value: str | None) -> str | None:
         raise _bad("$filter", "$filter supports contains(name,'<text>') only (a quote inside the text is written "
                    "twice).", expected="contains(name,'<text>')")
     text = found.group(1).replace("''", "'")
-    if len(text) > m.NAME:
-        raise RestError(AppError(LIMIT_EXCEEDED, f"The $filter text is at most {m.NAME} characters (no name is "
-                                 f"longer); got {len(text)}.", "$filter", {"limit": m.NAME, "actual": len(text)}), 400)
+    if len(text) > models.NAME:
+        raise RestError(AppError(LIMIT_EXCEEDED, f"The $filter text is at most {models.NAME} characters (no name is "
+                                 f"longer); got {len(text)}.", "$filter", {"limit": models.NAME, "actual": len(text)}), 400)
     return text or None
 
 
@@ -140,7 +139,7 @@ async def get_process(call: Call) -> Response:
 
 
 async def create_process(call: Call) -> Response:
-    body = await call.body(m.ProcessInput)
+    body = await call.body(models.ProcessInput)
     row = await process_service.create_process(engine=call.engine, actor=call.actor, spec=wire.process_spec(body))
     return await _process_response(call, row.id, 201, headers={"Location": f"/v1/processes/{row.id}"})
 
@@ -169,7 +168,7 @@ def _patch_target(body: bytes) -> Any:
 
 async def patch_process(call: Call) -> Response:
     process_id = call.id("id", "process")
-    body = await call.body(m.ProcessJSONPatchDocument, media=(PATCH_MEDIA,),
+    body = await call.body(models.ProcessJSONPatchDocument, media=(PATCH_MEDIA,),
                            targets=_patch_target(await call.request.body()))
     await edits.patch_process(engine=call.engine, actor=call.actor, process_id=process_id,
                               operations=wire.patch_operations(body), expected_revision=call.if_match())
@@ -178,7 +177,7 @@ async def patch_process(call: Call) -> Response:
 
 async def batch_update(call: Call) -> Response:
     process_id = call.id("id", "process")
-    body = await call.body(m.BatchUpdate)
+    body = await call.body(models.BatchUpdate)
     await edits.batch_rename(engine=call.engine, actor=call.actor, process_id=process_id,
                              items=wire.batch_items(body), expected_revision=call.if_match())
     return await _process_response(call, process_id)
@@ -215,7 +214,7 @@ async def get_run(call: Call) -> Response:
 
 async def add_job_runs(call: Call) -> Response:
     run_id = call.id("id", "run")
-    body = await call.body(m.JobRunsAdd)
+    body = await call.body(models.JobRunsAdd)
     row, added = await run_service.add_job_runs(
         engine=call.engine, actor=call.actor, run_id=run_id, specs=[wire.job_spec(j) for j in body.jobs],
         parent_group_run_id=body.parent_group_id, relative_sibling_id=body.relative_sibling_id, before=body.before)

@@ -23,7 +23,7 @@ from app.process.inputs import (
 )
 from app.process.tree import Tree
 from app.process.tree_types import job_name
-from app.rest import models as m
+from app.rest import models
 from app.run.models import STATUSES
 
 Json = dict[str, Any]
@@ -233,12 +233,12 @@ def _json_args(args: BaseModel | None) -> dict[str, Any]:
     return {} if args is None else args.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def job_spec(job: m.ProcessJobInput) -> JobSpec:
+def job_spec(job: models.ProcessJobInput) -> JobSpec:
     """A job of a request: its action is `arguments.type` (an empty sendTask without arguments)."""
     variant = None if job.arguments is None else job.arguments.root
-    if isinstance(variant, m.ContentRequestArguments):
+    if isinstance(variant, models.ContentRequestArguments):
         action_name, args = "contentRequest", _json_args(variant.content_request_args)
-    elif isinstance(variant, m.CertificationArguments):
+    elif isinstance(variant, models.CertificationArguments):
         action_name, args = "certification", _json_args(variant.certification_args)
     else:
         action_name, args = "sendTask", _json_args(None if variant is None else variant.send_task_args)
@@ -246,23 +246,23 @@ def job_spec(job: m.ProcessJobInput) -> JobSpec:
                    tags=[TagSpec(category=t.category, value=t.value) for t in job.tags])
 
 
-def group_spec(group: m.ProcessGroupInput) -> GroupSpec:
+def group_spec(group: models.ProcessGroupInput) -> GroupSpec:
     spec = GroupSpec(name=group.name, parallel=group.parallel, trigger_type=group.trigger_type,
                      read_only=group.read_only, due_date=group.due_date)
     for child in group.children:
         node = child.root
-        spec.children.append(group_spec(node.group) if isinstance(node, m.GroupChildInput) else job_spec(node.job))
+        spec.children.append(group_spec(node.group) if isinstance(node, models.GroupChildInput) else job_spec(node.job))
     return spec
 
 
-def reminder_spec(data: m.ReminderData | None) -> ReminderDataSpec | None:
+def reminder_spec(data: models.ReminderData | None) -> ReminderDataSpec | None:
     if data is None:
         return None
     return ReminderDataSpec(mode=data.mode, reminders=[
         ReminderSpec(days_from_due=r.days_from_due, subject=r.subject, body=r.body) for r in data.reminders or ()])
 
 
-def process_spec(body: m.ProcessInput) -> ProcessSpec:
+def process_spec(body: models.ProcessInput) -> ProcessSpec:
     """What to create; read-only fields (id, revision, created, ...) are ignored."""
     return ProcessSpec(
         name=body.name, root=group_spec(body.root), auto_close=body.auto_close,
@@ -276,7 +276,7 @@ def process_spec(body: m.ProcessInput) -> ProcessSpec:
         default_cert_signer_reminders=reminder_spec(body.default_cert_signer_reminders))
 
 
-def patch_operations(body: m.ProcessJSONPatchDocument) -> list[dict[str, Any]]:
+def patch_operations(body: models.ProcessJSONPatchDocument) -> list[dict[str, Any]]:
     """The patch service's operations (`{op, path, has_value, value}`), values back in seed JSON."""
     out = []
     for item in body.root:
@@ -285,17 +285,17 @@ def patch_operations(body: m.ProcessJSONPatchDocument) -> list[dict[str, Any]]:
     return out
 
 
-def batch_items(body: m.BatchUpdate) -> list[Any]:
+def batch_items(body: models.BatchUpdate) -> list[Any]:
     from app.process.edits import BatchItem
 
     items = []
     for item in body.data:
         v = item.root
-        if isinstance(v, m.FlatBatchUpdateItem):
+        if isinstance(v, models.FlatBatchUpdateItem):
             pair = (v.id, v.new_name)
             items.append(BatchItem(type=v.type, job_update=pair if v.type == "jobName" else None,
                                    group_update=pair if v.type == "groupName" else None))
-        elif isinstance(v, m.JobNameBatchUpdateItem):
+        elif isinstance(v, models.JobNameBatchUpdateItem):
             items.append(BatchItem(type="jobName", job_update=(v.job_name_update.id, v.job_name_update.new_name),
                                    group_update=None))
         else:

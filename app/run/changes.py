@@ -24,7 +24,7 @@ from app.db import table
 from app.run.engine import RunState
 from app.run.models import JobRun, ProcessRun, RunChange, RunChangeSequence
 
-CT, CST, JRT, RT = table(RunChange), table(RunChangeSequence), table(JobRun), table(ProcessRun)
+RUN_CHANGES, RUN_CHANGE_SEQUENCES, JOB_RUNS, RUNS = table(RunChange), table(RunChangeSequence), table(JobRun), table(ProcessRun)
 Row = dict[str, Any]
 RUN, INBOX = "run", "inbox"
 # What an inbox row shows: a change of any of these, while the job run stays in the inbox, is an `updated`.
@@ -81,10 +81,10 @@ def diff(state: RunState, old_run: Row | None, old_jobs: dict[str, Row]) -> list
 async def _reserve(conn: AsyncConnection, workspace_id: str, count: int) -> int:
     """Reserve `count` numbers of the workspace's sequence (locking its row until the commit); the last one."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(CST).values(workspace_id=workspace_id, last_seq=count)
-    stmt = stmt.on_conflict_do_update(index_elements=[CST.c.workspace_id],
-                                      set_={"last_seq": CST.c.last_seq + stmt.excluded.last_seq})
-    return int((await conn.execute(stmt.returning(CST.c.last_seq))).scalar_one())
+    stmt = dialect.insert(RUN_CHANGE_SEQUENCES).values(workspace_id=workspace_id, last_seq=count)
+    stmt = stmt.on_conflict_do_update(index_elements=[RUN_CHANGE_SEQUENCES.c.workspace_id],
+                                      set_={"last_seq": RUN_CHANGE_SEQUENCES.c.last_seq + stmt.excluded.last_seq})
+    return int((await conn.execute(stmt.returning(RUN_CHANGE_SEQUENCES.c.last_seq))).scalar_one())
 
 
 async def record(conn: AsyncConnection, state: RunState, old_run: Row | None, old_jobs: dict[str, Row],
@@ -96,7 +96,7 @@ async def record(conn: AsyncConnection, state: RunState, old_run: Row | None, ol
         return []
     workspace_id = state.run["workspace_id"]
     first = await _reserve(conn, workspace_id, len(changes)) - len(changes) + 1
-    await conn.execute(insert(CT), [{**c, "workspace_id": workspace_id, "seq": first + i, "at": now}
+    await conn.execute(insert(RUN_CHANGES), [{**c, "workspace_id": workspace_id, "seq": first + i, "at": now}
                                     for i, c in enumerate(changes)])
     keys = sorted({runs_key(workspace_id) if c["kind"] == RUN else inbox_key(c["user_id"]) for c in changes})
     await announce(conn, *keys)
@@ -113,16 +113,16 @@ def wake(keys: list[str]) -> None:
 
 async def latest_seq(conn: AsyncConnection, *, workspace_id: str) -> int:
     """The newest change number of the workspace (0 before its first change)."""
-    value = (await conn.execute(select(CST.c.last_seq).where(CST.c.workspace_id == workspace_id))).scalar_one_or_none()
+    value = (await conn.execute(select(RUN_CHANGE_SEQUENCES.c.last_seq).where(RUN_CHANGE_SEQUENCES.c.workspace_id == workspace_id))).scalar_one_or_none()
     return int(value or 0)
 
 
 def _conditions(*, workspace_id: str, user_id: str | None, status: str | None) -> list[Any]:
     if user_id is not None:
-        return [CT.c.workspace_id == workspace_id, CT.c.user_id == user_id]
-    conds = [CT.c.workspace_id == workspace_id, CT.c.kind == RUN]
+        return [RUN_CHANGES.c.workspace_id == workspace_id, RUN_CHANGES.c.user_id == user_id]
+    conds = [RUN_CHANGES.c.workspace_id == workspace_id, RUN_CHANGES.c.kind == RUN]
     if status is not None:
-        conds.append((CT.c.status == status) | (CT.c.previous_status == status))
+        conds.append((RUN_CHANGES.c.status == status) | (RUN_CHANGES.c.previous_status == status))
     return conds
 
 
@@ -131,7 +131,7 @@ async def changes_after(conn: AsyncConnection, *, workspace_id: str, user_id: st
     """A person's inbox changes (`user_id`), or else the workspace's run changes (those where the run's status
     becomes or stops being `status`, when given), after a number, oldest first: first + 1 rows."""
     conds = _conditions(workspace_id=workspace_id, user_id=user_id, status=status)
-    stmt = select(CT).where(*conds, CT.c.seq > after_seq).order_by(CT.c.seq).limit(first + 1)
+    stmt = select(RUN_CHANGES).where(*conds, RUN_CHANGES.c.seq > after_seq).order_by(RUN_CHANGES.c.seq).limit(first + 1)
     return list((await conn.execute(stmt)).all())
 
 
@@ -139,7 +139,7 @@ async def count_after(conn: AsyncConnection, *, workspace_id: str, user_id: str 
                       after_seq: int, cap: int) -> int:
     """How many changes wait after a number, counted up to `cap` + 1 (the stall watchdog's measure)."""
     conds = _conditions(workspace_id=workspace_id, user_id=user_id, status=status)
-    inner = select(CT.c.seq).where(*conds, CT.c.seq > after_seq).limit(cap + 1).subquery()
+    inner = select(RUN_CHANGES.c.seq).where(*conds, RUN_CHANGES.c.seq > after_seq).limit(cap + 1).subquery()
     return int((await conn.execute(select(func.count()).select_from(inner))).scalar_one())
 
 
@@ -147,5 +147,5 @@ async def job_runs_of(conn: AsyncConnection, *, workspace_id: str, ids: list[str
     """Job runs of the workspace by id, as they are now (one statement)."""
     if not ids:
         return {}
-    stmt = select(JRT).join(RT, RT.c.id == JRT.c.run_id).where(JRT.c.id.in_(ids), RT.c.workspace_id == workspace_id)
+    stmt = select(JOB_RUNS).join(RUNS, RUNS.c.id == JOB_RUNS.c.run_id).where(JOB_RUNS.c.id.in_(ids), RUNS.c.workspace_id == workspace_id)
     return {r.id: r for r in (await conn.execute(stmt)).all()}

@@ -74,7 +74,7 @@ class BatchUpdate(Wire):
                                         max_length=3000)
 
 
-_RR = ("/dueDate", "/businessStartDate", "/businessEndDate", "/businessDaysOfWeek", "/businessDateExclusions",
+_REMOVABLE_PATHS = ("/dueDate", "/businessStartDate", "/businessEndDate", "/businessDaysOfWeek", "/businessDateExclusions",
        "/businessDateInclusions", "/calendarIds", "/defaultCertSignerReminders", "/defaultCertApproverReminders")
 
 
@@ -82,7 +82,7 @@ class PatchRemove(Wire):
     """Remove a field (only paths the seed allows `remove` on)."""
 
     op: Literal["remove"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal[_RR] = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
+    path: Literal[_REMOVABLE_PATHS] = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
 
 
 class PatchReplaceDate(Wire):
