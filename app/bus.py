@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -58,7 +59,9 @@ class WakeBus:
 bus = WakeBus()
 
 
-_PENDING = "processgraph.announce"  # conn.info: keys a write transaction announces when it commits
+# The keys each open `announcements()` block has gathered, by connection. Not `conn.info`: reading that raises on a
+# connection invalidated mid-statement (a cancellation, a lost backend), and the error would replace the real one.
+_pending: weakref.WeakKeyDictionary[AsyncConnection, list[str]] = weakref.WeakKeyDictionary()
 
 
 async def announce(conn: AsyncConnection, key: str, *more: str) -> None:
@@ -68,7 +71,7 @@ async def announce(conn: AsyncConnection, key: str, *more: str) -> None:
     just before the commit, however many writers of the transaction announce."""
     if conn.dialect.name != "postgresql":
         return
-    pending = conn.info.get(_PENDING)
+    pending = _pending.get(conn)
     if pending is not None:
         pending.extend((key, *more))
     else:
@@ -90,14 +93,13 @@ async def announcements(conn: AsyncConnection) -> AsyncIterator[None]:
     if conn.dialect.name != "postgresql":
         yield
         return
-    pending: list[str] = []
-    conn.info[_PENDING] = pending
+    pending = _pending[conn] = []
     try:
         yield
         if pending:
             await _notify(conn, list(dict.fromkeys(pending)))
     finally:
-        conn.info.pop(_PENDING, None)
+        _pending.pop(conn, None)
 
 
 class PostgresListener:

@@ -4,14 +4,15 @@ read is SQLAlchemy's and sees the transaction's own writes."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db
+from app import bus, db
 from app.auth.service import READ, WRITE, Actor, create_user
 from app.connectivity import is_unavailable
 from app.db import fetch_plain, plain_rows, reader, write_transaction
@@ -141,3 +142,27 @@ async def test_a_write_whose_connection_is_lost_fails_as_unavailable_and_writes_
         rows = await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn),
                                  {"ids": process_ids, "workspace_id": DEFAULT_WORKSPACE_ID})
     assert "Half written" not in {r.name for r in rows}
+
+
+async def test_a_write_cancelled_mid_statement_raises_the_cancellation(engine: AsyncEngine) -> None:
+    """A write transaction cancelled while a statement runs (a stopping worker or gateway cancels its tasks)
+    ends with CancelledError, not with an error about the invalidated connection raised on the way out, which
+    a background loop would take for an ordinary failure and so never stop."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a statement that runs long enough to be cancelled: pg_sleep")
+    started = asyncio.Event()
+
+    async def write() -> None:
+        async with write_transaction(engine) as conn:
+            await bus.announce(conn, "a key that must not be announced")
+            started.set()
+            await conn.execute(text("SELECT pg_sleep(30)"))
+
+    task = asyncio.create_task(write())
+    await started.wait()
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with write_transaction(engine) as conn:  # the pool still serves writes
+        assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
