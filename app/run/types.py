@@ -138,6 +138,13 @@ class JobRun(Node):
         status = str(getattr(self.status, "value", self.status))
         return is_overdue(self.due_date, status, info.context.settings.clock.now().date())
 
+    @strawberry.field(description="The latest event of this job run that carries a comment (a submit, an approval, a "
+                      "return, a cancellation...): the comment, who gave it and when; null while none has. What an "
+                      "inbox shows beside returned or submitted work.")
+    async def last_comment(self, info: Info) -> RunEvent | None:
+        row = await info.context.loaders.last_comment.load((str(self.run_id), str(self.id)))
+        return None if row is None else RunEvent.from_row(row)
+
     @strawberry.field(description="The run this job run belongs to, as a summary (what an inbox row shows beside the "
                       "task); null when the run is not visible.")
     async def run(self, info: Info) -> ProcessRunSummary | None:

@@ -72,8 +72,8 @@ export const InboxJobRun = graphql(`
     actionStatus
     dueDate
     overdue
-    comment
     revision
+    lastComment { comment at user { id name } }
     runId
     run { id name manager { id name } }
     arguments {
@@ -141,7 +141,7 @@ export const Run = graphql(`
           status
           actionStatus
           dueDate
-          comment
+          lastComment { comment }
           arguments {
             __typename
             ... on SendTaskArgs { assigneeUser { id name } approverUser { id name } }

@@ -107,7 +107,7 @@ export type RunStartMutationVariables = Exact<{
 
 export type RunStartMutation = { runStart: { errors: Array<{ code: string, message: string }>, run: { id: string } | null } };
 
-export type InboxJobRunFragment = { id: string, name: string, actionStatus: ActionStatus, dueDate: string | null, overdue: boolean, comment: string | null, revision: number, runId: string, run: { id: string, name: string, manager: { id: string, name: string } } | null, arguments:
+export type InboxJobRunFragment = { id: string, name: string, actionStatus: ActionStatus, dueDate: string | null, overdue: boolean, revision: number, runId: string, lastComment: { comment: string | null, at: string, user: { id: string, name: string } | null } | null, run: { id: string, name: string, manager: { id: string, name: string } } | null, arguments:
     | { __typename: 'CertificationArgs' }
     | { __typename: 'ContentRequestArgs', instructions: string | null, assigneeUser: { id: string, name: string } | null, approverUser: { id: string, name: string } | null }
     | { __typename: 'GeneratedCertificationArgs' }
@@ -117,7 +117,7 @@ export type InboxJobRunFragment = { id: string, name: string, actionStatus: Acti
 export type InboxQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type InboxQuery = { liveCursor: string, viewer: { jobRuns: Array<{ id: string, name: string, actionStatus: ActionStatus, dueDate: string | null, overdue: boolean, comment: string | null, revision: number, runId: string, run: { id: string, name: string, manager: { id: string, name: string } } | null, arguments:
+export type InboxQuery = { liveCursor: string, viewer: { jobRuns: Array<{ id: string, name: string, actionStatus: ActionStatus, dueDate: string | null, overdue: boolean, revision: number, runId: string, lastComment: { comment: string | null, at: string, user: { id: string, name: string } | null } | null, run: { id: string, name: string, manager: { id: string, name: string } } | null, arguments:
         | { __typename: 'CertificationArgs' }
         | { __typename: 'ContentRequestArgs', instructions: string | null, assigneeUser: { id: string, name: string } | null, approverUser: { id: string, name: string } | null }
         | { __typename: 'GeneratedCertificationArgs' }
@@ -129,7 +129,7 @@ export type InboxChangesSubscriptionVariables = Exact<{
 }>;
 
 
-export type InboxChangesSubscription = { inboxChanges: { cursor: string, kind: InboxChangeKind, jobRunId: string, jobRun: { id: string, name: string, actionStatus: ActionStatus, dueDate: string | null, overdue: boolean, comment: string | null, revision: number, runId: string, run: { id: string, name: string, manager: { id: string, name: string } } | null, arguments:
+export type InboxChangesSubscription = { inboxChanges: { cursor: string, kind: InboxChangeKind, jobRunId: string, jobRun: { id: string, name: string, actionStatus: ActionStatus, dueDate: string | null, overdue: boolean, revision: number, runId: string, lastComment: { comment: string | null, at: string, user: { id: string, name: string } | null } | null, run: { id: string, name: string, manager: { id: string, name: string } } | null, arguments:
         | { __typename: 'CertificationArgs' }
         | { __typename: 'ContentRequestArgs', instructions: string | null, assigneeUser: { id: string, name: string } | null, approverUser: { id: string, name: string } | null }
         | { __typename: 'GeneratedCertificationArgs' }
@@ -170,7 +170,7 @@ export type RunQueryVariables = Exact<{
 
 export type RunQuery = { processRun: { id: string, name: string, status: RunStatus, dueDate: string | null, manager: { id: string, name: string }, created: { dateTime: string }, statusCounts: Array<{ status: RunStatus, count: number }>, nodes: Array<
       | { __typename: 'GroupRun', id: string, name: string, parentId: string | null, ordinal: number, status: RunStatus }
-      | { __typename: 'JobRun', id: string, name: string, parentId: string | null, ordinal: number, status: RunStatus, actionStatus: ActionStatus, dueDate: string | null, comment: string | null, arguments:
+      | { __typename: 'JobRun', id: string, name: string, parentId: string | null, ordinal: number, status: RunStatus, actionStatus: ActionStatus, dueDate: string | null, lastComment: { comment: string | null } | null, arguments:
           | { __typename: 'CertificationArgs' }
           | { __typename: 'ContentRequestArgs', assigneeUser: { id: string, name: string } | null, approverUser: { id: string, name: string } | null }
           | { __typename: 'GeneratedCertificationArgs', person: { id: string, name: string } | null }
@@ -211,8 +211,15 @@ export const InboxJobRunFragmentDoc = new TypedDocumentString(`
   actionStatus
   dueDate
   overdue
-  comment
   revision
+  lastComment {
+    comment
+    at
+    user {
+      id
+      name
+    }
+  }
   runId
   run {
     id
@@ -405,8 +412,15 @@ export const InboxDocument = new TypedDocumentString(`
   actionStatus
   dueDate
   overdue
-  comment
   revision
+  lastComment {
+    comment
+    at
+    user {
+      id
+      name
+    }
+  }
   runId
   run {
     id
@@ -459,8 +473,15 @@ export const InboxChangesDocument = new TypedDocumentString(`
   actionStatus
   dueDate
   overdue
-  comment
   revision
+  lastComment {
+    comment
+    at
+    user {
+      id
+      name
+    }
+  }
   runId
   run {
     id
@@ -561,7 +582,9 @@ export const RunDocument = new TypedDocumentString(`
         status
         actionStatus
         dueDate
-        comment
+        lastComment {
+          comment
+        }
         arguments {
           __typename
           ... on SendTaskArgs {

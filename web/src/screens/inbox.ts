@@ -1,7 +1,7 @@
 // The viewer's inbox: the job runs waiting for them, with submit / approve / return (with a comment).
 // It stays current through the inboxChanges subscription, resumed from the liveCursor read with the list,
 // so nothing that happens between the read and the subscription is missed.
-import { h, label, showError } from "../dom";
+import { h, label, showError, when } from "../dom";
 import type { InboxJobRunFragment } from "../gql/graphql";
 import { Approve, Inbox, InboxChanges, Return, Submit } from "../operations";
 import type { Screen } from "./types";
@@ -34,6 +34,7 @@ export const inboxScreen: Screen = ({ gateway }, root) => {
 
   function row(jobRun: InboxJobRunFragment): HTMLElement {
     const args = jobRun.arguments;
+    const note = jobRun.lastComment;
     const comment = h("input", { name: "comment", placeholder: "Comment", "aria-label": "Comment" });
     const out = h("div");
     const button = (action: Action, text: string) =>
@@ -45,7 +46,9 @@ export const inboxScreen: Screen = ({ gateway }, root) => {
           .filter(Boolean).join(" · ")
       : "";
     return h("tr", { "data-job-run-id": jobRun.id },
-      h("td", {}, h("strong", {}, jobRun.name), jobRun.comment ? h("div", { class: "comment" }, `“${jobRun.comment}”`) : null),
+      h("td", {}, h("strong", {}, jobRun.name),
+        "instructions" in args && args.instructions ? h("div", { class: "meta" }, args.instructions) : null, note ? h("div", { class: "comment" },
+        `“${note.comment ?? ""}”`, note.user ? ` (${note.user.name}, ${when(note.at)})` : "") : null),
       h("td", {}, jobRun.run ? h("a", { href: `#/runs/${jobRun.runId}` }, jobRun.run.name) : jobRun.runId,
         jobRun.run ? h("div", { class: "meta" }, `manager: ${jobRun.run.manager.name}`) : null),
       h("td", { "data-testid": "action-status" }, label(jobRun.actionStatus)),

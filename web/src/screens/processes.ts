@@ -51,7 +51,7 @@ export const processesScreen: Screen = ({ gateway }, root) => {
       const first = (cursors.length - 1) * PAGE + 1;
       const shown = processes.edges.length;
       status.textContent = shown === 0 ? "No process matches." :
-        `Showing ${first}–${first + shown - 1} of ${processes.totalCount}`;
+        `Showing ${first} to ${first + shown - 1} of ${processes.totalCount}`;
       body.replaceChildren(...processes.edges.map((edge) => row(edge.node)));
       previous.disabled = cursors.length === 1;
       next.disabled = !processes.pageInfo.hasNextPage;

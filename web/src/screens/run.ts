@@ -25,7 +25,7 @@ export const runScreen: Screen = ({ gateway }, root, id) => {
   const log = h("ol", { class: "events", "data-testid": "events" });
   const problems = h("div");
   const names = new Map<string, string>();
-  let lastSequence = 0;
+  const events: RunEvent[] = [];
   let reload: number | undefined;
   let stopped = false;
   root.replaceChildren(head, problems, treeBox, h("h2", {}, "Events (live)"), log);
@@ -46,7 +46,7 @@ export const runScreen: Screen = ({ gateway }, root, id) => {
         h("span", { class: `status ${node.status}`, "data-testid": "status" }, label(node.status)),
         node.__typename === "JobRun"
           ? h("span", { class: "meta" }, ` · ${label(node.actionStatus)} · ${people(node)}`,
-              node.dueDate ? ` · due ${node.dueDate}` : "", node.comment ? ` · “${node.comment}”` : "")
+              node.dueDate ? ` · due ${node.dueDate}` : "", node.lastComment?.comment ? ` · “${node.lastComment.comment}”` : "")
           : null,
         branch(node.id))));
     };
@@ -61,12 +61,14 @@ export const runScreen: Screen = ({ gateway }, root, id) => {
         head.replaceChildren(h("h1", {}, "Run not found"));
         return;
       }
+      names.set(run.id, run.name);
       head.replaceChildren(
         h("h1", {}, run.name, " ", h("span", { class: `status ${run.status}`, "data-testid": "run-status" }, label(run.status))),
         h("p", {}, `Started ${when(run.created.dateTime)} by ${run.manager.name}`, run.dueDate ? ` · due ${run.dueDate}` : ""),
         h("p", { class: "counts", "data-testid": "counts" },
           run.statusCounts.filter((c) => c.count > 0).map((c) => `${label(c.status)}: ${c.count}`).join(" · ")));
       treeBox.replaceChildren(tree(run.nodes) ?? "");
+      log.replaceChildren(...events.map(event)); // now with the names of nodes the events arrived before
     } catch (error) {
       if (!stopped) showError(problems, error);
     }
@@ -81,8 +83,8 @@ export const runScreen: Screen = ({ gateway }, root, id) => {
   void load();
   // Reconnects resubscribe from the start: events already shown are skipped by their sequence.
   const unsubscribe = gateway.subscribe(RunEvents, { runId: id, after: 0 }, ({ runEvents }) => {
-    if (runEvents.sequence <= lastSequence) return;
-    lastSequence = runEvents.sequence;
+    if (runEvents.sequence <= (events[events.length - 1]?.sequence ?? 0)) return;
+    events.push(runEvents);
     log.append(event(runEvents));
     window.clearTimeout(reload);
     reload = window.setTimeout(() => void load(), 150);
