@@ -38,3 +38,23 @@ export function showError(where: HTMLElement, error: unknown): void {
   const message = error instanceof Error ? error.message : String(error);
   where.replaceChildren(h("p", { class: "error", role: "alert" }, code ? `${code}: ${message}` : message));
 }
+
+/** The children of each node of a flat tree list (`nodes` with `parentId` and `ordinal`), in ordinal order. */
+export function childrenOf<T extends { parentId?: string | null; ordinal: number }>(nodes: T[]):
+    (parent: string | null) => T[] {
+  const children = new Map<string | null, T[]>();
+  for (const node of nodes) {
+    const siblings = children.get(node.parentId ?? null) ?? [];
+    siblings.push(node);
+    children.set(node.parentId ?? null, siblings);
+  }
+  for (const siblings of children.values()) siblings.sort((a, b) => a.ordinal - b.ordinal);
+  return (parent) => children.get(parent) ?? [];
+}
+
+/** "assignee: Ann · approver: Bo" for a task's or content request's people (by name, from the API). */
+export function assigneeAndApprover(args: { assigneeUser?: { name: string } | null;
+                                            approverUser?: { name: string } | null }): string {
+  return [`assignee: ${args.assigneeUser?.name ?? "nobody"}`,
+          args.approverUser ? `approver: ${args.approverUser.name}` : null].filter(Boolean).join(" · ");
+}

@@ -1,7 +1,7 @@
 // The viewer's inbox: the job runs waiting for them, with submit / approve / return (with a comment).
 // It stays current through the inboxChanges subscription, resumed from the liveCursor read with the list,
 // so nothing that happens between the read and the subscription is missed.
-import { h, label, showError, when } from "../dom";
+import { assigneeAndApprover, h, label, showError, when } from "../dom";
 import type { InboxJobRunFragment } from "../gql/graphql";
 import { Approve, Inbox, InboxChanges, Return, Submit } from "../operations";
 import type { Screen } from "./types";
@@ -42,9 +42,7 @@ export const inboxScreen: Screen = ({ gateway }, root) => {
     const actions = jobRun.actionStatus === "APPROVAL" ? [button("approve", "Approve"), button("return", "Return")]
       : jobRun.actionStatus === "SENT" || jobRun.actionStatus === "RETURNED" ? [button("submit", "Submit")] : [];
     const who = args.__typename === "SendTaskArgs" || args.__typename === "ContentRequestArgs"
-      ? [`assignee: ${args.assigneeUser?.name ?? "nobody"}`, args.approverUser ? `approver: ${args.approverUser.name}` : null]
-          .filter(Boolean).join(" · ")
-      : "";
+      ? assigneeAndApprover(args) : "";
     return h("tr", { "data-job-run-id": jobRun.id },
       h("td", {}, h("strong", {}, jobRun.name),
         "instructions" in args && args.instructions ? h("div", { class: "meta" }, args.instructions) : null, note ? h("div", { class: "comment" },

@@ -1,6 +1,6 @@
 // One process as a tree, with the people of each job by name (assigneeUser, approverUser, step members),
 // and a button that starts a run.
-import { h, label, names, showError, when } from "../dom";
+import { assigneeAndApprover, childrenOf, h, label, names, showError, when } from "../dom";
 import type { ProcessTreeQuery } from "../gql/graphql";
 import { ProcessTree, RunStart } from "../operations";
 import type { Screen } from "./types";
@@ -13,9 +13,7 @@ function people(node: TreeNode): string {
   switch (args.__typename) {
     case "SendTaskArgs":
     case "ContentRequestArgs":
-      return [`assignee: ${args.assigneeUser?.name ?? "nobody"}`,
-              args.approverUser ? `approver: ${args.approverUser.name}` : null,
-              args.dueDate ? `due ${args.dueDate}` : null].filter(Boolean).join(" · ");
+      return [assigneeAndApprover(args), args.dueDate ? `due ${args.dueDate}` : null].filter(Boolean).join(" · ");
     case "CertificationArgs":
       return [`signers: ${names(args.signerSteps.flatMap((s) => s.members))}`,
               `approvers: ${names(args.approverSteps.flatMap((s) => s.members))}`].join(" · ");
@@ -30,14 +28,9 @@ export const processScreen: Screen = ({ gateway }, root, id) => {
   root.replaceChildren(h("p", {}, "Loading…"));
 
   function tree(nodes: TreeNode[]): HTMLElement {
-    const children = new Map<string | null, TreeNode[]>();
-    for (const node of nodes) {
-      const siblings = children.get(node.parentId ?? null) ?? [];
-      siblings.push(node);
-      children.set(node.parentId ?? null, siblings);
-    }
+    const children = childrenOf(nodes);
     const branch = (parent: string | null): HTMLElement | null => {
-      const kids = (children.get(parent) ?? []).slice().sort((a, b) => a.ordinal - b.ordinal);
+      const kids = children(parent);
       if (kids.length === 0) return null;
       return h("ul", {}, kids.map((node) => h("li", { "data-node-id": node.id, class: node.__typename },
         h("span", { class: "name" }, node.name || "(untitled)"),

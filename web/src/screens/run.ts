@@ -1,7 +1,7 @@
 // A run: its status, counts, tree with people and statuses, and its event log, kept current by the
 // runEvents subscription (replayed from the first event, then live). Each new event appends to the log
 // and reloads the tree once the burst is over.
-import { h, label, showError, when } from "../dom";
+import { assigneeAndApprover, childrenOf, h, label, showError, when } from "../dom";
 import type { RunEventsSubscription, RunQuery } from "../gql/graphql";
 import { Run, RunEvents } from "../operations";
 import type { Screen } from "./types";
@@ -13,8 +13,7 @@ function people(node: RunNode): string {
   if (node.__typename !== "JobRun") return "";
   const args = node.arguments;
   if (args.__typename === "SendTaskArgs" || args.__typename === "ContentRequestArgs") {
-    return [`assignee: ${args.assigneeUser?.name ?? "nobody"}`,
-            args.approverUser ? `approver: ${args.approverUser.name}` : null].filter(Boolean).join(" · ");
+    return assigneeAndApprover(args);
   }
   return args.__typename === "GeneratedCertificationArgs" && args.person ? `acts: ${args.person.name}` : "";
 }
@@ -31,15 +30,10 @@ export const runScreen: Screen = ({ gateway }, root, id) => {
   root.replaceChildren(head, problems, treeBox, h("h2", {}, "Events (live)"), log);
 
   function tree(nodes: RunNode[]): HTMLElement | null {
-    const children = new Map<string | null, RunNode[]>();
-    for (const node of nodes) {
-      names.set(node.id, node.name);
-      const siblings = children.get(node.parentId ?? null) ?? [];
-      siblings.push(node);
-      children.set(node.parentId ?? null, siblings);
-    }
+    for (const node of nodes) names.set(node.id, node.name);
+    const children = childrenOf(nodes);
     const branch = (parent: string | null): HTMLElement | null => {
-      const kids = (children.get(parent) ?? []).slice().sort((a, b) => a.ordinal - b.ordinal);
+      const kids = children(parent);
       if (kids.length === 0) return null;
       return h("ul", {}, kids.map((node) => h("li", { "data-node-id": node.id, class: node.__typename },
         h("span", { class: "name" }, node.name), " ",
