@@ -1,5 +1,5 @@
-# Shared by the scripts: a project virtualenv installed from the lock file, and GraphiQL's browser
-# assets (vendor/graphiql) installed from theirs with npm ci. Sourced, not run. Each installs only when
+# Shared by the scripts: a project virtualenv installed from the lock file, and the Node packages of
+# vendor/graphiql and web/ installed from theirs with npm ci. Sourced, not run. Each installs only when
 # its lock changed since its last install.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -18,17 +18,23 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 export PATH="$VENV/bin:$PATH"
-# GraphiQL's scripts and styles, served by the gateway itself (app/graphql/ide.py), never from a CDN.
-assets="$ROOT/vendor/graphiql"
-stamp="$assets/node_modules/.lock-installed"
-want=$(sha256sum "$assets/package-lock.json" | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  if ! command -v npm >/dev/null; then
-    echo "install: npm is needed to fetch GraphiQL's pinned assets (vendor/graphiql/package-lock.json);" \
-         "install Node.js 18 or later with npm (Debian: apt-get install nodejs npm) and run scripts/install again" >&2
-    exit 1
+# Node packages, each from its package-lock.json with npm ci: GraphiQL's scripts and styles (vendor/graphiql,
+# served by the gateway itself, never from a CDN) and the typed TypeScript client with the reference web
+# client (web/: GraphQL Code Generator, TypeScript, Vite, graphql-ws). Offline once installed.
+npm_ci() {
+  local dir="$ROOT/$1" what="$2"
+  local stamp="$dir/node_modules/.lock-installed" want
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    if ! command -v npm >/dev/null; then
+      echo "install: npm is needed to fetch $what ($1/package-lock.json);" \
+           "install Node.js 20 or later with npm (Debian: apt-get install nodejs npm) and run scripts/install again" >&2
+      exit 1
+    fi
+    echo "install: installing $what from $1/package-lock.json" >&2
+    (cd "$dir" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2)
+    echo "$want" > "$stamp"
   fi
-  echo "install: installing GraphiQL's pinned assets from vendor/graphiql/package-lock.json" >&2
-  (cd "$assets" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >&2)
-  echo "$want" > "$stamp"
-fi
+}
+npm_ci vendor/graphiql "GraphiQL's pinned assets"
+npm_ci web "the web client's pinned packages"

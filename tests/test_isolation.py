@@ -981,6 +981,25 @@ async def process_run(w: World) -> None:
     assert (await w.like_unknown(read)) == {"data": {"processRun": None}, "errors": None}
 
 
+INBOX_RUNS = """query { viewer { jobRuns { id runId run { id name manager { id } } lastComment { user { id } } } } }"""
+RUN_JOB_RUNS = "query($id: ID!) { processRun(id: $id) { nodes { ... on JobRun { id runId run { id } } } } }"
+
+
+@case("JobRun.runId")
+async def job_run_run(w: World) -> None:
+    """A job run names its own run (in B's inbox and in B's run tree), never another; its `run` summary is
+    B's run with B's manager; its latest comment is one of B's."""
+    await _b_notifications(w)  # bob hands in his task, the next one waits for bea
+    inbox = (await w.as_b(INBOX_RUNS))["data"]["viewer"]["jobRuns"]
+    assert [j["id"] for j in inbox] == [w.b_ids["run_task"]]
+    assert [(j["runId"], j["run"]["id"], j["run"]["manager"]["id"]) for j in inbox] == [
+        (w.b_ids["run"], w.b_ids["run"], w.b_ids["user"])]
+    assert inbox[0]["lastComment"] is None  # bob handed his task in without a comment; A's comments never show
+    nodes = (await w.as_b(RUN_JOB_RUNS, {"id": w.b_ids["run"]}))["data"]["processRun"]["nodes"]
+    job_runs = [n for n in nodes if n]
+    assert job_runs and {(n["runId"], n["run"]["id"]) for n in job_runs} == {(w.b_ids["run"], w.b_ids["run"])}
+
+
 @case("Query.processRuns")
 async def process_runs(w: World) -> None:
     """B's run list holds B's runs only, whatever the status filter."""

@@ -23,6 +23,7 @@ from app.process.dataloaders import (
     TreeLoader,
 )
 from app.run.dataloaders import (
+    LastCommentLoader,
     RunByIdLoader,
     RunNodeLocationLoader,
     RunStatusCountsLoader,
@@ -59,6 +60,10 @@ class Loaders:
     @cached_property
     def run_status_counts(self) -> RunStatusCountsLoader:
         return RunStatusCountsLoader(self.engine)
+
+    @cached_property
+    def last_comment(self) -> LastCommentLoader:
+        return LastCommentLoader(self.engine)
 
     @cached_property
     def run_node_location(self) -> RunNodeLocationLoader:

@@ -49,6 +49,19 @@ class RunStatusCountsLoader(DataLoader[str, "dict[str, int]"]):
         return [found[k] for k in keys]
 
 
+class LastCommentLoader(DataLoader["tuple[str, str]", Any]):
+    """The latest commented event of each (run id, job run id), or None: one statement per batch."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        super().__init__()
+        self.engine = engine
+
+    async def batch_load_fn(self, keys: list[tuple[str, str]]) -> list[Any]:
+        async with self.engine.connect() as conn:
+            found = await service.last_comments(conn, keys=list(keys))
+        return [found.get(k) for k in keys]
+
+
 class RunNodeLocationLoader(DataLoader[str, "tuple[str, str] | None"]):
     """For any id: (kind, run id) when it is a run, group run or job run of the workspace."""
 

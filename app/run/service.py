@@ -333,6 +333,21 @@ async def events_page(conn: AsyncConnection, *, run_id: str, first: int, after_s
     return list((await conn.execute(stmt)).all())
 
 
+async def last_comments(conn: AsyncConnection, *, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+    """The latest event carrying a comment of each (run id, job run id): one statement (through the run's
+    index) for the batch."""
+    if not keys:
+        return {}
+    stmt = (select(RUN_EVENTS)
+            .where(RUN_EVENTS.c.run_id.in_(sorted({r for r, _ in keys})),
+                   RUN_EVENTS.c.node_id.in_(sorted({j for _, j in keys})), RUN_EVENTS.c.comment.is_not(None))
+            .order_by(RUN_EVENTS.c.seq))
+    found: dict[tuple[str, str], Any] = {}
+    for row in (await conn.execute(stmt)).all():
+        found[(row.run_id, row.node_id)] = row
+    return found
+
+
 async def runs_page(engine: AsyncEngine, *, workspace_id: str, process_id: str | None, status: str | None,
                     first: int, after: tuple[str, str] | None, overdue_on: date | None = None,
                     overdue: bool | None = None) -> tuple[list[Any], bool]:

@@ -111,6 +111,7 @@ class GroupRun(Node):
 @strawberry.type(description="The run-time state of a job, with its own copy of the arguments.")
 class JobRun(Node):
     id: strawberry.ID = strawberry.field(description="The job run's id.")
+    run_id: strawberry.ID = strawberry.field(description="The id of the run this job run belongs to.")
     name: str = strawberry.field(description="The job's name (its title).")
     action: JobAction = strawberry.field(description="The job's action.")
     status: RunStatus = strawberry.field(description="The general status.")
@@ -136,6 +137,19 @@ class JobRun(Node):
     def overdue(self, info: Info) -> bool:
         status = str(getattr(self.status, "value", self.status))
         return is_overdue(self.due_date, status, info.context.settings.clock.now().date())
+
+    @strawberry.field(description="The latest event of this job run that carries a comment (a submit, an approval, a "
+                      "return, a cancellation...): the comment, who gave it and when; null while none has. What an "
+                      "inbox shows beside returned or submitted work.")
+    async def last_comment(self, info: Info) -> RunEvent | None:
+        row = await info.context.loaders.last_comment.load((str(self.run_id), str(self.id)))
+        return None if row is None else RunEvent.from_row(row)
+
+    @strawberry.field(description="The run this job run belongs to, as a summary (what an inbox row shows beside the "
+                      "task); null when the run is not visible.")
+    async def run(self, info: Info) -> ProcessRunSummary | None:
+        row = await info.context.loaders.run_by_id.load(str(self.run_id))
+        return None if row is None else ProcessRunSummary.from_row(row)
 
 
 def build_run_tree(run_id: str, root_id: str, groups: list[Any], jobs: list[Any], *, exclude_generated: bool
@@ -193,7 +207,7 @@ class _RunTreeBuilder:
         return obj, tally
 
     def job(self, row: Any, parent_id: str) -> tuple[JobRun, dict[str, int]]:
-        obj = JobRun(id=row.id, name=job_name(row.action, row.arguments), action=row.action, status=row.status,
+        obj = JobRun(id=row.id, run_id=row.run_id, name=job_name(row.action, row.arguments), action=row.action, status=row.status,
                      action_status=row.action_status, eligible_to_start=row.eligible_to_start,
                      arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
                      ordinal=row.ordinal, parent_id=strawberry.ID(parent_id), source_job_id=row.source_job_id or None,
@@ -343,7 +357,7 @@ class ProcessRunSummary:
 
 def job_run_from_row(row: Any) -> JobRun:
     """A job run on its own (inbox), without its subtree."""
-    return JobRun(id=row.id, name=job_name(row.action, row.arguments), action=row.action, status=row.status,
+    return JobRun(id=row.id, run_id=row.run_id, name=job_name(row.action, row.arguments), action=row.action, status=row.status,
                   action_status=row.action_status, eligible_to_start=row.eligible_to_start,
                   arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
                   ordinal=row.ordinal, parent_id=strawberry.ID(row.parent_group_run_id),
