@@ -58,11 +58,46 @@ class WakeBus:
 bus = WakeBus()
 
 
-async def announce(conn: AsyncConnection, key: str) -> None:
-    """Inside a write transaction: wake `key`'s subscribers on every gateway process once it commits
-    (PostgreSQL; nothing on SQLite, where the writer wakes its own process's subscribers after the commit)."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_notify(:channel, :key)"), {"channel": CHANNEL, "key": key})
+_PENDING = "processgraph.announce"  # conn.info: keys a write transaction announces when it commits
+
+
+async def announce(conn: AsyncConnection, key: str, *more: str) -> None:
+    """Inside a write transaction: wake the keys' subscribers on every gateway process once it commits
+    (PostgreSQL; nothing on SQLite, where the writer wakes its own process's subscribers after the commit).
+    Inside `announcements(conn)` (every `write_transaction`) the keys are gathered and sent in one statement
+    just before the commit, however many writers of the transaction announce."""
+    if conn.dialect.name != "postgresql":
+        return
+    pending = conn.info.get(_PENDING)
+    if pending is not None:
+        pending.extend((key, *more))
+    else:
+        await _notify(conn, [key, *more])
+
+
+async def _notify(conn: AsyncConnection, keys: list[str]) -> None:
+    if len(keys) == 1:
+        await conn.execute(text("SELECT pg_notify(:channel, :key)"), {"channel": CHANNEL, "key": keys[0]})
+    else:
+        await conn.execute(text("SELECT pg_notify(:channel, k) FROM unnest(CAST(:keys AS text[])) AS k"),
+                           {"channel": CHANNEL, "keys": keys})
+
+
+@contextlib.asynccontextmanager
+async def announcements(conn: AsyncConnection) -> AsyncIterator[None]:
+    """Gather the keys announced inside the block and announce them in one statement at its end (one round
+    trip per write transaction instead of one per writer); nothing is announced when the block fails."""
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    pending: list[str] = []
+    conn.info[_PENDING] = pending
+    try:
+        yield
+        if pending:
+            await _notify(conn, list(dict.fromkeys(pending)))
+    finally:
+        conn.info.pop(_PENDING, None)
 
 
 class PostgresListener:

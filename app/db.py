@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlmodel import SQLModel
 
+from app.bus import announcements
 from app.connectivity import (
     ReadEngine,
     abandon,
@@ -249,10 +250,11 @@ async def update_many(conn: AsyncConnection, tbl: Table, rows: list[dict[str, An
 
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """One connection, one transaction, committed on success and rolled back on any error."""
+    """One connection, one transaction, committed on success and rolled back on any error; the wake-up keys
+    its writers announce go out in one statement before the commit (app/bus.py)."""
     async with engine.connect() as conn:
         conn = await conn.execution_options(**{_IMMEDIATE: True})
-        async with conn.begin():
+        async with conn.begin(), announcements(conn):
             yield conn
 
 

@@ -49,21 +49,23 @@ def cors(settings: Settings) -> Middleware:
     """Starlette's CORS middleware, outside everything else, so that 401, 413 and 429 answers carry the
     headers too (a browser cannot read an answer without them). Bearer tokens only: no credentials mode,
     no cookies, so a page on another origin can do nothing a token does not allow."""
-    return Middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_methods=["GET", "POST", "OPTIONS"],
-                      allow_headers=["Authorization", "Content-Type"], allow_credentials=False,
-                      expose_headers=["X-Request-Id", "Retry-After"], max_age=600)
+    return Middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+                      allow_headers=["Authorization", "Content-Type", "If-Match"], allow_credentials=False,
+                      expose_headers=["X-Request-Id", "Retry-After", "ETag", "Location"], max_age=600)
 
 
-def error_body(error: AppError) -> bytes:
-    """The seed's Error shape as the body, plus a GraphQL `errors` list for GraphQL clients."""
-    return orjson.dumps({
-        "code": error.code, "message": error.message, "target": error.target, "details": None, "meta": error.meta,
-        "documentationUrl": None, "errors": [{"message": error.message, "extensions": error_extensions(error)}],
-    })
+def error_body(error: AppError, *, graphql: bool = True) -> bytes:
+    """The seed's Error shape as the body, plus (for GraphQL clients) a GraphQL `errors` list."""
+    body: dict[str, Any] = {"code": error.code, "message": error.message, "target": error.target, "details": None,
+                            "meta": error.meta, "documentationUrl": None}
+    if graphql:
+        body["errors"] = [{"message": error.message, "extensions": error_extensions(error)}]
+    return orjson.dumps(body)
 
 
-async def send_error(send: Send, status: int, error: AppError, headers: list[tuple[bytes, bytes]] = ()) -> None:  # type: ignore[assignment]
-    body = error_body(error)
+async def send_error(send: Send, status: int, error: AppError, headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
+                     *, graphql: bool = True) -> None:
+    body = error_body(error, graphql=graphql)
     await send({"type": "http.response.start", "status": status, "headers": [
         (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
     await send({"type": "http.response.body", "body": body})
@@ -155,21 +157,25 @@ def _is_ide_request(scope: Scope) -> bool:
 
 
 class GatewayMiddleware:
-    """Refuses oversized bodies, unauthenticated requests and over-eager tokens before GraphQL sees them.
+    """Refuses oversized bodies, unauthenticated requests and over-eager tokens before GraphQL (or the REST
+    door, with `graphql=False`: no GraphiQL page, bodies parsed by the door, errors without a GraphQL
+    `errors` list) sees them.
 
     The acting user goes into `scope["state"]["actor"]`; the GraphiQL page itself needs no token.
     """
 
     def __init__(self, app: ASGIApp, *, resolver: Callable[[], ActorResolver], max_body_bytes: int,
-                 rate_limiter: TokenBucket | None, auth_failures: TokenBucket | None = None) -> None:
+                 rate_limiter: TokenBucket | None, auth_failures: TokenBucket | None = None,
+                 graphql: bool = True) -> None:
         self.app = app
         self.resolver = resolver
         self.max_body_bytes = max_body_bytes
         self.rate_limiter = rate_limiter
         self.auth_failures = auth_failures  # failed authentications budgeted per client address
+        self.graphql = graphql
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or _is_ide_request(scope):
+        if scope["type"] != "http" or (self.graphql and _is_ide_request(scope)):
             await self.app(scope, receive, send)
             return
         headers = dict(scope["headers"])
@@ -183,10 +189,10 @@ class GatewayMiddleware:
             return
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         problem = _text_problem(body, scope.get("query_string", b""))
-        if problem is None and scope["method"] == "POST" and content_type == b"application/json":
+        if problem is None and self.graphql and scope["method"] == "POST" and content_type == b"application/json":
             problem = _json_problem(body)
         if problem is not None:
-            await send_error(send, 400, AppError(VALIDATION_ERROR, problem, "body"))
+            await send_error(send, 400, AppError(VALIDATION_ERROR, problem, "body"), graphql=self.graphql)
             return
         auth = headers.get(b"authorization")
         address = (scope.get("client") or ("unknown", 0))[0]
@@ -199,7 +205,8 @@ class GatewayMiddleware:
             if self.auth_failures is not None:
                 self.auth_failures.take(address)
             await send_error(send, 401, AppError(UNAUTHENTICATED, f"Authentication required: {exc.reason}.",
-                                                 "Authorization"), [(b"www-authenticate", b'Bearer realm="processgraph"')])
+                                                 "Authorization"), [(b"www-authenticate", b'Bearer realm="processgraph"')],
+                             graphql=self.graphql)
             return
         except Exception as exc:
             if not is_unavailable(exc):
@@ -215,7 +222,7 @@ class GatewayMiddleware:
                                                      "Authorization", {"retryAfterSeconds": retry,
                                                                        "limitPerSecond": self.rate_limiter.rate,
                                                                        "burst": self.rate_limiter.burst}),
-                                 [(b"retry-after", str(retry).encode())])
+                                 [(b"retry-after", str(retry).encode())], graphql=self.graphql)
                 return
         scope.setdefault("state", {})["actor"] = actor
         sent = False
@@ -235,7 +242,7 @@ class GatewayMiddleware:
         await send_error(send, 429, AppError(
             RATE_LIMITED, f"Too many failed authentications from this address; retry in {retry} s.", "Authorization",
             {"retryAfterSeconds": retry, "limitPerSecond": self.auth_failures.rate, "burst": self.auth_failures.burst,
-             "limitName": "authFailuresPerAddress"}), [(b"retry-after", str(retry).encode())])
+             "limitName": "authFailuresPerAddress"}), [(b"retry-after", str(retry).encode())], graphql=self.graphql)
 
     async def _read_body(self, receive: Receive) -> tuple[bytes, bool]:
         chunks: list[bytes] = []
@@ -257,4 +264,4 @@ class GatewayMiddleware:
         if length is not None:
             meta["actual"] = length
         await send_error(send, 413, AppError(LIMIT_EXCEEDED, f"The request body is larger than "
-                                             f"{self.max_body_bytes} bytes.", "body", meta))
+                                             f"{self.max_body_bytes} bytes.", "body", meta), graphql=self.graphql)

@@ -26,7 +26,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
-from app import ops
+from app import ops, rest
 from app.auth.oidc import OidcUsers, OidcVerifier
 from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.bus import listening
@@ -318,6 +318,10 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
               WebSocketRoute("/graphql", graphql_app), Route("/healthz", ops.healthz),
               Route("/readyz", ops.readyz_endpoint(state, settings)),
               Route("/metrics", ops.metrics_endpoint(state["metrics"], state))]
+    routes += rest.routes(state=state, settings=settings, guard=lambda app: GatewayMiddleware(
+        app, resolver=lambda: state["actors"], max_body_bytes=settings.max_body_bytes, rate_limiter=limiter,
+        auth_failures=auth_failures, graphql=False),
+        dev_token=dev_token if settings.dev_mode and is_loopback(settings.host) else None)
     if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
         routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
     app = Starlette(routes=routes, middleware=[cors(settings)], lifespan=lifespan)

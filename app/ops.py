@@ -35,12 +35,12 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.requests = Counter("processgraph_requests_total", "GraphQL requests by operation name.",
+        self.requests = Counter("processgraph_requests_total", "Requests by operation: GraphQL operation name, or REST method and path.",
                                 ["operation"], registry=self.registry)
-        self.latency = Histogram("processgraph_request_seconds", "GraphQL request duration in seconds.",
+        self.latency = Histogram("processgraph_request_seconds", "Request duration in seconds (GraphQL and REST).",
                                  registry=self.registry,
                                  buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-        self.errors = Counter("processgraph_errors_total", "GraphQL errors by code (top level and in payloads).",
+        self.errors = Counter("processgraph_errors_total", "Errors by code (GraphQL top level and payloads, REST responses).",
                               ["code"], registry=self.registry)
         self.pool = Gauge("processgraph_db_pool_checked_out", "Database connections in use.", registry=self.registry)
         self.statements = Counter("processgraph_sql_statements_total", "SQL statements sent to the database.",
@@ -77,11 +77,12 @@ def _codes(result: Any) -> list[str]:
 
 
 def record(metrics: Metrics, *, operation: str | None, started: float, result: Any, request_id: str,
-           user_id: str | None) -> None:
-    """Count one request and write its log line (never the token)."""
+           user_id: str | None, codes: list[str] | None = None) -> None:
+    """Count one request and write its log line (never the token). GraphQL passes its result; the REST door
+    (operation `GET /v1/processes/{id}`, ...) passes the error codes it answered with."""
     elapsed = time.perf_counter() - started
     name = operation or "anonymous"
-    codes = _codes(result)
+    codes = _codes(result) if codes is None else codes
     metrics.requests.labels(operation=name).inc()
     metrics.latency.observe(elapsed)
     for code in codes:

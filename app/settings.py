@@ -70,6 +70,8 @@ class Settings:
     # Longer than any load balancer's idle timeout towards us, so that the balancer closes an idle
     # connection first and never sends a request on one we are closing.
     keep_alive_seconds: float = 75.0
+    # Run actions write notifications and plan reminders (issue 13); off only to measure their cost (scripts/bench).
+    notifications: bool = True
     # The SMTP relay for email notifications (app/notify/smtp.py); None: the in-app feed is the only channel.
     smtp_url: str | None = None
     notify_delivery: bool = True  # with smtp_url, the gateway runs the delivery loop in-process
@@ -194,6 +196,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         max_subscriptions_per_token=int(merged.get("MAX_SUBSCRIPTIONS_PER_TOKEN", base.max_subscriptions_per_token)),
         subscription_buffer_events=int(merged.get("SUBSCRIPTION_BUFFER_EVENTS", base.subscription_buffer_events)),
         subscription_stall_seconds=float(merged.get("SUBSCRIPTION_STALL_SECONDS", base.subscription_stall_seconds)),
+        notifications=_bool(merged.get("NOTIFICATIONS", "true")),
         notify_scheduler=_bool(merged.get("NOTIFY_SCHEDULER", "true")),
         notify_scheduler_interval_seconds=float(merged.get("NOTIFY_SCHEDULER_INTERVAL_SECONDS",
                                                            base.notify_scheduler_interval_seconds)),

@@ -26,7 +26,7 @@ from app.auth.models import Workspace
 from app.auth.service import READ, WRITE, Actor
 from app.db import metadata, table
 from app.process import service as process_service
-from app.process.draft import GT, JT
+from app.process.draft import GROUPS, JOBS
 from app.process.inputs import GroupSpec, JobSpec, ProcessSpec, TagSpec
 from app.run import service as run_service
 from app.settings import DEFAULT_WORKSPACE_ID
@@ -136,9 +136,9 @@ async def build(engine: AsyncEngine, *, processes: int = 200, runs_per_process: 
     node_ids: dict[str, list[list[str]]] = {}
     async with engine.connect() as conn:
         for pid in process_ids[:20]:
-            groups = (await conn.execute(select(GT.c.id).where(GT.c.process_id == pid, GT.c.generated.is_(False),
-                                                               GT.c.parent_group_id.is_not(None)))).scalars().all()
-            jobs = (await conn.execute(select(JT.c.id).where(JT.c.process_id == pid, JT.c.generated.is_(False))
+            groups = (await conn.execute(select(GROUPS.c.id).where(GROUPS.c.process_id == pid, GROUPS.c.generated.is_(False),
+                                                               GROUPS.c.parent_group_id.is_not(None)))).scalars().all()
+            jobs = (await conn.execute(select(JOBS.c.id).where(JOBS.c.process_id == pid, JOBS.c.generated.is_(False))
                                        )).scalars().all()
             node_ids[pid] = [["GROUP", g] for g in sorted(groups)] + [["JOB", j] for j in sorted(jobs)]
     return Manifest(shape=SHAPE_VERSION, processes=processes, runs_per_process=runs_per_process, seed=seed,
@@ -151,7 +151,7 @@ async def matches(engine: AsyncEngine, manifest: Manifest) -> bool:
     try:
         async with engine.connect() as conn:
             n = (await conn.execute(text("SELECT count(*) FROM process"))).scalar_one()
-            jobs = (await conn.execute(select(JT.c.id).limit(1))).first()
+            jobs = (await conn.execute(select(JOBS.c.id).limit(1))).first()
     except Exception:
         return False
     return bool(n == manifest.processes and jobs is not None)

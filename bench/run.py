@@ -5,7 +5,11 @@ Per workload: a warm-up, then a measured run at the given concurrency from a sep
 process and of every PostgreSQL process (database CPU), and samples the gateway's resident memory; the
 gateway's /metrics gives the SQL statements it sent. With `--peer postgraphile` (PostGraphile 4) or `--peer
 postgraphile5` (PostGraphile 5, the strongest peer), the peer serves the same database in the same run and each
-workload gets the ratio of our gateway+database CPU per request to the peer's.
+workload gets the ratio of our gateway+database CPU per request to the peer's. With `--notifications both`
+the write mix (e) is measured on three gateways in the same run, in interleaved rounds (so that a change in
+the machine's background load falls on all three alike): notifications on with their e-mails sent by the
+gateway's delivery loop to an SMTP sink in this driver process; notifications on without a relay (the outbox
+rows and reminder plans the run actions write, the in-app feed only); and NOTIFICATIONS=false.
 """
 
 from __future__ import annotations
@@ -146,18 +150,45 @@ GATEWAY_ENV = {"DEV_MODE": "false", "GRAPHIQL": "false", "RATE_LIMIT_PER_SECOND"
                "RATE_LIMIT_BURST": "1000000", "LOG_LEVEL": "INFO", "MAX_SUBSCRIPTIONS_PER_TOKEN": "100000"}
 
 
+@dataclass
+class MailSink:
+    """An SMTP server in the driver process that accepts and counts (the relay is outside the gateway's CPU)."""
+
+    received: int = 0
+
+    async def handle_DATA(self, _server: Any, _session: Any, _envelope: Any) -> str:
+        self.received += 1
+        return "250 OK"
+
+
 @contextmanager
-def gateway(database_url: str, *, workers: int, token: str, extra_env: dict[str, str] | None = None
-            ) -> Iterator[Server]:
+def mail_sink() -> Iterator[tuple[MailSink, dict[str, str]]]:
+    """The sink and the gateway settings that send to it, polled every second so e-mails leave during the run."""
+    from aiosmtpd.controller import Controller  # a dev dependency, installed from requirements.lock
+
+    sink, port = MailSink(), free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield sink, {"SMTP_URL": f"smtp://127.0.0.1:{port}?from=bench@example.com", "DELIVERY_POLL_SECONDS": "1",
+                     "NOTIFY_SCHEDULER_INTERVAL_SECONDS": "1"}
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def gateway(database_url: str, *, workers: int, token: str, env: dict[str, str] | None = None,
+            name: str = "processgraph") -> Iterator[Server]:
     port = free_port()
     VAR.mkdir(parents=True, exist_ok=True)
-    log_path = VAR / f"gateway-{workers}w.log"
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    log_path = VAR / f"gateway-{workers}w.log" if name == "processgraph" else VAR / f"gateway-{workers}w-{slug}.log"
     env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), **GATEWAY_ENV,
-           **(extra_env or {})}
+           **(env or {})}
     with open(log_path, "wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--workers", str(workers)], cwd=ROOT, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server("processgraph", port, token, log_path)
+    server = Server(name, port, token, log_path)
     try:
         wait_http(f"{server.url}/readyz")
         time.sleep(0.5 if workers == 1 else 2.0)  # every worker up
@@ -168,7 +199,8 @@ def gateway(database_url: str, *, workers: int, token: str, extra_env: dict[str,
 
 
 @contextmanager
-def clustered(database_url: str, *, gateways: int, token: str) -> Iterator[Server]:
+def clustered(database_url: str, *, gateways: int, token: str, env: dict[str, str] | None = None
+              ) -> Iterator[Server]:
     """`gateways` gateway processes behind HAProxy (bench/cluster.py); the Server is HAProxy's port, its pids
     the gateways' (HAProxy's own CPU is not counted), its members the gateways' ports."""
     from bench import cluster
@@ -176,7 +208,7 @@ def clustered(database_url: str, *, gateways: int, token: str) -> Iterator[Serve
     state = VAR / "cluster"
     cluster.stop(state)  # what an interrupted run left behind
     started = cluster.start(gateways=gateways, port=free_port(), state_dir=state, database_url=database_url,
-                            env=GATEWAY_ENV)
+                            env={**GATEWAY_ENV, **(env or {})})
     try:
         server = Server("processgraph", started.port, token, state / "haproxy.log",
                         pids=[g.pid for g in started.gateways], members=[g.port for g in started.gateways])
@@ -375,6 +407,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
     p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
+    p.add_argument("--notifications", choices=["on", "off", "both"], default="on",
+                   help="on (default): the gateway's defaults, notifications written, no relay; off: "
+                        "NOTIFICATIONS=false; both: the write mix (e) on three gateways in interleaved rounds "
+                        "(notifications with e-mail to an SMTP sink here, notifications without a relay, "
+                        "NOTIFICATIONS=false)")
     p.add_argument("--peer", choices=["postgraphile", "postgraphile5"],
                    help="also measure PostGraphile 4 (postgraphile) or 5 (postgraphile5) on the same data")
     p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
@@ -404,18 +441,23 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [w for w in "abcdez" if w in args.workloads]
     if args.cluster and (args.sqlite or args.workers > 1):
         p.error("--cluster runs single-process gateways on PostgreSQL")
+    if args.pooler and (args.cluster or key != "postgresql"):
+        p.error("--pooler puts PgBouncer between one gateway and PostgreSQL")
+    env = {"NOTIFICATIONS": "false"} if args.notifications == "off" else {}
     with ExitStack() as stack:
         if args.cluster:
-            serving = clustered(url, gateways=args.cluster, token=m.token)
+            serving = clustered(url, gateways=args.cluster, token=m.token, env=env)
         else:
-            gateway_url, extra_env = pooled(stack, url, args)
-            serving = gateway(gateway_url, workers=args.workers, token=m.token, extra_env=extra_env)
+            gateway_url, pooler_env = pooled(stack, url, args)
+            serving = gateway(gateway_url, workers=args.workers, token=m.token, env={**env, **pooler_env})
         gw = stack.enter_context(serving)
         log(f"gateway on {gw.url}, {args.cluster or args.workers} process(es), pids {gw.pids}")
         if "batch3000" in args.extra:
             batch_ms = batch_rename_3000(gw, m)
             log(f"3,000-item batch rename: {batch_ms:.0f} ms of server time (the request log's durationMs)")
         for w in wanted:
+            if w == "e" and args.notifications == "both":
+                continue  # measured below on three gateways
             spec = write_spec(gw, m, args.concurrency) if w == "e" else load_spec(gw, bodies(w, m), args.concurrency)
             rows.append(measure(gw, w, spec, warmup=args.warmup, duration=args.duration, postgres=postgres,
                                 count_sql=args.workers == 1 and not args.cluster))
@@ -428,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
             rows += peer_rows(gw, url, m, args, [w for w in wanted if w != "e"])
             if gm is not None:
                 growth += peer_growth_rows(url, gm, args)
+    if args.notifications == "both" and "e" in wanted:
+        rows += notification_rows(url, m, args, postgres=postgres)
     ratios: dict[str, float] = {}
     for r in rows:
         peer = next((p for p in rows if p.server == args.peer and p.workload == r.workload), None)
@@ -442,6 +486,56 @@ def main(argv: list[str] | None = None) -> int:
         log("some requests failed (see above)")
         return 1
     return 0
+
+
+NOTIFICATION_ROUNDS = 3
+
+
+def notification_rows(url: str, m: dataset.Manifest, args: argparse.Namespace, *, postgres: bool) -> list[Row]:
+    """The write mix (e) on three gateways serving at once: notifications on with e-mail to an SMTP sink here,
+    notifications on without a relay, and NOTIFICATIONS=false; measured in NOTIFICATION_ROUNDS interleaved
+    rounds of duration / rounds each, and each gateway's rounds summed into one row."""
+    if args.cluster or args.workers != 1:
+        raise SystemExit("--notifications both measures one single-process gateway per setting")
+    with ExitStack() as stack:
+        sink, mail = stack.enter_context(mail_sink())
+        settings = [("processgraph, notifications + e-mail", mail), ("processgraph, notifications, no relay", {}),
+                    ("processgraph, notifications off", {"NOTIFICATIONS": "false"})]
+        servers = [replace(stack.enter_context(gateway(url, workers=1, token=m.token, env=env, name=name)),
+                           name=name) for name, env in settings]
+        parts: dict[str, list[Row]] = {s.name: [] for s in servers}
+        for round_ in range(NOTIFICATION_ROUNDS):
+            for server in servers:
+                parts[server.name].append(measure(
+                    server, "e", write_spec(server, m, args.concurrency), warmup=args.warmup if round_ == 0 else 1.0,
+                    duration=args.duration / NOTIFICATION_ROUNDS, postgres=postgres, count_sql=True))
+        rows = [combined(parts[s.name]) for s in servers]
+        for row in rows:
+            log(f"{NAMES['e']}, {row.server}: {row.rps:,.0f} req/s, {row.total_cpu_ms:.2f} ms CPU/req")
+        log(f"e-mails the gateway delivered to the SMTP sink: {sink.received}")
+    off = rows[-1].total_cpu_ms
+    for row in rows[:-1]:
+        log(f"{row.server}: {100 * (row.total_cpu_ms / off - 1):+.1f}% gateway+database CPU per request "
+            "against notifications off")
+    return rows
+
+
+def combined(parts: list[Row]) -> Row:
+    """Rounds of one server as one row: CPU and statements per request over all requests, req/s over the
+    measured time, the median round's p50 and the worst round's p99, the peak RSS."""
+    n = sum(p.requests for p in parts) or 1
+    seconds = sum(p.requests / p.rps for p in parts if p.rps)
+
+    def per_request(value: Any) -> float | None:
+        values = [value(p) for p in parts]
+        return None if any(v is None for v in values) else sum(v * p.requests for v, p in zip(values, parts, strict=True)) / n
+
+    return Row(workload=parts[0].workload, server=parts[0].server, rps=n / seconds if seconds else 0.0,
+               p50=sorted(p.p50 for p in parts)[len(parts) // 2], p99=max(p.p99 for p in parts),
+               gateway_cpu_ms=per_request(lambda p: p.gateway_cpu_ms) or 0.0,
+               db_cpu_ms=per_request(lambda p: p.db_cpu_ms), statements=per_request(lambda p: p.statements),
+               rss_mb=max(p.rss_mb for p in parts), requests=sum(p.requests for p in parts),
+               errors=sum(p.errors for p in parts))
 
 
 def peer_rows(gw: Server, url: str, m: dataset.Manifest, args: argparse.Namespace, wanted: list[str]) -> list[Row]:

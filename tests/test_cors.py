@@ -53,8 +53,12 @@ async def test_preflight_succeeds_for_listed_origins_only(settings: Settings) ->
             assert refused.status_code == 400 and "access-control-allow-origin" not in refused.headers, origin
         refused = await http.options("/graphql", headers=preflight(APP, "authorization,x-custom"))
         assert refused.status_code == 400
-        refused = await http.options("/graphql", headers=preflight(APP, method="DELETE"))
+        refused = await http.options("/graphql", headers=preflight(APP, method="PUT"))
         assert refused.status_code == 400
+        # the REST door's PATCH and DELETE (with If-Match) are allowed to listed origins
+        for method in ("PATCH", "DELETE"):
+            rest = await http.options("/v1/processes/x", headers=preflight(APP, "authorization,if-match", method))
+            assert rest.status_code == 200 and rest.headers["access-control-allow-origin"] == APP, method
 
 
 async def test_responses_carry_cors_headers_for_listed_origins(settings: Settings, token: str) -> None:

@@ -17,7 +17,7 @@ from app.connectivity import is_unavailable
 from app.db import fetch_plain, plain_rows, reader, write_transaction
 from app.process import listing
 from app.process import service as process_service
-from app.process.draft import PT
+from app.process.draft import PROCESSES
 from app.run import service as run_service
 from app.settings import DEFAULT_WORKSPACE_ID
 from bench.dataset import process_spec
@@ -88,7 +88,7 @@ async def test_hot_reads_give_the_rows_sqlalchemy_gives(engine: AsyncEngine, sql
 async def test_inside_a_transaction_the_read_sees_its_own_writes(engine: AsyncEngine) -> None:
     process_ids, _ = await _data(engine)
     async with write_transaction(engine) as conn:
-        await conn.execute(update(PT).where(PT.c.id == process_ids[0]).values(name="Renamed in the transaction"))
+        await conn.execute(update(PROCESSES).where(PROCESSES.c.id == process_ids[0]).values(name="Renamed in the transaction"))
         rows = await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn),
                                  {"ids": process_ids[:1], "workspace_id": DEFAULT_WORKSPACE_ID})
         assert [r.name for r in rows] == ["Renamed in the transaction"]
@@ -133,9 +133,9 @@ async def test_a_write_whose_connection_is_lost_fails_as_unavailable_and_writes_
         return
     with pytest.raises(Exception) as raised:
         async with write_transaction(engine) as conn:
-            await conn.execute(update(PT).where(PT.c.id == process_ids[0]).values(name="Half written"))
+            await conn.execute(update(PROCESSES).where(PROCESSES.c.id == process_ids[0]).values(name="Half written"))
             await _terminate(engine, conn)
-            await conn.execute(update(PT).where(PT.c.id == process_ids[1]).values(name="Half written"))
+            await conn.execute(update(PROCESSES).where(PROCESSES.c.id == process_ids[1]).values(name="Half written"))
     assert is_unavailable(raised.value)  # UNAVAILABLE for the client, not INTERNAL; never retried
     async with reader(engine).connect() as conn:
         rows = await fetch_plain(conn, process_service._PROCESSES_BY_IDS(conn),

@@ -80,6 +80,8 @@ async def test_page_loads_its_scripts_and_styles_from_the_gateway_only(client: h
         "react-dom.production.min.js": "text/javascript; charset=utf-8",
         "graphiql.min.js": "text/javascript; charset=utf-8",
         "graphiql.js": "text/javascript; charset=utf-8",
+        "index.umd.js": "text/javascript; charset=utf-8",  # the explorer plugin
+        "style.css": "text/css; charset=utf-8",
     }
 
 
@@ -90,6 +92,9 @@ async def test_stylesheet_and_page_script_name_no_other_host(client: httpx.Async
     css = (await client.get(css_url)).text
     script = (await client.get(script_url)).text
     assert "GraphiQL.createFetcher" in script and "subscriptionUrl" in script
+    assert "GraphiQLPluginExplorer.explorerPlugin()" in script
+    (explorer_css_url,) = [v for _, _, v in _refs(page) if v.endswith("/dist/style.css")]
+    assert ANY_URL.findall((await client.get(explorer_css_url)).text) == []
     # GraphiQL's fonts are inside its stylesheet as data: URLs; nothing is imported from elsewhere.
     assert ANY_URL.findall(css) == [] and ANY_URL.findall(script) == []
     assert "@import" not in css
@@ -106,7 +111,12 @@ async def test_static_route_serves_the_allow_list_and_nothing_else(client: httpx
         response = await client.get(f"{STATIC_PREFIX}{asset.package}@{v}/{asset.file}")
         assert response.status_code == 200 and response.headers["content-type"] == asset.media_type, asset
         assert response.content == (modules / asset.package / asset.file).read_bytes()
+    explorer = json.loads((modules / "@graphiql" / "plugin-explorer" / "package.json").read_text())["version"]
     for path in (f"graphiql@{version}/package.json",  # in the package, not in the list
+                 f"@graphiql/plugin-explorer@{explorer}/dist/index.js",
+                 f"@graphiql/plugin-explorer@{explorer}/package.json",
+                 f"@graphiql/plugin-explorer@{explorer}/src/index.tsx",
+                 f"@graphiql/plugin-explorer@{explorer}/dist/../package.json",
                  f"react@{react}/umd/react.development.js",
                  f"graphql@{version}/index.js",
                  "graphiql@0.0.1/graphiql.min.js",  # another version

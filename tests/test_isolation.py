@@ -24,7 +24,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -37,11 +37,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.auth import service as auth
 from app.auth.service import READ, WRITE, Actor
 from app.db import metadata
-from app.graphql.pagination import encode_cursor
+from app.graphql.pagination import decode_int_cursor, encode_cursor
 from app.graphql.schema import schema
 from app.ids import new_id
 from app.main import create_app
 from app.models_registry import import_all_models
+from app.rest import PUBLIC_PATHS as PUBLIC_REST_PATHS
+from app.rest.routes import OPERATIONS as REST_OPERATIONS
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 from tests.factories import CREATE
 from tests.helpers import GraphQLClient
@@ -285,6 +287,7 @@ class World:
     b_known: set[str]  # every id in B's workspace at setup
     a_rows: dict[str, list[Any]]
     responses: int = 0
+    b_http: httpx.AsyncClient | None = None  # B's bearer token against the ASGI app (the REST door)
 
     # ---- B's requests, each checked for A's ids and names ----
 
@@ -298,6 +301,23 @@ class World:
         assert_no_leak(text, self.a_secrets, sent=ids_in(variables) | set(allow), what=query)
         self.responses += 1
         return body
+
+    async def rest_b(self, method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None,
+                     allow: Iterable[str] = ()) -> dict[str, Any]:
+        """A REST request as B; the status, the body and the ETag/Location headers, checked for A's ids and
+        names as `as_b` does."""
+        assert self.b_http is not None
+        content = None if body is None else json.dumps(body).encode()
+        kind = "application/json-patch+json" if method == "PATCH" else "application/json"
+        response = await self.b_http.request(method, path, content=content, headers={
+            **({"content-type": kind} if content is not None else {}), **(headers or {})})
+        assert response.status_code < 500, response.text
+        out = {"status": response.status_code, "body": response.json() if response.content else None,
+               "etag": response.headers.get("etag"), "location": response.headers.get("location")}
+        assert_no_leak(response.text + str(out["location"]), self.a_secrets,
+                       sent=ids_in([path, body, headers]) | set(allow), what=f"{method} {path}")
+        self.responses += 1
+        return out
 
     async def like_unknown(self, op: Callable[[str], Awaitable[dict[str, Any]]],
                            probes: dict[str, str] | None = None) -> dict[str, Any]:
@@ -339,7 +359,7 @@ def _index(nodes: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
-async def world(engine: AsyncEngine, settings: Settings, gql: GraphQLClient) -> World:
+async def world(engine: AsyncEngine, settings: Settings, gql: GraphQLClient) -> AsyncIterator[World]:
     # ---- workspace A: the default workspace, acted on by its demo user ----
     alice = await auth.create_user(engine, workspace_id=DEFAULT_WORKSPACE_ID, name="Alice Alphason",
                                    email="alice@alpha.example")
@@ -443,8 +463,13 @@ async def world(engine: AsyncEngine, settings: Settings, gql: GraphQLClient) -> 
         "notification": next(r["id"] for r in a_rows["notification"]),
     }
     assert len(set(probes.values())) == len(probes) and set(probes.values()) <= set(secrets)
-    return World(engine=engine, settings=settings, a=gql, b=b, b_ws=b_ws, a_probes=probes, a_secrets=secrets,
-                 b_ids=b_ids, b_known=b_known, a_rows=a_rows)
+    _, b_token = await auth.create_token(engine, user_id=bea, scopes=["read", "write"])
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test",
+            headers={"Authorization": f"Bearer {b_token}"}) as b_http:
+        yield World(engine=engine, settings=settings, a=gql, b=b, b_ws=b_ws, a_probes=probes, a_secrets=secrets,
+                    b_ids=b_ids, b_known=b_known, a_rows=a_rows, b_http=b_http)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -1141,17 +1166,237 @@ async def notifications(w: World) -> None:
     assert everything["errors"] == [] and everything["unreadCount"] == 0
 
 
+LIVE_INBOX = """subscription($after: String) { inboxChanges(afterCursor: $after) {
+    cursor kind jobRunId jobRun { id name } run { id name } } }"""
+LIVE_RUNS = "subscription($after: String) { runChanges(afterCursor: $after) { cursor kind runId run { id name } } }"
+
+
+async def _live(w: World, client: GraphQLClient, query: str, expected: int) -> list[dict[str, Any]]:
+    """The first `expected` changes of a live list replayed from the start, and then nothing more."""
+    import asyncio
+
+    from app.graphql.context import Context
+
+    ctx = Context(engine=w.engine, settings=w.settings, actor=client.actor, request_id=new_id())
+    stream: Any = await schema.subscribe(query, variable_values={"after": encode_cursor("live", [0])},
+                                         context_value=ctx)
+    got: list[dict[str, Any]] = []
+    try:
+        for _ in range(expected):
+            result = await stream.__anext__()
+            assert not result.errors, result.errors
+            got.append(next(iter(result.data.values())))
+        extra = asyncio.ensure_future(stream.__anext__())
+        await asyncio.sleep(0.3)
+        assert not extra.done(), extra.result()
+        extra.cancel()
+        await asyncio.gather(extra, return_exceptions=True)
+    finally:
+        await stream.aclose()
+    assert_no_leak(json.dumps(got), w.a_secrets, sent=set(), what=query)
+    w.responses += 1
+    return got
+
+
+@case("Query.liveCursor", "Subscription.inboxChanges", "Subscription.runChanges", "InboxChange.jobRunId",
+      "RunChange.runId")
+async def live_lists(w: World) -> None:
+    """B's run list replays B's run alone (A's runs never appear); B's inbox holds B's own changes, never those
+    of B's second user; B's cursor counts B's changes alone."""
+    await _b_notifications(w)  # bob hands in his task: it leaves his inbox, the next one enters bea's
+    runs = await _live(w, w.b, LIVE_RUNS, 1)
+    assert [(c["kind"], c["runId"], c["run"]["id"]) for c in runs] == [("STARTED", w.b_ids["run"], w.b_ids["run"])]
+    mine = await _live(w, w.b, LIVE_INBOX, 1)
+    assert [(c["kind"], c["jobRunId"], c["jobRun"]["name"]) for c in mine] == [
+        ("ENTERED", w.b_ids["run_task"], "Beta Task")]
+    bobs = await _live(w, _client(w, w.b_ids["user2"]), LIVE_INBOX, 2)
+    assert [(c["kind"], c["jobRunId"]) for c in bobs] == [("ENTERED", w.b_ids["run_inner"]),
+                                                          ("LEFT", w.b_ids["run_inner"])]
+    cursor = (await w.as_b("query { liveCursor }"))["data"]["liveCursor"]
+    assert cursor == max((c["cursor"] for c in runs + mine + bobs), key=lambda c: decode_int_cursor(c, "live"))
+    assert decode_int_cursor(cursor, "live") == 4
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The REST door (/v1): every operation is a coordinate "REST <METHOD> <path>"
+# ---------------------------------------------------------------------------------------------------------
+
+def rest_coordinates() -> set[str]:
+    """Every operation of the REST door, from the table the router is built from; any other /v1 route of
+    the app must be one of the public documents (the OpenAPI document and its page)."""
+    app = create_app(Settings())
+    operations = {f"/v1{op.path}" for op in REST_OPERATIONS}
+    other = {str(getattr(r, "path", "")) for r in app.routes if str(getattr(r, "path", "")).startswith("/v1")} - operations
+    assert other <= PUBLIC_REST_PATHS, f"/v1 routes outside the operation table: {sorted(other - PUBLIC_REST_PATHS)}"
+    return {f"REST {op.method} /v1{op.path}" for op in REST_OPERATIONS}
+
+
+def _b_summary_ids(body: dict[str, Any]) -> list[str]:
+    return [p["id"] for p in body["body"]["data"]]
+
+
+@case("REST GET /v1/processes")
+async def rest_list(w: World) -> None:
+    """B's list holds B's live process only, in every order and page size, filtered or not; a name of A
+    finds nothing; a $next forged from A's ids answers like one forged from unknown ids."""
+    for order in (None, "name", "name desc", "dueDate", "dueDate desc", "runCreated", "runCreated desc"):
+        for size in (None, "1", "1000"):
+            params = "&".join(f"{k}={v}" for k, v in (("$orderBy", order), ("$maxpagesize", size)) if v)
+            body = await w.rest_b("GET", f"/v1/processes?{params}")
+            assert body["status"] == 200 and _b_summary_ids(body) == [w.b_ids["process"]]
+    for text in ("Alpha", "alpha ledger", "Beta"):
+        found = await w.rest_b("GET", f"/v1/processes?$filter=contains(name,'{text}')")
+        assert _b_summary_ids(found) == ([w.b_ids["process"]] if text == "Beta" else [])
+
+    async def forged(probe: str) -> dict[str, Any]:
+        token = base64.urlsafe_b64encode(json.dumps({"orderBy": "name", "filter": None, "size": 1,
+                                                     "after": ["alpha ledger close", probe]}).encode()).decode()
+        return await w.rest_b("GET", f"/v1/processes?$next={token.rstrip('=')}")
+
+    body = await w.like_unknown(forged)
+    assert body["status"] == 200 and _b_summary_ids(body) == [w.b_ids["process"]]  # "beta plan" sorts after
+
+
+@case("REST POST /v1/processes")
+async def rest_create(w: World) -> None:
+    """A process B creates lands in B, whatever ids of A its fields name (read-only ids included)."""
+    async def create(probe: str) -> dict[str, Any]:
+        body = await w.rest_b("POST", "/v1/processes", body={
+            "id": probe, "name": "Beta REST", "autoClose": False, "certAutoApprove": False, "relativeDates": False,
+            "calendars": [probe], "sourceProcessRun": probe, "root": {
+                "id": probe, "name": "Beta REST Root", "parallel": False, "readOnly": False, "children": [
+                    {"type": "job", "job": {"id": probe, "arguments": {"type": "sendTask", "sendTaskArgs": {
+                        "title": "Beta REST task", "assignee": probe}}, "tags": [{"category": "c", "value": probe}]}}]}})
+        assert body["status"] == 201 and body["body"]["id"] != probe
+        return body
+
+    await w.like_unknown(create)
+    async with w.engine.connect() as conn:
+        process = _tables()["process"]
+        rows = (await conn.execute(select(process.c.workspace_id, process.c.source_process_run)
+                                   .where(process.c.name == "Beta REST"))).all()
+    assert rows and set(rows) == {(w.b_ws, None)}
+
+
+@case("REST GET /v1/processes/{id}")
+async def rest_read(w: World) -> None:
+    """B reads its own process; any id of A is 404 like an unknown id, with or without generated jobs."""
+    own = await w.rest_b("GET", f"/v1/processes/{w.b_ids['process']}")
+    assert own["status"] == 200 and ids_in(own["body"]) <= w.b_known
+    for suffix in ("", "?excludeGeneratedJobs=true"):
+        async def read(probe: str, suffix: str = suffix) -> dict[str, Any]:
+            return await w.rest_b("GET", f"/v1/processes/{probe}{suffix}")
+
+        assert (await w.like_unknown(read))["status"] == 404
+
+
+@case("REST DELETE /v1/processes/{id}")
+async def rest_delete(w: World) -> None:
+    """Deleting an id of A is 404 like an unknown id, with or without If-Match."""
+    for headers in ({}, {"If-Match": '"1"'}, {"If-Match": '"999"'}):
+        async def delete(probe: str, headers: dict[str, str] = headers) -> dict[str, Any]:
+            return await w.rest_b("DELETE", f"/v1/processes/{probe}", headers=headers)
+
+        assert (await w.like_unknown(delete))["status"] == 404
+
+
+@case("REST PATCH /v1/processes/{id}")
+async def rest_patch(w: World) -> None:
+    """Patching an id of A is 404 like an unknown id, whatever the operations."""
+    for ops in ([], [{"op": "replace", "path": "/name", "value": "Beta hijack"}],
+                [{"op": "replace", "path": "/certAutoApprove", "value": True}],
+                [{"op": "replace", "path": "/root/parallel", "value": True}]):
+        async def patch(probe: str, ops: list[Any] = ops) -> dict[str, Any]:
+            return await w.rest_b("PATCH", f"/v1/processes/{probe}", body=ops, headers={"If-Match": '"1"'})
+
+        assert (await w.like_unknown(patch))["status"] == 404
+
+
+@case("REST POST /v1/processes/{id}/batchUpdates")
+async def rest_batch(w: World) -> None:
+    """A batch on A's process is 404; a batch on B's process naming A's jobs or groups refuses those items
+    like unknown ids and renames nothing."""
+    b = w.b_ids
+    variants: list[Callable[[str], tuple[str, dict[str, Any]]]] = [
+        lambda p: (p, {"data": []}),
+        lambda p: (p, {"data": [{"id": b["task"], "newName": "x", "type": "jobName"}]}),
+        lambda p: (b["process"], {"data": [{"id": p, "newName": "Beta hijack", "type": "jobName"}]}),
+        lambda p: (b["process"], {"data": [{"type": "groupName", "groupNameUpdate": {"id": p, "newName": "x"}}]}),
+        lambda p: (b["process"], {"data": [{"id": b["task"], "newName": "Beta Task 2", "type": "jobName"},
+                                           {"type": "jobName", "jobNameUpdate": {"id": p, "newName": "x"}}]}),
+    ]
+    for make in variants:
+        async def batch(probe: str, make: Callable[[str], tuple[str, dict[str, Any]]] = make) -> dict[str, Any]:
+            pid, body = make(probe)
+            return await w.rest_b("POST", f"/v1/processes/{pid}/batchUpdates", body=body)
+
+        assert (await w.like_unknown(batch))["status"] == 404
+
+
+@case("REST POST /v1/processes/{id}/validation")
+async def rest_validation(w: World) -> None:
+    """B validates its own process; an id of A is 404 like an unknown id."""
+    own = await w.rest_b("POST", f"/v1/processes/{w.b_ids['process']}/validation")
+    assert own["status"] == 200 and ids_in(own["body"]) <= w.b_known
+
+    async def validate(probe: str) -> dict[str, Any]:
+        return await w.rest_b("POST", f"/v1/processes/{probe}/validation")
+
+    assert (await w.like_unknown(validate))["status"] == 404
+
+
+@case("REST POST /v1/processes/{id}/run")
+async def rest_run(w: World) -> None:
+    """Running A's process is 404 like an unknown id; B runs its own."""
+    async def start(probe: str) -> dict[str, Any]:
+        return await w.rest_b("POST", f"/v1/processes/{probe}/run")
+
+    assert (await w.like_unknown(start))["status"] == 404
+    started = await w.rest_b("POST", f"/v1/processes/{w.b_ids['process']}/run")
+    assert started["status"] == 201 and started["body"]["process"] == w.b_ids["process"]
+
+
+@case("REST GET /v1/processRuns/{id}")
+async def rest_read_run(w: World) -> None:
+    """B reads its own run; any id of A (its run, group runs, job runs) is 404 like an unknown id."""
+    own = await w.rest_b("GET", f"/v1/processRuns/{w.b_ids['run']}")
+    assert own["status"] == 200 and own["body"]["root"]["id"] == w.b_ids["run_root"]
+
+    async def read(probe: str) -> dict[str, Any]:
+        return await w.rest_b("GET", f"/v1/processRuns/{probe}")
+
+    assert (await w.like_unknown(read))["status"] == 404
+
+
+@case("REST POST /v1/processRuns/{id}/jobRuns")
+async def rest_job_runs(w: World) -> None:
+    """Adding to A's run, under A's group run or next to A's job run answers like an unknown id; B adds to
+    its own run."""
+    jobs = [{"arguments": {"type": "sendTask", "sendTaskArgs": {"title": "Beta added", "assignee": w.b_ids["user"]}}}]
+    run = w.b_ids["run"]
+    for make in (lambda p: (p, {"jobs": jobs}), lambda p: (run, {"jobs": jobs, "parentGroupId": p}),
+                 lambda p: (run, {"jobs": jobs, "relativeSiblingId": p})):
+        async def add(probe: str, make: Callable[[str], tuple[str, dict[str, Any]]] = make) -> dict[str, Any]:
+            run_id, body = make(probe)
+            return await w.rest_b("POST", f"/v1/processRuns/{run_id}/jobRuns", body=body)
+
+        assert (await w.like_unknown(add))["status"] in (400, 404)
+    done = await w.rest_b("POST", f"/v1/processRuns/{run}/jobRuns", body={"jobs": jobs})
+    assert done["status"] == 201 and len(done["body"]["data"]) == 1
+
+
 # ---------------------------------------------------------------------------------------------------------
 # The tests
 # ---------------------------------------------------------------------------------------------------------
 
 def test_every_id_coordinate_has_a_case() -> None:
-    coordinates = id_coordinates()
+    coordinates = id_coordinates() | rest_coordinates()
     missing = sorted(coordinates - set(CASES))
     stale = sorted(set(CASES) - coordinates)
     assert not missing, f"fields without an isolation case (add them to CASES): {missing}"
     assert not stale, f"CASES names fields the schema no longer has: {stale}"
-    assert {"Query.process", "Mutation.nodeMove", "ProcessJob.parentId", "PositionInput.before"} <= coordinates
+    assert {"Query.process", "Mutation.nodeMove", "ProcessJob.parentId", "PositionInput.before",
+            "REST PATCH /v1/processes/{id}"} <= coordinates
 
 
 async def _assert_counts(client: GraphQLClient, engine: AsyncEngine, workspace_id: str) -> None:

@@ -38,7 +38,7 @@ MAX_JWT_BYTES = 16 * 1024
 # `scope` values that grant our scopes; `processgraph:read` style for providers that prefix API scopes.
 SCOPE_NAMES = {"read": "read", "write": "write", "processgraph:read": "read", "processgraph:write": "write"}
 
-UT, WT = table(User), table(Workspace)
+USERS, WORKSPACES = table(User), table(Workspace)
 
 
 class OidcError(Exception):
@@ -227,8 +227,8 @@ class OidcUsers:
         sub = str(claims["sub"])
         for _ in range(2):  # a second pass after losing a race to bind or create the same subject
             async with self.engine.connect() as conn:
-                row = (await conn.execute(select(UT.c.id, UT.c.workspace_id, UT.c.active)
-                                          .where(UT.c.oidc_subject == sub))).first()
+                row = (await conn.execute(select(USERS.c.id, USERS.c.workspace_id, USERS.c.active)
+                                          .where(USERS.c.oidc_subject == sub))).first()
             if row is not None:
                 if row.workspace_id != workspace_id:
                     raise OidcError("token subject belongs to a user of another workspace")
@@ -248,27 +248,27 @@ class OidcUsers:
         email = _email_of(claims)
         async with write_transaction(self.engine) as conn:  # BEGIN IMMEDIATE on SQLite: concurrent first sights
             if email is not None:
-                rows = (await conn.execute(select(UT.c.id, UT.c.active).where(
-                    UT.c.workspace_id == workspace_id, UT.c.oidc_subject.is_(None),
-                    func.lower(UT.c.email) == email.lower()))).all()
+                rows = (await conn.execute(select(USERS.c.id, USERS.c.active).where(
+                    USERS.c.workspace_id == workspace_id, USERS.c.oidc_subject.is_(None),
+                    func.lower(USERS.c.email) == email.lower()))).all()
                 if len(rows) > 1:
                     raise OidcError("several users of the workspace have this token's e-mail")
                 if rows:
                     if not rows[0].active:
                         raise OidcError("user is deactivated")
-                    bound = await conn.execute(UT.update().where(UT.c.id == rows[0].id, UT.c.oidc_subject.is_(None))
+                    bound = await conn.execute(USERS.update().where(USERS.c.id == rows[0].id, USERS.c.oidc_subject.is_(None))
                                                .values(oidc_subject=sub))
                     if bound.rowcount != 1:
                         raise _Raced
                     return str(rows[0].id)
             if not self.auto_provision:
                 return None
-            if (await conn.execute(select(WT.c.id).where(WT.c.id == workspace_id))).first() is None:
+            if (await conn.execute(select(WORKSPACES.c.id).where(WORKSPACES.c.id == workspace_id))).first() is None:
                 raise OidcError("token names a workspace that does not exist")
             name = next((v for k in ("name", "preferred_username", "email")
                          if isinstance(v := claims.get(k), str) and v), sub)[:200]
             user_id = new_id()
-            await conn.execute(UT.insert().values(id=user_id, workspace_id=workspace_id, name=name,
+            await conn.execute(USERS.insert().values(id=user_id, workspace_id=workspace_id, name=name,
                                                   name_key=name.casefold(), email=email or "", active=True,
                                                   created_at=datetime.now(UTC), oidc_subject=sub))
             return user_id

@@ -26,7 +26,7 @@ SCOPES = (READ, WRITE)
 TOKEN_PREFIX = "pgt_"
 TOKEN_BYTES = 32
 
-UT, WT, TT = table(User), table(Workspace), table(ApiToken)
+USERS, WORKSPACES, API_TOKENS = table(User), table(Workspace), table(ApiToken)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +136,9 @@ class ActorResolver:
                 max(0.0, float(claims["exp"]) - time.time()))
 
     async def _lookup(self, digest: str) -> Actor | None:
-        stmt = (select(TT.c.id, TT.c.token_hash, TT.c.scopes, UT.c.id.label("user_id"), UT.c.workspace_id)
-                .select_from(TT.join(UT, UT.c.id == TT.c.user_id))
-                .where(TT.c.token_hash == digest, TT.c.revoked_at.is_(None), UT.c.active.is_(True)))
+        stmt = (select(API_TOKENS.c.id, API_TOKENS.c.token_hash, API_TOKENS.c.scopes, USERS.c.id.label("user_id"), USERS.c.workspace_id)
+                .select_from(API_TOKENS.join(USERS, USERS.c.id == API_TOKENS.c.user_id))
+                .where(API_TOKENS.c.token_hash == digest, API_TOKENS.c.revoked_at.is_(None), USERS.c.active.is_(True)))
         async with reader(self.engine).connect() as conn:  # a lost connection is retried once (a read)
             row = (await conn.execute(stmt)).first()
         # The index found the row by hash; compare again in constant time all the same.
@@ -153,7 +153,7 @@ class ActorResolver:
 async def create_workspace(engine: AsyncEngine, *, name: str) -> str:
     workspace_id = new_id()
     async with engine.begin() as conn:
-        await conn.execute(WT.insert().values(id=workspace_id, name=name, created_at=datetime.now(UTC)))
+        await conn.execute(WORKSPACES.insert().values(id=workspace_id, name=name, created_at=datetime.now(UTC)))
     return workspace_id
 
 
@@ -161,7 +161,7 @@ async def create_user(engine: AsyncEngine, *, workspace_id: str, name: str, emai
     """Add an active user to a workspace; returns the new user's id."""
     user_id = new_id()
     async with engine.begin() as conn:
-        await conn.execute(UT.insert().values(id=user_id, workspace_id=workspace_id, name=name,
+        await conn.execute(USERS.insert().values(id=user_id, workspace_id=workspace_id, name=name,
                                               name_key=name.casefold(), email=email, active=True,
                                               created_at=datetime.now(UTC)))
     return user_id
@@ -170,7 +170,7 @@ async def create_user(engine: AsyncEngine, *, workspace_id: str, name: str, emai
 async def set_user_active(engine: AsyncEngine, *, user_id: str, active: bool) -> None:
     """Deactivate (or reactivate) a user; a deactivated user keeps their history but cannot act."""
     async with engine.begin() as conn:
-        await conn.execute(UT.update().where(UT.c.id == user_id).values(active=active))
+        await conn.execute(USERS.update().where(USERS.c.id == user_id).values(active=active))
 
 
 async def create_token(engine: AsyncEngine, *, user_id: str, scopes: list[str], label: str = "") -> tuple[str, str]:
@@ -181,7 +181,7 @@ async def create_token(engine: AsyncEngine, *, user_id: str, scopes: list[str], 
     token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_BYTES)
     token_id = new_id()
     async with engine.begin() as conn:
-        await conn.execute(TT.insert().values(id=token_id, user_id=user_id, token_hash=hash_token(token),
+        await conn.execute(API_TOKENS.insert().values(id=token_id, user_id=user_id, token_hash=hash_token(token),
                                               scopes=" ".join(s for s in SCOPES if s in scopes), label=label,
                                               created_at=datetime.now(UTC)))
     return token_id, token
@@ -189,36 +189,36 @@ async def create_token(engine: AsyncEngine, *, user_id: str, scopes: list[str], 
 
 async def revoke_token(engine: AsyncEngine, *, token_id: str) -> bool:
     async with engine.begin() as conn:
-        result = await conn.execute(TT.update().where(TT.c.id == token_id, TT.c.revoked_at.is_(None))
+        result = await conn.execute(API_TOKENS.update().where(API_TOKENS.c.id == token_id, API_TOKENS.c.revoked_at.is_(None))
                                     .values(revoked_at=datetime.now(UTC)))
     return bool(result.rowcount)
 
 
 async def count_tokens(engine: AsyncEngine) -> int:
     async with engine.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(TT))).scalar_one())
+        return int((await conn.execute(select(func.count()).select_from(API_TOKENS))).scalar_one())
 
 
 # ---- reads used by loaders and the viewer ----
 
 async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
     """Users of one workspace by id (unknown ids and other workspaces' users are absent)."""
-    rows = (await conn.execute(select(UT).where(UT.c.id.in_(ids), UT.c.workspace_id == workspace_id))).all()
+    rows = (await conn.execute(select(USERS).where(USERS.c.id.in_(ids), USERS.c.workspace_id == workspace_id))).all()
     return {r.id: r for r in rows}
 
 
 async def workspace(conn: AsyncConnection, *, workspace_id: str) -> Any:
-    return (await conn.execute(select(WT).where(WT.c.id == workspace_id))).one()
+    return (await conn.execute(select(WORKSPACES).where(WORKSPACES.c.id == workspace_id))).one()
 
 
 async def users_page(engine: AsyncEngine, *, workspace_id: str, first: int, after: tuple[str, str] | None
                      ) -> tuple[list[Any], bool]:
     """Users of a workspace ordered by casefolded name, then id."""
-    conds = [UT.c.workspace_id == workspace_id]
+    conds = [USERS.c.workspace_id == workspace_id]
     if after is not None:
         key, id_ = after
-        conds.append((UT.c.name_key > key) | ((UT.c.name_key == key) & (UT.c.id > id_)))
-    stmt = select(UT).where(*conds).order_by(UT.c.name_key, UT.c.id).limit(first + 1)
+        conds.append((USERS.c.name_key > key) | ((USERS.c.name_key == key) & (USERS.c.id > id_)))
+    stmt = select(USERS).where(*conds).order_by(USERS.c.name_key, USERS.c.id).limit(first + 1)
     async with engine.connect() as conn:
         rows = list((await conn.execute(stmt)).all())
     return rows[:first], len(rows) > first
@@ -226,5 +226,5 @@ async def users_page(engine: AsyncEngine, *, workspace_id: str, first: int, afte
 
 async def count_users(engine: AsyncEngine, *, workspace_id: str) -> int:
     async with engine.connect() as conn:
-        stmt = select(func.count()).select_from(UT).where(UT.c.workspace_id == workspace_id)
+        stmt = select(func.count()).select_from(USERS).where(USERS.c.workspace_id == workspace_id)
         return int((await conn.execute(stmt)).scalar_one())

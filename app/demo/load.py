@@ -13,7 +13,7 @@ from app.auth import service as auth_service
 from app.demo.people import check_manager, ensure_people
 from app.demo.processes import PROCESS_NAMES, demo_processes, generated_process, resolve_manager
 from app.demo.scenarios import Loader, run_scenarios
-from app.process.draft import PT
+from app.process.draft import PROCESSES
 from app.run import service as run_service
 from app.run.models import STATUSES
 
@@ -86,10 +86,10 @@ class DemoSummary:
 async def demo_summary(engine: AsyncEngine, *, workspace_id: str) -> DemoSummary:
     """Live processes, runs by status (in enum order) and users of a workspace."""
     async with engine.connect() as conn:
-        processes = (await conn.execute(select(func.count()).select_from(PT).where(
-            PT.c.workspace_id == workspace_id, PT.c.trashed_at.is_(None)))).scalar_one()
-        rows = (await conn.execute(select(run_service.RT.c.status, func.count()).where(
-            run_service.RT.c.workspace_id == workspace_id).group_by(run_service.RT.c.status))).all()
+        processes = (await conn.execute(select(func.count()).select_from(PROCESSES).where(
+            PROCESSES.c.workspace_id == workspace_id, PROCESSES.c.trashed_at.is_(None)))).scalar_one()
+        rows = (await conn.execute(select(run_service.RUNS.c.status, func.count()).where(
+            run_service.RUNS.c.workspace_id == workspace_id).group_by(run_service.RUNS.c.status))).all()
     found = {status: int(n) for status, n in rows}
     users = await auth_service.count_users(engine, workspace_id=workspace_id)
     return DemoSummary(processes=int(processes), runs_by_status={s: found.get(s, 0) for s in STATUSES},
@@ -99,6 +99,6 @@ async def demo_summary(engine: AsyncEngine, *, workspace_id: str) -> DemoSummary
 async def database_is_empty(engine: AsyncEngine) -> bool:
     """True when no workspace holds a process (live or trashed) or a run: the demo may be loaded."""
     async with engine.connect() as conn:
-        process = (await conn.execute(select(PT.c.id).limit(1))).first()
-        run = (await conn.execute(select(run_service.RT.c.id).limit(1))).first()
+        process = (await conn.execute(select(PROCESSES.c.id).limit(1))).first()
+        run = (await conn.execute(select(run_service.RUNS.c.id).limit(1))).first()
     return process is None and run is None

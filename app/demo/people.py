@@ -42,10 +42,10 @@ async def ensure_people(engine: AsyncEngine, workspace_id: str) -> dict[str, str
     """The demo people's user ids: existing users of the workspace with the same e-mail are reused (and made
     active again), so loading twice with --force adds no duplicate people."""
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(auth_service.UT.c.id, auth_service.UT.c.email).where(
-            auth_service.UT.c.workspace_id == workspace_id,
-            auth_service.UT.c.email.in_([p.email for p in PEOPLE])).order_by(auth_service.UT.c.created_at,
-                                                                            auth_service.UT.c.id))).all()
+        rows = (await conn.execute(select(auth_service.USERS.c.id, auth_service.USERS.c.email).where(
+            auth_service.USERS.c.workspace_id == workspace_id,
+            auth_service.USERS.c.email.in_([p.email for p in PEOPLE])).order_by(auth_service.USERS.c.created_at,
+                                                                            auth_service.USERS.c.id))).all()
     existing: dict[str, str] = {}
     for row in rows:
         existing.setdefault(row.email, row.id)

@@ -1,4 +1,4 @@
-// Processgraph's GraphiQL page. React, ReactDOM and GraphiQL come from this gateway (app/graphql/ide.py);
+// Processgraph's GraphiQL page. React, ReactDOM, GraphiQL and its explorer plugin come from this gateway (app/graphql/ide.py);
 // the page's settings come from the JSON in #graphiql-config.
 (function () {
   "use strict";
@@ -18,6 +18,8 @@
     shouldPersistHeaders: true,
     inputValueDeprecation: true,
     defaultEditorToolsVisibility: "headers", // every request needs the token
+    // The explorer (the folder icon in the sidebar) builds a query by ticking fields and arguments.
+    plugins: [GraphiQLPluginExplorer.explorerPlugin()],
   };
   if (config.headers) {
     props.headers = config.headers; // development on loopback only: the demo token

@@ -20,7 +20,7 @@ STATIC_PREFIX = "/graphiql/static/"
 HERE = Path(__file__).parent
 PAGE_TEMPLATE = HERE / "graphiql.html"
 PAGE_SCRIPT = HERE / "graphiql.js"
-JS = "text/javascript; charset=utf-8"
+JAVASCRIPT = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
 SOURCE_MAP = "application/json"
 # Every URL carries the installed version (or our script's hash), so a file can be cached for good.
@@ -48,15 +48,21 @@ class Asset:
 
 # GraphiQL 3's CDN bundle carries graphql, the graphql-ws client and its fonts (as data: URLs);
 # it needs React 18's UMD builds beside it. The source maps are for the browser's developer tools.
+# The explorer plugin's UMD build (graphiql-explorer inside) takes React, GraphiQL.React and
+# GraphiQL.GraphQL from the globals the scripts before it define.
 ASSETS = (
-    Asset("react", "umd/react.production.min.js", JS),
-    Asset("react-dom", "umd/react-dom.production.min.js", JS),
-    Asset("graphiql", "graphiql.min.js", JS),
+    Asset("react", "umd/react.production.min.js", JAVASCRIPT),
+    Asset("react-dom", "umd/react-dom.production.min.js", JAVASCRIPT),
+    Asset("graphiql", "graphiql.min.js", JAVASCRIPT),
     Asset("graphiql", "graphiql.min.js.map", SOURCE_MAP),
     Asset("graphiql", "graphiql.min.css", CSS),
     Asset("graphiql", "graphiql.min.css.map", SOURCE_MAP),
+    Asset("@graphiql/plugin-explorer", "dist/index.umd.js", JAVASCRIPT),
+    Asset("@graphiql/plugin-explorer", "dist/style.css", CSS),
 )
-PAGE_ORDER = ("react/umd/react.production.min.js", "react-dom/umd/react-dom.production.min.js", "graphiql/graphiql.min.js")
+PAGE_ORDER = ("react/umd/react.production.min.js", "react-dom/umd/react-dom.production.min.js", "graphiql/graphiql.min.js",
+              "@graphiql/plugin-explorer/dist/index.umd.js")
+PAGE_STYLES = ("graphiql/graphiql.min.css", "@graphiql/plugin-explorer/dist/style.css")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +74,14 @@ class Assets:
     missing: tuple[str, ...]
 
 
-def load_assets(node_modules: Path) -> Assets:
-    """Find the allow-listed files under `node_modules` and give each a versioned URL."""
+def load_assets(node_modules: Path, *, assets: tuple[Asset, ...] = ASSETS, script: Path = PAGE_SCRIPT,
+                prefix: str = STATIC_PREFIX) -> Assets:
+    """Find the allow-listed files under `node_modules` and give each a versioned URL below `prefix`, our
+    page `script` too (GraphiQL's by default; the REST door's Swagger UI page passes its own)."""
     files: dict[str, tuple[Path, str]] = {}
     urls: dict[str, str] = {}
     missing: list[str] = []
-    for asset in ASSETS:
+    for asset in assets:
         package_dir = node_modules / asset.package
         path = package_dir / asset.file
         try:
@@ -85,10 +93,10 @@ def load_assets(node_modules: Path) -> Assets:
             continue
         key = f"{asset.package}@{version}/{asset.file}"
         files[key] = (path, asset.media_type)
-        urls[f"{asset.package}/{asset.file}"] = STATIC_PREFIX + key
-    script_key = f"processgraph@{hashlib.sha256(PAGE_SCRIPT.read_bytes()).hexdigest()[:16]}/graphiql.js"
-    files[script_key] = (PAGE_SCRIPT, JS)
-    urls["processgraph/graphiql.js"] = STATIC_PREFIX + script_key
+        urls[f"{asset.package}/{asset.file}"] = prefix + key
+    script_key = f"processgraph@{hashlib.sha256(script.read_bytes()).hexdigest()[:16]}/{script.name}"
+    files[script_key] = (script, JAVASCRIPT)
+    urls[f"processgraph/{script.name}"] = prefix + script_key
     return Assets(files=files, urls=urls, missing=tuple(missing))
 
 
@@ -110,26 +118,29 @@ def graphiql_html(*, token: str | None, assets: Assets) -> str:
     config_json = json.dumps(config).replace("<", "\\u003c")
     scripts = "\n    ".join(f'<script src="{html.escape(assets.urls[name])}"></script>'
                         for name in (*PAGE_ORDER, "processgraph/graphiql.js"))
+    styles = "\n    ".join(f'<link rel="stylesheet" href="{html.escape(assets.urls[name])}">' for name in PAGE_STYLES)
     return (PAGE_TEMPLATE.read_text()
-            .replace("{{stylesheet}}", html.escape(assets.urls["graphiql/graphiql.min.css"]))
+            .replace("{{stylesheets}}", styles)
             .replace("{{config}}", config_json)
             .replace("{{scripts}}", scripts))
 
 
-def missing_assets_html(assets: Assets, node_modules: Path) -> str:
-    """What to do when the gateway runs without GraphiQL's assets (a pip-only install, say)."""
+def missing_assets_html(assets: Assets, node_modules: Path, *, tool: str = "GraphiQL",
+                        endpoint: str = "The GraphQL endpoint itself works without them: POST to "
+                        "<code>/graphql</code>.") -> str:
+    """What to do when the gateway runs without the assets of GraphiQL (or of another page: `tool`)."""
     items = "".join(f"<li><code>{html.escape(m)}</code></li>" for m in assets.missing)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>GraphiQL is not installed</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>{tool} is not installed</title></head>
 <body style="font-family: sans-serif; max-width: 48em; margin: 2em auto">
-<h1>GraphiQL's assets are not installed</h1>
-<p>This gateway serves GraphiQL's scripts and styles itself and never loads them from a CDN, but these
+<h1>{tool}'s assets are not installed</h1>
+<p>This gateway serves {tool}'s scripts and styles itself and never loads them from a CDN, but these
 files are missing from <code>{html.escape(str(node_modules))}</code>:</p>
 <ul>{items}</ul>
 <p>Run <code>scripts/install</code> (it runs <code>npm ci</code> in <code>vendor/graphiql</code> from the
 pinned <code>package-lock.json</code>; it needs Node.js and npm), or point <code>GRAPHIQL_ASSETS_DIR</code>
 at a <code>node_modules</code> folder installed from that lock, then restart the gateway.</p>
-<p>The GraphQL endpoint itself works without them: POST to <code>/graphql</code>.</p>
+<p>{endpoint}</p>
 </body></html>
 """
 

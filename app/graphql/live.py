@@ -7,12 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from graphql import GraphQLError
 
 from app.auth.service import READ
+from app.bus import bus
 from app.errors import FORBIDDEN, LIMIT_EXCEEDED, AppError
 from app.graphql.context import Context
 from app.graphql.errors import error_extensions
@@ -90,3 +91,35 @@ class Watchdog:
 
     def stop(self) -> None:
         self.task.cancel()
+
+
+async def sequenced(ctx: Context, *, key: str, after: int | None, read: Callable[[int, int], Awaitable[list[Any]]],
+                    latest: Callable[[int], Awaitable[int]], unit: str,
+                    newest: Callable[[], Awaitable[int]] | None = None) -> AsyncGenerator[Any, None]:
+    """Items numbered by a gapless sequence (each has `.seq`): those after `after` (None: after `newest()`, read
+    once `key` is watched), then new ones each time `key` wakes. `read(after_seq, first)` returns up to first + 1
+    items in sequence order; at most one page is read ahead. Holds a slot of the token's cap; a subscriber that
+    stops reading is closed by the watchdog (`latest(delivered)`: the newest number it could still be sent)."""
+    page = ctx.settings.subscription_page_events
+    async with slot(ctx):
+        with bus.watch(key) as wake:
+            last = await newest() if after is None and newest is not None else max(0, after or 0)
+            watchdog = Watchdog(ctx, lambda: latest(watchdog.delivered), unit)
+            watchdog.delivered = last
+            try:
+                while True:
+                    wake.clear()
+                    items = await read(last, page)
+                    batch = items[:page]
+                    SubscriptionStats.max_buffered = max(SubscriptionStats.max_buffered, len(batch))
+                    for item in batch:
+                        watchdog.sending_since = time.monotonic()
+                        yield item
+                        watchdog.sending_since = None
+                        last = watchdog.delivered = item.seq
+                        if watchdog.closing:
+                            return
+                    if len(items) <= page:
+                        await wake.wait()
+            finally:
+                watchdog.stop()

@@ -23,6 +23,7 @@ from app.process.mutations import ProcessMutation
 from app.process.queries import ProcessQuery
 from app.process.tree_types import ProcessGroup, ProcessJob
 from app.process.types import Process
+from app.run.live import LiveQuery, LiveSubscription
 from app.run.mutations import RunMutation
 from app.run.queries import RunQuery
 from app.run.subscriptions import RunSubscription
@@ -31,7 +32,7 @@ from app.settings import Settings
 
 
 @strawberry.type(description="Reads. Every read sees only the caller's workspace.")
-class Query(ProcessQuery, RunQuery, NodeQuery, AuthQuery):
+class Query(ProcessQuery, RunQuery, NodeQuery, AuthQuery, LiveQuery):
     pass
 
 
@@ -41,7 +42,7 @@ class Mutation(ProcessMutation, RunMutation, NotifyMutation):
 
 
 @strawberry.type(description="Live updates over graphql-transport-ws (token in connection_init).")
-class Subscription(RunSubscription, NotifySubscription):
+class Subscription(RunSubscription, NotifySubscription, LiveSubscription):
     pass
 
 

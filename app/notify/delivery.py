@@ -1,6 +1,7 @@
 """Email delivery: pending notifications claimed in batches, each by exactly one gateway or worker process, and
-sent through the SMTP relay outside any transaction. Delivery is at least once: a process that dies after
-sending and before recording it leaves the row to be sent again once its lease runs out (the same Message-ID)."""
+sent through the SMTP relay outside any transaction, one SMTP session per batch. Delivery is at least once: a
+process that dies after sending and before recording its batch leaves those rows to be sent again once their
+lease runs out (the same Message-ID); the lease must outlast a batch's sending."""
 
 from __future__ import annotations
 
@@ -69,57 +70,105 @@ async def _claim(engine: AsyncEngine, *, now: datetime, policy: DeliveryPolicy) 
     return list(rows)
 
 
-async def _send(smtp: SmtpConfig, row: Any) -> None:
-    if not row.email:
-        raise _Permanent("the recipient has no email address")
-    message = build_message(notification_id=row.id, subject=row.subject, body=row.body, created_at=row.created_at,
-                            sender=smtp.from_address, recipient_name=row.name, recipient_email=row.email)
-    try:
-        await aiosmtplib.send(message, hostname=smtp.host, port=smtp.port, username=smtp.username,
-                              password=smtp.password, use_tls=smtp.security == "tls",
-                              start_tls=smtp.security == "starttls",
-                              timeout=smtp.timeout_seconds)
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        codes = [r.code for r in exc.recipients]
-        if codes and all(c >= 500 for c in codes):
-            raise _Permanent("; ".join(f"{r.code} {r.message}" for r in exc.recipients)) from exc
-        raise
-    except aiosmtplib.SMTPResponseException as exc:
-        if exc.code >= 500:
-            raise _Permanent(f"{exc.code} {exc.message}") from exc
-        raise
+class _Relay:
+    """One SMTP session for a batch: connected on its first message and reused for the next ones (one TCP and
+    TLS handshake, EHLO and login per batch, not per email); after a failed message it reconnects."""
+
+    def __init__(self, smtp: SmtpConfig) -> None:
+        self.smtp = smtp
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def send(self, row: Any) -> None:
+        if not row.email:
+            raise _Permanent("the recipient has no email address")
+        smtp = self.smtp
+        message = build_message(notification_id=row.id, subject=row.subject, body=row.body,
+                                created_at=row.created_at, sender=smtp.from_address, recipient_name=row.name,
+                                recipient_email=row.email)
+        try:
+            if self.client is None:
+                self.client = aiosmtplib.SMTP(hostname=smtp.host, port=smtp.port, username=smtp.username,
+                                              password=smtp.password, use_tls=smtp.security == "tls",
+                                              start_tls=smtp.security == "starttls", timeout=smtp.timeout_seconds)
+                await self.client.connect()
+            await self.client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self.close()
+            codes = [r.code for r in exc.recipients]
+            if codes and all(c >= 500 for c in codes):
+                raise _Permanent("; ".join(f"{r.code} {r.message}" for r in exc.recipients)) from exc
+            raise
+        except aiosmtplib.SMTPResponseException as exc:
+            await self.close()
+            if exc.code >= 500:
+                raise _Permanent(f"{exc.code} {exc.message}") from exc
+            raise
+        except BaseException:
+            await self.close()
+            raise
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is None or not client.is_connected:
+            return
+        try:
+            await client.quit()
+        except (TimeoutError, aiosmtplib.SMTPException, OSError):
+            client.close()
 
 
 async def deliver_pending(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime,
                           policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryCounts:
-    """Claim one batch of due pending notifications and send them; record sent, retry later (connection
-    failures, timeouts, 4xx replies, with exponential backoff) or failed (5xx replies, or past max attempts)."""
+    """Claim one batch of due pending notifications and send them over one SMTP session; record sent, retry
+    later (connection failures, timeouts, 4xx replies, with exponential backoff) or failed (5xx replies, or past
+    max attempts), all in one transaction after the batch. When the relay cannot be reached, the rest of the
+    batch is not tried: it gets the same outcome (its attempt is counted)."""
     counts = DeliveryCounts()
-    for row in await _claim(engine, now=now, policy=policy):
-        attempts = row.delivery_attempts + 1
-        values: dict[str, Any]
-        try:
-            await _send(smtp, row)
-            faults.reached("notify.deliver.mid")  # crash tests: sent, not yet recorded
-            values = {"delivery_state": SENT, "delivered_at": now, "delivery_next_at": None,
-                      "delivery_last_error": None}
-            counts.sent += 1
-        except _Permanent as exc:
-            values = {"delivery_state": FAILED, "delivery_last_error": str(exc)[:2000], "delivery_next_at": None}
-            counts.failed += 1
-            counts.errors.append(str(exc))
-        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:2000]
-            counts.errors.append(error)
-            if attempts >= policy.max_attempts:
-                values = {"delivery_state": FAILED, "delivery_last_error": f"gave up after {attempts} attempts; "
-                          + error, "delivery_next_at": None}
+    rows = await _claim(engine, now=now, policy=policy)
+    if not rows:
+        return counts
+    sent: list[str] = []
+    others: list[tuple[str, dict[str, Any]]] = []
+    unreachable: str | None = None  # the relay's connection failure, once one happened
+    relay = _Relay(smtp)
+    try:
+        for row in rows:
+            attempts = row.delivery_attempts + 1
+            values: dict[str, Any]
+            try:
+                if unreachable is not None:
+                    raise ConnectionError(unreachable)
+                await relay.send(row)
+                faults.reached("notify.deliver.mid")  # crash tests: sent, not yet recorded
+                sent.append(row.id)
+                counts.sent += 1
+                continue
+            except _Permanent as exc:
+                values = {"delivery_state": FAILED, "delivery_last_error": str(exc)[:2000], "delivery_next_at": None}
                 counts.failed += 1
-            else:
-                values = {"delivery_last_error": error, "delivery_next_at": now + policy.backoff(attempts)}
-                counts.retried += 1
-        async with write_transaction(engine) as conn:
-            await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == row.id).values(values))
+                counts.errors.append(str(exc))
+            except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+                error = str(exc) if unreachable is not None else f"{type(exc).__name__}: {exc}"[:2000]
+                if unreachable is None and not isinstance(exc, (aiosmtplib.SMTPResponseException,
+                                                                aiosmtplib.SMTPRecipientsRefused)):
+                    unreachable = error
+                counts.errors.append(error)
+                if attempts >= policy.max_attempts:
+                    values = {"delivery_state": FAILED, "delivery_last_error": f"gave up after {attempts} attempts; "
+                              + error, "delivery_next_at": None}
+                    counts.failed += 1
+                else:
+                    values = {"delivery_last_error": error, "delivery_next_at": now + policy.backoff(attempts)}
+                    counts.retried += 1
+            others.append((row.id, values))
+    finally:
+        await relay.close()
+    async with write_transaction(engine) as conn:
+        if sent:
+            await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(sent)).values(
+                delivery_state=SENT, delivered_at=now, delivery_next_at=None, delivery_last_error=None))
+        for notification_id, values in others:
+            await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == notification_id).values(values))
     if counts.errors:
         log.warning("email delivery: %d sent, %d to retry, %d failed; last error: %s", counts.sent, counts.retried,
                     counts.failed, counts.errors[-1])

@@ -18,7 +18,7 @@ from app.notify.models import Reminder
 from app.settings import Settings
 
 log = logging.getLogger("processgraph.scheduler")
-REM = table(Reminder)
+REMINDERS = table(Reminder)
 BATCH = 500
 
 
@@ -28,8 +28,8 @@ async def run_due(engine: AsyncEngine, *, now: datetime, limit: int = BATCH, ema
     several processes calling this at once fire each row exactly once; on SQLite the write transaction is
     exclusive. Returns how many fired (call again while it returns `limit`)."""
     async with write_transaction(engine) as conn:
-        stmt = (select(REM).where(REM.c.fired_at.is_(None), REM.c.fire_at <= now)
-                .order_by(REM.c.fire_at, REM.c.id).limit(limit))
+        stmt = (select(REMINDERS).where(REMINDERS.c.fired_at.is_(None), REMINDERS.c.fire_at <= now)
+                .order_by(REMINDERS.c.fire_at, REMINDERS.c.id).limit(limit))
         if conn.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list((await conn.execute(stmt)).all())
@@ -43,7 +43,7 @@ async def run_due(engine: AsyncEngine, *, now: datetime, limit: int = BATCH, ema
         told: list[str] = []
         for workspace_id, notes in sorted(by_workspace.items()):
             told += await service.write(conn, workspace_id=workspace_id, notifications=notes, now=now, email=email)
-        await conn.execute(update(REM).where(REM.c.id.in_([r.id for r in rows])).values(fired_at=now))
+        await conn.execute(update(REMINDERS).where(REMINDERS.c.id.in_([r.id for r in rows])).values(fired_at=now))
     service.wake(told)
     return len(rows)
 

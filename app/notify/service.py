@@ -8,19 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
 from app.auth.service import users_by_ids
-from app.bus import CHANNEL, bus
+from app.bus import announce, bus
 from app.db import table, write_transaction
 from app.errors import LIMIT_EXCEEDED, NOT_FOUND, AppError, ServiceError
 from app.ids import new_id
 from app.notify.models import Notification, NotificationSequence
 
-NT, ST = table(Notification), table(NotificationSequence)
+NOTIFICATIONS, NOTIFICATION_SEQUENCES = table(Notification), table(NotificationSequence)
 MAX_SUBJECT = 1000
 MAX_MARK_IDS = 1000
 
@@ -54,30 +54,29 @@ async def _next_sequences(conn: AsyncConnection, counts: dict[str, int]) -> dict
     same order (no deadlock). On SQLite the write transaction is already exclusive."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     rows = [{"user_id": u, "last_seq": counts[u]} for u in sorted(counts)]
-    stmt = dialect.insert(ST).values(rows)
-    stmt = stmt.on_conflict_do_update(index_elements=[ST.c.user_id],
-                                      set_={"last_seq": ST.c.last_seq + stmt.excluded.last_seq})
-    result = await conn.execute(stmt.returning(ST.c.user_id, ST.c.last_seq))
+    stmt = dialect.insert(NOTIFICATION_SEQUENCES).values(rows)
+    stmt = stmt.on_conflict_do_update(index_elements=[NOTIFICATION_SEQUENCES.c.user_id],
+                                      set_={"last_seq": NOTIFICATION_SEQUENCES.c.last_seq + stmt.excluded.last_seq})
+    result = await conn.execute(stmt.returning(NOTIFICATION_SEQUENCES.c.user_id, NOTIFICATION_SEQUENCES.c.last_seq))
     return {r.user_id: int(r.last_seq) for r in result.all()}
 
 
-async def _announce(conn: AsyncConnection, keys: list[str]) -> None:
-    """pg_notify for every key in one statement (app/bus.py's announce, for many keys)."""
-    if conn.dialect.name == "postgresql" and keys:
-        await conn.execute(text("SELECT pg_notify(:channel, k) FROM unnest(CAST(:keys AS text[])) AS k"),
-                           {"channel": CHANNEL, "keys": keys})
-
-
 async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list[NewNotification], now: datetime,
-                email: bool) -> list[str]:
+                email: bool, known: dict[str, Any] | None = None) -> list[str]:
     """Inside the caller's write transaction: one row per notification, numbered per recipient; announces
     `user:<id>` to every gateway process on commit. Returns the recipients: the caller wakes their keys
     (`wake`) after the commit. With `email` (an SMTP relay is configured) a row whose recipient has an
-    e-mail address is `pending` for the delivery worker; otherwise it has no e-mail channel (null)."""
+    e-mail address is `pending` for the delivery worker; otherwise it has no e-mail channel (null). `known`:
+    user rows of the workspace the caller already read (None for an id that is nobody's); only the others are
+    looked up."""
     if not notifications:
         return []
     # Only users of the workspace are told (an argument edited to an id that is nobody's reaches no one).
-    found = await users_by_ids(conn, workspace_id=workspace_id, ids=sorted({n.user_id for n in notifications}))
+    known = known or {}
+    ids = {n.user_id for n in notifications}
+    found = {uid: known[uid] for uid in ids if known.get(uid) is not None}
+    if unknown := sorted(uid for uid in ids if uid not in known):
+        found |= await users_by_ids(conn, workspace_id=workspace_id, ids=unknown)
     notifications = [n for n in notifications if n.user_id in found]
     if not notifications:
         return []
@@ -97,10 +96,11 @@ async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list
                      "created_at": now, "read_at": None, "delivery_state": "pending" if pending else None,
                      "delivery_attempts": 0, "delivery_last_error": None,
                      "delivery_next_at": now if pending else None, "delivered_at": None})
-    await conn.execute(insert(NT), rows)
+    await conn.execute(insert(NOTIFICATIONS), rows)
     faults.reached("notify.write")  # crash tests: the notifications are written, nothing is committed yet
     recipients = sorted(counts)
-    await _announce(conn, [user_key(u) for u in recipients])
+    if recipients:
+        await announce(conn, *[user_key(u) for u in recipients])
     return recipients
 
 
@@ -115,42 +115,42 @@ def wake(recipients: list[str]) -> None:
 async def feed_page(conn: AsyncConnection, *, workspace_id: str, user_id: str, first: int, before_seq: int | None,
                     unread_only: bool) -> list[Any]:
     """A person's notifications newest first (keyset on the per-person sequence): first + 1 rows."""
-    conds = [NT.c.user_id == user_id, NT.c.workspace_id == workspace_id]
+    conds = [NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.workspace_id == workspace_id]
     if before_seq is not None:
-        conds.append(NT.c.seq < before_seq)
+        conds.append(NOTIFICATIONS.c.seq < before_seq)
     if unread_only:
-        conds.append(NT.c.read_at.is_(None))
-    stmt = select(NT).where(*conds).order_by(NT.c.seq.desc()).limit(first + 1)
+        conds.append(NOTIFICATIONS.c.read_at.is_(None))
+    stmt = select(NOTIFICATIONS).where(*conds).order_by(NOTIFICATIONS.c.seq.desc()).limit(first + 1)
     return list((await conn.execute(stmt)).all())
 
 
 async def added_after(conn: AsyncConnection, *, workspace_id: str, user_id: str, after_seq: int, first: int
                       ) -> list[Any]:
     """A person's notifications after a sequence number, oldest first (live replay): first + 1 rows."""
-    stmt = (select(NT).where(NT.c.user_id == user_id, NT.c.workspace_id == workspace_id, NT.c.seq > after_seq)
-            .order_by(NT.c.seq).limit(first + 1))
+    stmt = (select(NOTIFICATIONS).where(NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.workspace_id == workspace_id, NOTIFICATIONS.c.seq > after_seq)
+            .order_by(NOTIFICATIONS.c.seq).limit(first + 1))
     return list((await conn.execute(stmt)).all())
 
 
 async def latest_seq(conn: AsyncConnection, *, user_id: str) -> int:
-    value = (await conn.execute(select(ST.c.last_seq).where(ST.c.user_id == user_id))).scalar_one_or_none()
+    value = (await conn.execute(select(NOTIFICATION_SEQUENCES.c.last_seq).where(NOTIFICATION_SEQUENCES.c.user_id == user_id))).scalar_one_or_none()
     return int(value or 0)
 
 
 async def unread_count(conn: AsyncConnection, *, workspace_id: str, user_id: str) -> int:
-    stmt = select(func.count()).select_from(NT).where(NT.c.user_id == user_id, NT.c.workspace_id == workspace_id,
-                                                      NT.c.read_at.is_(None))
+    stmt = select(func.count()).select_from(NOTIFICATIONS).where(NOTIFICATIONS.c.user_id == user_id, NOTIFICATIONS.c.workspace_id == workspace_id,
+                                                      NOTIFICATIONS.c.read_at.is_(None))
     return int((await conn.execute(stmt)).scalar_one())
 
 
 async def run_page(conn: AsyncConnection, *, workspace_id: str, run_id: str, first: int,
                    after: tuple[datetime, str] | None) -> list[Any]:
     """Every notification about one run (all recipients), newest first by (created, id): first + 1 rows."""
-    conds = [NT.c.run_id == run_id, NT.c.workspace_id == workspace_id]
+    conds = [NOTIFICATIONS.c.run_id == run_id, NOTIFICATIONS.c.workspace_id == workspace_id]
     if after is not None:
         at, id_ = after
-        conds.append((NT.c.created_at < at) | ((NT.c.created_at == at) & (NT.c.id < id_)))
-    stmt = select(NT).where(*conds).order_by(NT.c.created_at.desc(), NT.c.id.desc()).limit(first + 1)
+        conds.append((NOTIFICATIONS.c.created_at < at) | ((NOTIFICATIONS.c.created_at == at) & (NOTIFICATIONS.c.id < id_)))
+    stmt = select(NOTIFICATIONS).where(*conds).order_by(NOTIFICATIONS.c.created_at.desc(), NOTIFICATIONS.c.id.desc()).limit(first + 1)
     return list((await conn.execute(stmt)).all())
 
 
@@ -161,23 +161,23 @@ async def mark_read(engine: AsyncEngine, *, workspace_id: str, user_id: str, ids
     if ids is not None and len(ids) > MAX_MARK_IDS:
         raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_MARK_IDS} ids per call; {len(ids)} given.", "ids",
                                     {"limit": MAX_MARK_IDS, "actual": len(ids)}))
-    mine = (NT.c.user_id == user_id) & (NT.c.workspace_id == workspace_id)
+    mine = (NOTIFICATIONS.c.user_id == user_id) & (NOTIFICATIONS.c.workspace_id == workspace_id)
     async with write_transaction(engine) as conn:
         if ids is None:
-            await conn.execute(update(NT).where(mine, NT.c.read_at.is_(None)).values(read_at=now))
+            await conn.execute(update(NOTIFICATIONS).where(mine, NOTIFICATIONS.c.read_at.is_(None)).values(read_at=now))
             return []
         wanted = list(dict.fromkeys(ids))
-        found = {r.id for r in (await conn.execute(select(NT.c.id).where(mine, NT.c.id.in_(wanted)))).all()}
+        found = {r.id for r in (await conn.execute(select(NOTIFICATIONS.c.id).where(mine, NOTIFICATIONS.c.id.in_(wanted)))).all()}
         missing = [AppError(NOT_FOUND, f"No notification with id '{i}' exists.", f"ids[{ids.index(i)}]",
                             {"index": ids.index(i), "id": i}) for i in wanted if i not in found]
         if missing:
             raise ServiceError(missing)
-        await conn.execute(update(NT).where(mine, NT.c.id.in_(wanted), NT.c.read_at.is_(None)).values(read_at=now))
-        rows = {r.id: r for r in (await conn.execute(select(NT).where(NT.c.id.in_(wanted)))).all()}
+        await conn.execute(update(NOTIFICATIONS).where(mine, NOTIFICATIONS.c.id.in_(wanted), NOTIFICATIONS.c.read_at.is_(None)).values(read_at=now))
+        rows = {r.id: r for r in (await conn.execute(select(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(wanted)))).all()}
     return [rows[i] for i in wanted]
 
 
 async def notifications_by_ids(conn: AsyncConnection, *, ids: list[str]) -> dict[str, Any]:
-    rows = (await conn.execute(select(NT).where(NT.c.id.in_(ids)))).all()
+    rows = (await conn.execute(select(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(ids)))).all()
     return {r.id: r for r in rows}
 

@@ -4,21 +4,18 @@ no gap, no duplicate, and a reconnect with the last sequence loses nothing."""
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections.abc import AsyncGenerator
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
-from app.bus import bus
 from app.graphql.context import Info
 from app.graphql.live import (
     STALL_CLOSE_CODE,
     STALL_CLOSE_REASON,
-    SubscriptionStats,
-    Watchdog,
     require_read,
-    slot,
+    sequenced,
 )
 from app.notify import service
 from app.notify.types import Notification
@@ -38,32 +35,17 @@ class NotifySubscription:
         ctx = info.context
         require_read(ctx, "afterSequence")
         user_id, workspace_id = ctx.actor.user_id, ctx.actor.workspace_id
-        page = ctx.settings.subscription_page_events
 
-        async def latest() -> int:
+        async def read(after_seq: int, first: int) -> list[Any]:
+            async with ctx.engine.connect() as conn:
+                return await service.added_after(conn, workspace_id=workspace_id, user_id=user_id,
+                                                 after_seq=after_seq, first=first)
+
+        async def latest(_delivered: int) -> int:
             async with ctx.engine.connect() as conn:
                 return await service.latest_seq(conn, user_id=user_id)
 
-        async with slot(ctx):
-            with bus.watch(service.user_key(user_id)) as wake:
-                watchdog = Watchdog(ctx, latest, "notifications")
-                watchdog.delivered = last = max(0, after_sequence)
-                try:
-                    while True:
-                        wake.clear()
-                        async with ctx.engine.connect() as conn:
-                            rows = await service.added_after(conn, workspace_id=workspace_id, user_id=user_id,
-                                                             after_seq=last, first=page)
-                        batch = rows[:page]
-                        SubscriptionStats.max_buffered = max(SubscriptionStats.max_buffered, len(batch))
-                        for row in batch:
-                            watchdog.sending_since = time.monotonic()
-                            yield Notification.from_row(row)
-                            watchdog.sending_since = None
-                            last = watchdog.delivered = row.seq
-                            if watchdog.closing:
-                                return
-                        if len(rows) <= page:
-                            await wake.wait()
-                finally:
-                    watchdog.stop()
+        async with contextlib.aclosing(sequenced(ctx, key=service.user_key(user_id), after=after_sequence,
+                                                 read=read, latest=latest, unit="notifications")) as rows:
+            async for row in rows:
+                yield Notification.from_row(row)

@@ -1,7 +1,8 @@
 """The delivery loop: every `DELIVERY_POLL_SECONDS`, claim and send due pending notifications until none is left.
-The gateway runs it in-process when `SMTP_URL` is set (`NOTIFY_DELIVERY=false` turns that off);
-`scripts/worker` (`python -m app.notify.worker`) runs it alone, for deployments that separate the two. Any number
-of them may run against one PostgreSQL database: each row is claimed by one process at a time."""
+The gateway runs it in-process when `SMTP_URL` is set (`NOTIFY_DELIVERY=false` turns that off), beside the
+reminder scheduler (`NOTIFY_SCHEDULER`); `scripts/worker` (`python -m app.notify.worker`) runs both alone, for
+deployments that separate them from the gateways. Any number of them may run against one PostgreSQL database:
+each reminder and each email is claimed by one process at a time."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -72,20 +74,30 @@ class DeliveryWorker:
 
 
 async def _serve(settings: Settings) -> None:
+    """The scheduler always (NOTIFY_SCHEDULER is the gateway's switch), delivery with SMTP_URL; until SIGTERM or
+    SIGINT, then both loops are cancelled (an email being sent when they stop goes out again after its lease)."""
     from app.db import create_engine
+    from app.notify import scheduler
 
     engine = create_engine(settings)
-    worker = DeliveryWorker(engine, settings)
+    worker = DeliveryWorker(engine, settings) if settings.smtp_url is not None else None
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
-    worker.start()
-    log.info("delivery worker: sending through %s:%s", worker.smtp.host, worker.smtp.port)
     try:
-        await stopping.wait()
+        async with scheduler.running(engine, replace(settings, notify_scheduler=True)):
+            if worker is None:
+                log.info("worker: reminders only; without SMTP_URL notifications stay in the in-app feed")
+            else:
+                worker.start()
+                log.info("worker: reminders, and e-mail through %s:%s", worker.smtp.host, worker.smtp.port)
+            try:
+                await stopping.wait()
+            finally:
+                if worker is not None:
+                    await worker.stop()
     finally:
-        await worker.stop()
         await engine.dispose()
 
 
@@ -95,10 +107,6 @@ def main() -> int:
 
     settings = load_settings()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    if settings.smtp_url is None:
-        print("scripts/worker: SMTP_URL is not set; without a relay there is nothing to deliver "
-              "(notifications stay in the in-app feed).", file=sys.stderr)
-        return 2
     migrate.upgrade(settings)
     asyncio.run(_serve(settings))
     return 0

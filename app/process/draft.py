@@ -22,7 +22,7 @@ from app.process.inputs import GroupSpec, JobSpec
 from app.process.models import Process, ProcessGroup, ProcessHistory, ProcessJob, TagLink
 from app.process.rows import RowBuilder
 
-PT, GT, JT, TT, HT = (table(m) for m in (Process, ProcessGroup, ProcessJob, TagLink, ProcessHistory))
+PROCESSES, GROUPS, JOBS, TAG_LINKS, HISTORY = (table(m) for m in (Process, ProcessGroup, ProcessJob, TagLink, ProcessHistory))
 
 # Process columns in the history document, by their seed JSON names.
 PROCESS_DOC_FIELDS = {
@@ -73,13 +73,13 @@ class Draft:
     async def load(cls, conn: AsyncConnection, *, actor: Actor, process_id: str, include_trashed: bool = False
                    ) -> Draft:
         """Lock the process row (FOR UPDATE) and load its tree; NOT_FOUND outside the actor's workspace."""
-        stmt = select(PT).where(PT.c.id == process_id, PT.c.workspace_id == actor.workspace_id).with_for_update()
+        stmt = select(PROCESSES).where(PROCESSES.c.id == process_id, PROCESSES.c.workspace_id == actor.workspace_id).with_for_update()
         row = (await conn.execute(stmt)).first()
         if row is None or (row.trashed_at is not None and not include_trashed):
             raise ServiceError(not_found("process", process_id))
-        groups = (await conn.execute(select(GT).where(GT.c.process_id == process_id))).mappings().all()
-        jobs = (await conn.execute(select(JT).where(JT.c.process_id == process_id))).mappings().all()
-        tags = (await conn.execute(select(TT).where(TT.c.process_id == process_id))).mappings().all()
+        groups = (await conn.execute(select(GROUPS).where(GROUPS.c.process_id == process_id))).mappings().all()
+        jobs = (await conn.execute(select(JOBS).where(JOBS.c.process_id == process_id))).mappings().all()
+        tags = (await conn.execute(select(TAG_LINKS).where(TAG_LINKS.c.process_id == process_id))).mappings().all()
         return cls(dict(row._mapping), [dict(g) for g in groups], [dict(j) for j in jobs], [dict(t) for t in tags])
 
     # ---- reading ----
@@ -294,28 +294,28 @@ class Draft:
             row["revision"] += 1
             row.update(stamp)
         if inserts_g:
-            await conn.execute(insert(GT), inserts_g)
+            await conn.execute(insert(GROUPS), inserts_g)
         if inserts_j:
-            await conn.execute(insert(JT), inserts_j)
-        await update_many(conn, GT, updates_g, (*GROUP_FIELDS, "parent_group_id", "ordinal", "revision",
+            await conn.execute(insert(JOBS), inserts_j)
+        await update_many(conn, GROUPS, updates_g, (*GROUP_FIELDS, "parent_group_id", "ordinal", "revision",
                                                    "modified_at", "modified_by"))
-        await update_many(conn, JT, updates_j, (*JOB_FIELDS, "parent_group_id", "ordinal", "revision",
+        await update_many(conn, JOBS, updates_j, (*JOB_FIELDS, "parent_group_id", "ordinal", "revision",
                                                    "modified_at", "modified_by"))
         if retagged:
-            await conn.execute(delete(TT).where(TT.c.job_id.in_(retagged)))
+            await conn.execute(delete(TAG_LINKS).where(TAG_LINKS.c.job_id.in_(retagged)))
         new_tags = [t for jid in (*retagged, *(j["id"] for j in inserts_j)) for t in self.tags.get(jid, [])]
         if new_tags:
-            await conn.execute(insert(TT), new_tags)
+            await conn.execute(insert(TAG_LINKS), new_tags)
         if deleted_j:
-            await conn.execute(delete(JT).where(JT.c.id.in_(deleted_j)))
+            await conn.execute(delete(JOBS).where(JOBS.c.id.in_(deleted_j)))
         if deleted_g:
-            await conn.execute(delete(GT).where(GT.c.id.in_(deleted_g)))
+            await conn.execute(delete(GROUPS).where(GROUPS.c.id.in_(deleted_g)))
         self.process["revision"] += 1
         self.process.update(stamp)
-        await conn.execute(update(PT).where(PT.c.id == self.process["id"]).values(
+        await conn.execute(update(PROCESSES).where(PROCESSES.c.id == self.process["id"]).values(
             {c: self.process[c] for c in (*process_cols, "revision", "modified_at", "modified_by")}))
         after = self.doc()
-        await conn.execute(insert(HT), [{
+        await conn.execute(insert(HISTORY), [{
             "id": new_id(), "process_id": self.process["id"], "revision": self.process["revision"],
             "mutation": mutation, "user_id": actor.user_id, "at": now,
             "operations": history.diff(self._doc_before, after), "inverse": history.diff(after, self._doc_before),

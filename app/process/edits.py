@@ -27,7 +27,7 @@ from app.errors import (
     not_found,
 )
 from app.process import limits, patch
-from app.process.draft import PT, Draft
+from app.process.draft import PROCESSES, Draft
 from app.process.inputs import (
     GroupSpec,
     JobSpec,
@@ -53,7 +53,7 @@ def check_revision(draft: Draft, expected_revision: int | None) -> None:
 
 
 async def _process_row(conn: AsyncConnection, process_id: str) -> Any:
-    return (await conn.execute(select(PT).where(PT.c.id == process_id))).one()
+    return (await conn.execute(select(PROCESSES).where(PROCESSES.c.id == process_id))).one()
 
 
 async def edit(
@@ -102,6 +102,16 @@ def apply_patch(draft: Draft, now: datetime, *, operations: list[dict[str, Any]]
     if cert_flag_changed and draft.process["cert_auto_approve"] != draft._before[0]["cert_auto_approve"]:
         for job_id in draft.certification_jobs():
             draft.regenerate(job_id, actor=actor, now=now)
+
+
+async def patch_process(*, engine: AsyncEngine, actor: Actor, process_id: str, operations: list[dict[str, Any]],
+                        expected_revision: int | None) -> Any:
+    """Apply a JSON Patch (operations as `{op, path, has_value, value}`) in one transaction; the process row."""
+    def change(draft: Draft, now: datetime) -> None:
+        apply_patch(draft, now, operations=operations, actor=actor)
+    row, _ = await edit(engine=engine, actor=actor, process_id=process_id, expected_revision=expected_revision,
+                        mutation="processPatch", change=change)
+    return row
 
 
 # ---- batch rename ----
@@ -164,6 +174,16 @@ def apply_batch(draft: Draft, _now: datetime, *, items: list[BatchItem]) -> None
         else:
             job = draft.jobs[node_id]
             job["arguments"] = {**job["arguments"], "title": new_name}
+
+
+async def batch_rename(*, engine: AsyncEngine, actor: Actor, process_id: str, items: list[BatchItem],
+                       expected_revision: int | None) -> Any:
+    """Rename jobs and groups, all or none, in one transaction; the process row."""
+    def change(draft: Draft, now: datetime) -> None:
+        apply_batch(draft, now, items=items)
+    row, _ = await edit(engine=engine, actor=actor, process_id=process_id, expected_revision=expected_revision,
+                        mutation="processBatchUpdate", change=change)
+    return row
 
 
 # ---- tree edits ----

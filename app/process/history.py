@@ -17,7 +17,7 @@ import copy
 from typing import Any
 
 Doc = dict[str, Any]
-Op = dict[str, Any]
+PatchOperation = dict[str, Any]
 
 
 def _escape(token: str) -> str:
@@ -28,11 +28,11 @@ def _unescape(token: str) -> str:
     return token.replace("~1", "/").replace("~0", "~")
 
 
-def diff(before: Doc | None, after: Doc | None) -> list[Op]:
+def diff(before: Doc | None, after: Doc | None) -> list[PatchOperation]:
     """Operations that turn `before` into `after` (whole document when either side is None)."""
     if before is None or after is None:
         return [] if before == after else [{"op": "replace", "path": "", "value": copy.deepcopy(after)}]
-    ops: list[Op] = []
+    ops: list[PatchOperation] = []
     for key in sorted(set(before) | set(after)):
         if key == "nodes":
             continue
@@ -61,7 +61,7 @@ def diff(before: Doc | None, after: Doc | None) -> list[Op]:
     return ops
 
 
-def apply(doc: Doc | None, ops: list[Op]) -> Doc | None:
+def apply(doc: Doc | None, ops: list[PatchOperation]) -> Doc | None:
     """Apply operations of this scheme (add, remove, replace on objects) to a copy of `doc`."""
     result = copy.deepcopy(doc)
     for op in ops:

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.db import fetch_plain, table
 from app.process.models import Process
 
-P = table(Process).c
+PROCESS_COLUMNS = table(Process).c
 ORDER_FIELDS = ("NAME", "DUE_DATE", "RUN_CREATED")
 
 
@@ -53,9 +53,9 @@ class Key:
 def keys_for(order: Order) -> list[Key]:
     """The sort keys of an order (cached: the same few orders serve every request; callers do not mutate)."""
     if order.field == "NAME":
-        return [Key(P.name_key, order.descending, False), Key(P.id, order.descending, False)]
-    column = P.due_date if order.field == "DUE_DATE" else P.latest_run_at
-    return [Key(column, order.descending, True), Key(P.name_key, False, False), Key(P.id, False, False)]
+        return [Key(PROCESS_COLUMNS.name_key, order.descending, False), Key(PROCESS_COLUMNS.id, order.descending, False)]
+    column = PROCESS_COLUMNS.due_date if order.field == "DUE_DATE" else PROCESS_COLUMNS.latest_run_at
+    return [Key(column, order.descending, True), Key(PROCESS_COLUMNS.name_key, False, False), Key(PROCESS_COLUMNS.id, False, False)]
 
 
 def key_values(order: Order, row: Any) -> list[Any]:
@@ -85,9 +85,9 @@ def parse_key(order: Order, values: list[Any]) -> list[Any]:
             out.append(None)
         elif not isinstance(value, str):
             raise ValueError(f"{key.column.name} must be a string")
-        elif key.column is P.due_date:
+        elif key.column is PROCESS_COLUMNS.due_date:
             out.append(date.fromisoformat(value))
-        elif key.column is P.latest_run_at:
+        elif key.column is PROCESS_COLUMNS.latest_run_at:
             out.append(datetime.fromisoformat(value))
         else:
             out.append(value)
@@ -130,11 +130,11 @@ def _conditions(trashed: bool, name_filter: bool) -> list[ColumnElement[bool]]:
     """Which list (live or trash) of the workspace (parameter `workspace_id`), and the name filter
     (parameter `name_like`)."""
     conds: list[ColumnElement[bool]] = [
-        P.workspace_id == bindparam("workspace_id"),
-        P.trashed_at.is_not(None) if trashed else P.trashed_at.is_(None),
+        PROCESS_COLUMNS.workspace_id == bindparam("workspace_id"),
+        PROCESS_COLUMNS.trashed_at.is_not(None) if trashed else PROCESS_COLUMNS.trashed_at.is_(None),
     ]
     if name_filter:
-        conds.append(P.name_key.like(bindparam("name_like"), escape="\\"))
+        conds.append(PROCESS_COLUMNS.name_key.like(bindparam("name_like"), escape="\\"))
     return conds
 
 
@@ -188,7 +188,7 @@ def _page_statement(order: Order, trashed: bool, name_filter: bool, after_nulls:
     if after_nulls is not None:
         conds.append(_after(keys, [None if null else bindparam(f"after_{i}", type_=k.column.type)
                                    for i, (k, null) in enumerate(zip(keys, after_nulls, strict=True))]))
-    columns = [P[c] for c in SUMMARY_COLUMNS] if summary_only else [table(Process)]
+    columns = [PROCESS_COLUMNS[c] for c in SUMMARY_COLUMNS] if summary_only else [table(Process)]
     return (select(*columns).where(and_(true(), *conds)).order_by(*_order_by(keys))
             .limit(bindparam("limit", type_=Integer)))
 

@@ -110,27 +110,27 @@ def _reminders(v: Any) -> dict[str, Any]:
     return out
 
 
-RR = ("remove", "replace")
-R = ("replace",)
+REMOVE_OR_REPLACE = ("remove", "replace")
+REPLACE_ONLY = ("replace",)
 # The seed's table. `target` is ("process", column) or ("root", column); `cleared` is what remove leaves.
 PATHS: dict[str, tuple[tuple[str, ...], tuple[str, str], Parser, Any]] = {
-    "/dueDate": (RR, ("process", "due_date"), _date, None),
-    "/businessStartDate": (RR, ("process", "business_start_date"), _date, None),
-    "/businessEndDate": (RR, ("process", "business_end_date"), _date, None),
-    "/businessDaysOfWeek": (RR, ("process", "business_days_of_week"), _unique_list(_weekday, "weekdays"), None),
-    "/businessDateExclusions": (RR, ("process", "business_date_exclusions"), _unique_list(_date_str, "dates"), []),
-    "/businessDateInclusions": (RR, ("process", "business_date_inclusions"), _unique_list(_date_str, "dates"), []),
-    "/calendarIds": (RR, ("process", "calendars"), _unique_list(_calendar, "calendar ids"), []),
-    "/name": (R, ("process", "name"), _name, None),
-    "/autoClose": (R, ("process", "auto_close"), _bool, None),
-    "/ipmBetaEnabled": (R, ("process", "ipm_beta_enabled"), _bool, None),
-    "/iwmOptOut": (R, ("process", "iwm_opt_out"), _bool, None),
-    "/relativeDates": (R, ("process", "relative_dates"), _bool, None),
-    "/root/parallel": (R, ("root", "parallel"), _bool, None),
-    "/root/triggerType": (R, ("root", "trigger_type"), _trigger, None),
-    "/certAutoApprove": (R, ("process", "cert_auto_approve"), _bool, None),
-    "/defaultCertSignerReminders": (RR, ("process", "default_cert_signer_reminders"), _reminders, None),
-    "/defaultCertApproverReminders": (RR, ("process", "default_cert_approver_reminders"), _reminders, None),
+    "/dueDate": (REMOVE_OR_REPLACE, ("process", "due_date"), _date, None),
+    "/businessStartDate": (REMOVE_OR_REPLACE, ("process", "business_start_date"), _date, None),
+    "/businessEndDate": (REMOVE_OR_REPLACE, ("process", "business_end_date"), _date, None),
+    "/businessDaysOfWeek": (REMOVE_OR_REPLACE, ("process", "business_days_of_week"), _unique_list(_weekday, "weekdays"), None),
+    "/businessDateExclusions": (REMOVE_OR_REPLACE, ("process", "business_date_exclusions"), _unique_list(_date_str, "dates"), []),
+    "/businessDateInclusions": (REMOVE_OR_REPLACE, ("process", "business_date_inclusions"), _unique_list(_date_str, "dates"), []),
+    "/calendarIds": (REMOVE_OR_REPLACE, ("process", "calendars"), _unique_list(_calendar, "calendar ids"), []),
+    "/name": (REPLACE_ONLY, ("process", "name"), _name, None),
+    "/autoClose": (REPLACE_ONLY, ("process", "auto_close"), _bool, None),
+    "/ipmBetaEnabled": (REPLACE_ONLY, ("process", "ipm_beta_enabled"), _bool, None),
+    "/iwmOptOut": (REPLACE_ONLY, ("process", "iwm_opt_out"), _bool, None),
+    "/relativeDates": (REPLACE_ONLY, ("process", "relative_dates"), _bool, None),
+    "/root/parallel": (REPLACE_ONLY, ("root", "parallel"), _bool, None),
+    "/root/triggerType": (REPLACE_ONLY, ("root", "trigger_type"), _trigger, None),
+    "/certAutoApprove": (REPLACE_ONLY, ("process", "cert_auto_approve"), _bool, None),
+    "/defaultCertSignerReminders": (REMOVE_OR_REPLACE, ("process", "default_cert_signer_reminders"), _reminders, None),
+    "/defaultCertApproverReminders": (REMOVE_OR_REPLACE, ("process", "default_cert_approver_reminders"), _reminders, None),
 }
 
 

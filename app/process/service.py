@@ -11,11 +11,12 @@ from sqlalchemy import ColumnElement, bindparam, delete, func, insert, literal, 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
-from app.db import PerDialect, fetch_plain, write_transaction
+from app.auth.service import users_by_ids as auth_users_by_ids
+from app.db import PerDialect, fetch_plain, reader, write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
-from app.process import history
-from app.process.draft import GT, HT, JT, PT, TT, Draft
+from app.process import health, history
+from app.process.draft import GROUPS, HISTORY, JOBS, PROCESSES, TAG_LINKS, Draft
 from app.process.inputs import ProcessSpec, ReminderDataSpec
 from app.process.rows import RowBuilder
 from app.process.tree import WHOLE, TagRow, Tree, TreeRead, assemble
@@ -66,21 +67,21 @@ async def create_process(
     }
     doc = Draft(dict(values), rows.groups, rows.jobs, rows.tags).doc()
     async with write_transaction(engine) as conn:
-        await conn.execute(insert(PT), [values])
+        await conn.execute(insert(PROCESSES), [values])
         await _insert_all(conn, rows)
-        await conn.execute(insert(HT), [{
+        await conn.execute(insert(HISTORY), [{
             "id": new_id(), "process_id": process_id, "revision": 1, "mutation": mutation, "user_id": actor.user_id,
             "at": now, "operations": history.diff(None, doc), "inverse": history.diff(doc, None)}])
-        return (await conn.execute(select(PT).where(PT.c.id == process_id))).one()
+        return (await conn.execute(select(PROCESSES).where(PROCESSES.c.id == process_id))).one()
 
 
 async def _insert_all(conn: AsyncConnection, rows: RowBuilder) -> None:
     if rows.groups:
-        await conn.execute(insert(GT), rows.groups)
+        await conn.execute(insert(GROUPS), rows.groups)
     if rows.jobs:
-        await conn.execute(insert(JT), rows.jobs)
+        await conn.execute(insert(JOBS), rows.jobs)
     if rows.tags:
-        await conn.execute(insert(TT), rows.tags)
+        await conn.execute(insert(TAG_LINKS), rows.tags)
 
 
 # ---- reads used by the per-request loaders (one statement per batch) ----
@@ -93,23 +94,48 @@ async def processes_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: Ite
 
 # The hot reads are built once (constructing a statement costs more than running a small one), their ids in
 # one parameter (app/db.py PerDialect: `= ANY(array)` on PostgreSQL, an expanding IN on SQLite).
-_PROCESSES_BY_IDS = PerDialect(lambda in_ids: select(PT).where(
-    in_ids(PT.c.id, "ids"), PT.c.workspace_id == bindparam("workspace_id"), PT.c.trashed_at.is_(None)))
+_PROCESSES_BY_IDS = PerDialect(lambda in_ids: select(PROCESSES).where(
+    in_ids(PROCESSES.c.id, "ids"), PROCESSES.c.workspace_id == bindparam("workspace_id"), PROCESSES.c.trashed_at.is_(None)))
 _STAMPS = frozenset({"created_at", "created_by", "modified_at", "modified_by"})
-_GROUPS_OF_PROCESSES = PerDialect(lambda in_ids: select(GT).where(in_ids(GT.c.process_id, "ids")))
+_GROUPS_OF_PROCESSES = PerDialect(lambda in_ids: select(GROUPS).where(in_ids(GROUPS.c.process_id, "ids")))
 
 
 @lru_cache(maxsize=8)
 def _jobs(by: str, stamps: bool, tags: bool) -> PerDialect:
     """Jobs whose `by` column (process_id or parent_group_id) is one of parameter `ids`, with their tags
     (one row per tag, outer join) when `tags`."""
-    columns = [c for c in JT.c if stamps or c.name not in _STAMPS]
+    columns = [c for c in JOBS.c if stamps or c.name not in _STAMPS]
     if not tags:
-        return PerDialect(lambda in_ids: select(*columns).where(in_ids(JT.c[by], "ids")))
-    joined = select(*columns, TT.c.id.label("tag_id"), TT.c.category.label("tag_category"),
-                    TT.c.value.label("tag_value"), TT.c.position.label("tag_position")
-                    ).select_from(JT.outerjoin(TT, TT.c.job_id == JT.c.id))
-    return PerDialect(lambda in_ids: joined.where(in_ids(JT.c[by], "ids")))
+        return PerDialect(lambda in_ids: select(*columns).where(in_ids(JOBS.c[by], "ids")))
+    joined = select(*columns, TAG_LINKS.c.id.label("tag_id"), TAG_LINKS.c.category.label("tag_category"),
+                    TAG_LINKS.c.value.label("tag_value"), TAG_LINKS.c.position.label("tag_position")
+                    ).select_from(JOBS.outerjoin(TAG_LINKS, TAG_LINKS.c.job_id == JOBS.c.id))
+    return PerDialect(lambda in_ids: joined.where(in_ids(JOBS.c[by], "ids")))
+
+
+async def read_process(*, engine: AsyncEngine, actor: Actor, process_id: str) -> tuple[Any, Tree] | None:
+    """One live process of the actor's workspace with its whole tree (REST reads); None when not visible."""
+    async with reader(engine).connect() as conn:
+        return await _process_and_tree(conn, actor, process_id)
+
+
+async def _process_and_tree(conn: AsyncConnection, actor: Actor, process_id: str) -> tuple[Any, Tree] | None:
+    row = (await processes_by_ids(conn, workspace_id=actor.workspace_id, ids=[process_id])).get(process_id)
+    if row is None:
+        return None
+    return row, (await trees_by_process_ids(conn, process_ids=[process_id]))[process_id]
+
+
+async def check_health(*, engine: AsyncEngine, actor: Actor, process_id: str) -> list[AppError] | None:
+    """The health check of one live process: every problem a run would meet; None when not visible."""
+    async with reader(engine).connect() as conn:
+        found = await _process_and_tree(conn, actor, process_id)
+        if found is None:
+            return None
+        row, tree = found
+        users = await auth_users_by_ids(conn, workspace_id=actor.workspace_id,
+                                        ids=sorted(health.referenced_users(tree)))
+    return health.check(row, tree, {uid for uid, u in users.items() if u.active})
 
 
 async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
@@ -163,12 +189,12 @@ def _groups_to_depth(depth: int, stamps: bool = True) -> PerDialect:
     a parent, PostgreSQL scanned every parentless group of the table). Without `stamps`, the
     created/modified columns are left out."""
     def build(in_ids: Any, dialect: str) -> Any:
-        columns = [c for c in GT.c if stamps or c.name not in _STAMPS]
+        columns = [c for c in GROUPS.c if stamps or c.name not in _STAMPS]
         top = (select(*columns, literal(0).label("lvl"))
-               .select_from(PT.join(GT, GT.c.id == PT.c.root_group_id))
-               .where(in_ids(PT.c.id, "ids"))
+               .select_from(PROCESSES.join(GROUPS, GROUPS.c.id == PROCESSES.c.root_group_id))
+               .where(in_ids(PROCESSES.c.id, "ids"))
                .cte("tree_levels", recursive=True))
-        child = GT.alias("child")
+        child = GROUPS.alias("child")
         if dialect != "postgresql":  # SQLite walks the parent index as a join (and has no LATERAL)
             return select(top.union_all(select(*(child.c[c.name] for c in columns), (top.c.lvl + 1).label("lvl"))
                                         .where(child.c.parent_group_id == top.c.id, top.c.lvl < depth)))
@@ -186,15 +212,15 @@ def _groups_to_depth(depth: int, stamps: bool = True) -> PerDialect:
 
 async def node_locations(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, tuple[str, str]]:
     """For ids of live processes, groups and jobs of a workspace: id -> (kind, process id)."""
-    live = select(PT.c.id).where(PT.c.workspace_id == workspace_id, PT.c.trashed_at.is_(None))
+    live = select(PROCESSES.c.id).where(PROCESSES.c.workspace_id == workspace_id, PROCESSES.c.trashed_at.is_(None))
     stmt = (
-        select(PT.c.id, PT.c.id.label("process_id"), _literal("process"))
-        .where(PT.c.id.in_(ids), PT.c.workspace_id == workspace_id, PT.c.trashed_at.is_(None))
+        select(PROCESSES.c.id, PROCESSES.c.id.label("process_id"), _literal("process"))
+        .where(PROCESSES.c.id.in_(ids), PROCESSES.c.workspace_id == workspace_id, PROCESSES.c.trashed_at.is_(None))
         .union_all(
-            select(GT.c.id, GT.c.process_id, _literal("group"))
-            .where(GT.c.id.in_(ids), GT.c.process_id.in_(live)),
-            select(JT.c.id, JT.c.process_id, _literal("job"))
-            .where(JT.c.id.in_(ids), JT.c.process_id.in_(live)),
+            select(GROUPS.c.id, GROUPS.c.process_id, _literal("group"))
+            .where(GROUPS.c.id.in_(ids), GROUPS.c.process_id.in_(live)),
+            select(JOBS.c.id, JOBS.c.process_id, _literal("job"))
+            .where(JOBS.c.id.in_(ids), JOBS.c.process_id.in_(live)),
         )
     )
     return {r[0]: (r[2], r[1]) for r in (await conn.execute(stmt)).all()}
@@ -211,7 +237,7 @@ def _literal(kind: str) -> Any:
 async def purge_process(*, engine: AsyncEngine, actor: Actor, process_id: str, expected_revision: int | None) -> str:
     """Delete a trashed process and its tree for good."""
     async with write_transaction(engine) as conn:
-        stmt = select(PT).where(PT.c.id == process_id, PT.c.workspace_id == actor.workspace_id).with_for_update()
+        stmt = select(PROCESSES).where(PROCESSES.c.id == process_id, PROCESSES.c.workspace_id == actor.workspace_id).with_for_update()
         row = (await conn.execute(stmt)).first()
         if row is None:
             raise ServiceError(not_found("process", process_id))
@@ -224,9 +250,9 @@ async def purge_process(*, engine: AsyncEngine, actor: Actor, process_id: str, e
                 code=CONFLICT, message=f"The process is at revision {row.revision}, not {expected_revision}.",
                 target="expectedRevision",
                 meta={"id": row.id, "currentRevision": row.revision, "expectedRevision": expected_revision}))
-        for table in (HT, TT, JT, GT):
+        for table in (HISTORY, TAG_LINKS, JOBS, GROUPS):
             await conn.execute(delete(table).where(table.c.process_id == process_id))
-        await conn.execute(delete(PT).where(PT.c.id == process_id))
+        await conn.execute(delete(PROCESSES).where(PROCESSES.c.id == process_id))
         return process_id
 
 
@@ -234,11 +260,11 @@ async def history_pages(
     conn: AsyncConnection, *, process_ids: list[str], first: int, before_revision: int | None
 ) -> dict[str, list[Any]]:
     """Newest-first history entries of several processes, `first + 1` each, in one statement."""
-    rn = func.row_number().over(partition_by=HT.c.process_id, order_by=HT.c.revision.desc()).label("rn")
-    conds: list[ColumnElement[bool]] = [HT.c.process_id.in_(process_ids)]
+    rn = func.row_number().over(partition_by=HISTORY.c.process_id, order_by=HISTORY.c.revision.desc()).label("rn")
+    conds: list[ColumnElement[bool]] = [HISTORY.c.process_id.in_(process_ids)]
     if before_revision is not None:
-        conds.append(HT.c.revision < before_revision)
-    inner = select(HT, rn).where(*conds).subquery()
+        conds.append(HISTORY.c.revision < before_revision)
+    inner = select(HISTORY, rn).where(*conds).subquery()
     stmt = select(inner).where(inner.c.rn <= first + 1).order_by(inner.c.process_id, inner.c.revision.desc())
     out: dict[str, list[Any]] = {pid: [] for pid in process_ids}
     for row in (await conn.execute(stmt)).all():
@@ -248,4 +274,4 @@ async def history_pages(
 
 async def note_run(conn: AsyncConnection, *, process_id: str, run_id: str, at: datetime) -> None:
     """Record a process's newest run for the list order (called by the run domain); no revision change."""
-    await conn.execute(PT.update().where(PT.c.id == process_id).values(latest_run_at=at, latest_run_id=run_id))
+    await conn.execute(PROCESSES.update().where(PROCESSES.c.id == process_id).values(latest_run_at=at, latest_run_id=run_id))

@@ -128,3 +128,35 @@ class RunEvent(SQLModel, table=True, metadata=metadata):
     user_id: str | None = Field(default=None, max_length=32)
     at: datetime = _ts(nullable=False)
     comment: str | None = None
+
+
+class RunChangeSequence(SQLModel, table=True, metadata=metadata):
+    """The last live-list change number handed out per workspace (the row is locked while writing, so numbers
+    are handed out in commit order)."""
+
+    __tablename__ = "run_change_sequence"
+
+    workspace_id: str = Field(primary_key=True, foreign_key="workspace.id", max_length=32)
+    last_seq: int = 0
+
+
+class RunChange(SQLModel, table=True, metadata=metadata):
+    """One change of a live list (app/run/changes.py): a run started or changed status (`kind` run), or a job run
+    entered, left or changed in a person's inbox (`kind` inbox, `user_id` the person). Numbered 1, 2, ...
+    without gaps per workspace, written in the transaction that made the change."""
+
+    __tablename__ = "run_change"
+    __table_args__ = (Index("ix_run_change_kind", "workspace_id", "kind", "seq"),
+                      Index("ix_run_change_user", "workspace_id", "user_id", "seq"))
+
+    workspace_id: str = Field(primary_key=True, foreign_key="workspace.id", max_length=32)
+    seq: int = Field(primary_key=True)
+    kind: str = Field(max_length=10)  # run | inbox
+    change: str = Field(max_length=10)  # run: started | status; inbox: entered | left | updated
+    run_id: str = Field(max_length=32)
+    job_run_id: str | None = Field(default=None, max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    # run: the run's status after and before (null when started); inbox: the job run's action status.
+    status: str = Field(max_length=20)
+    previous_status: str | None = Field(default=None, max_length=20)
+    at: datetime = _ts(nullable=False)

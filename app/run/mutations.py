@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app.errors import LIMIT_EXCEEDED, NOT_FOUND, REQUIRED, AppError, ErrorList, ServiceError
+from app.errors import LIMIT_EXCEEDED, NOT_FOUND, REQUIRED, AppError, ServiceError
 from app.graphql.context import Info
 from app.graphql.errors import Error
 from app.ids import is_id
 from app.process import limits
 from app.process.mutations.common import CMID_DOC, ERRORS_DOC, attempt
 from app.process.mutations.inputs import ProcessJobInput
-from app.process.validation import check_job
 from app.run import actions, service
 from app.run.engine import RunState
 from app.run.types import GroupRun, JobRun, ProcessRun
@@ -111,21 +110,6 @@ class RunJobRunsAddInput:
     client_mutation_id: str | None = strawberry.field(default=None, description=CMID_DOC)
 
 
-MAX_ADDED_JOBS = 100
-
-
-def check_added_jobs(specs: list[Any]) -> None:
-    """The write-time checks of the definition, for jobs added to a run; at most 100 per call."""
-    if len(specs) > MAX_ADDED_JOBS:
-        raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_ADDED_JOBS} jobs are added per call; "
-                                    f"{len(specs)} given.", "jobs", {"limit": MAX_ADDED_JOBS, "actual": len(specs)}))
-    errs = ErrorList()
-    for i, spec in enumerate(specs):
-        check_job(errs, spec, f"jobs[{i}]")
-    if errs:
-        raise ServiceError(errs.errors)
-
-
 def check_edit(changes: dict[str, Any]) -> None:
     for key, value in changes.items():
         if value is None:
@@ -155,7 +139,8 @@ async def _run_action(info: Info, *, node_id: str, expected_revision: int | None
                 added.extend(result)
         row, _ = await service.act(engine=ctx.engine, actor=ctx.actor, node_id=node_id,
                                    expected_revision=expected_revision, change=apply, clock=ctx.settings.clock,
-                                   email=ctx.settings.smtp_url is not None)
+                                   email=ctx.settings.smtp_url is not None,
+                                   notifications=ctx.settings.notifications)
         return row
 
     row, errors = await attempt(call)
@@ -224,7 +209,8 @@ class RunMutation:
                 raise ServiceError(AppError(NOT_FOUND, f"No process with id '{input.process_id}' exists.",
                                             "processId", {"id": input.process_id}))
             return await service.start_run(engine=ctx.engine, actor=ctx.actor, process_id=str(input.process_id),
-                                           clock=ctx.settings.clock, email=ctx.settings.smtp_url is not None)
+                                           clock=ctx.settings.clock, email=ctx.settings.smtp_url is not None,
+                                           notifications=ctx.settings.notifications)
         row, errors = await attempt(call)
         if row is not None:
             ctx.loaders.run_by_id.prime(row.id, row)
@@ -276,7 +262,7 @@ class RunMutation:
         specs = [j.to_spec() for j in input.jobs]
 
         def change(state: RunState) -> list[str]:
-            check_added_jobs(specs)
+            service.check_added_jobs(specs)
             parent = str(input.parent_group_run_id or state.run["root_group_run_id"])
             return actions.add_jobs(state, parent_id=parent, specs=specs, before=input.before,
                                     sibling_id=None if input.relative_sibling_id is None else str(input.relative_sibling_id))

@@ -15,22 +15,23 @@ from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
 from app.bus import announce, bus
 from app.clock import SYSTEM_CLOCK, Clock
-from app.db import PerDialect, fetch_plain, table, update_many, write_transaction
-from app.errors import CONFLICT, NOT_FOUND, AppError, ServiceError
+from app.db import PerDialect, fetch_plain, reader, table, update_many, write_transaction
+from app.errors import CONFLICT, LIMIT_EXCEEDED, NOT_FOUND, AppError, ErrorList, ServiceError
 from app.ids import new_id
 from app.notify import service as notify_service
 from app.notify.models import Reminder
-from app.process import health
+from app.process import health, listing
 from app.process import service as process_service
-from app.run import reminders
+from app.process.validation import check_job
+from app.run import actions, changes, reminders
 from app.run.calendar import BusinessCalendar
 from app.run.due import due_date, is_overdue
 from app.run.engine import RunState
 from app.run.models import SETTLED, GroupRun, JobRun, ProcessRun, RunEvent
 from app.run.notices import notices
 
-RT, GRT, JRT, ET = table(ProcessRun), table(GroupRun), table(JobRun), table(RunEvent)
-REM = table(Reminder)
+RUNS, GROUP_RUNS, JOB_RUNS, RUN_EVENTS = table(ProcessRun), table(GroupRun), table(JobRun), table(RunEvent)
+REMINDERS = table(Reminder)
 GROUP_COLUMNS = ("status", "eligible_to_start", "revision", "started_at", "completed_at", "parent_group_run_id",
                  "ordinal")
 JOB_COLUMNS = ("status", "action_status", "eligible_to_start", "revision", "started_at", "completed_at",
@@ -46,11 +47,17 @@ def referenced_users(jobs: list[dict[str, Any]]) -> set[str]:
     return out
 
 
-async def active_users(conn: AsyncConnection, *, workspace_id: str, ids: set[str]) -> set[str]:
+async def people(conn: AsyncConnection, *, workspace_id: str, ids: set[str]) -> dict[str, Any]:
+    """Every asked id with its user row of the workspace, or None: read once per action for the engine's
+    active-user rule and for the action's notifications (`notify_service.write(known=...)`)."""
     if not ids:
-        return set()
+        return {}
     found = await auth_users_by_ids(conn, workspace_id=workspace_id, ids=sorted(ids))
-    return {uid for uid, row in found.items() if row.active}
+    return {uid: found.get(uid) for uid in ids}
+
+
+def active_of(found: dict[str, Any]) -> set[str]:
+    return {uid for uid, row in found.items() if row is not None and row.active}
 
 
 # ---- starting a run ----
@@ -77,9 +84,10 @@ def _shift_args(args: dict[str, Any], shift: Callable[[date | None], date | None
 
 
 async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock: Clock = SYSTEM_CLOCK,
-                    email: bool = False) -> Any:
+                    email: bool = False, notifications: bool = True) -> Any:
     """Copy a valid definition into a new run and start it; refused with the health check's errors.
-    `email`: an SMTP relay is configured (notifications to people with an address are pending delivery)."""
+    `email`: an SMTP relay is configured (notifications to people with an address are pending delivery);
+    `notifications` off (the NOTIFICATIONS setting): no notification is written and no reminder planned."""
     require_scope(actor, WRITE)
     now = clock.now()
     async with write_transaction(engine) as conn:
@@ -89,8 +97,9 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
             raise ServiceError(AppError(NOT_FOUND, f"No process with id '{process_id}' exists.", "processId",
                                         {"id": process_id}))
         tree = (await process_service.trees_by_process_ids(conn, process_ids=[process_id]))[process_id]
-        active = await active_users(conn, workspace_id=actor.workspace_id, ids=health.referenced_users(tree))
-        problems = health.check(process, tree, active)
+        found = await people(conn, workspace_id=actor.workspace_id,
+                             ids=health.referenced_users(tree) | {actor.user_id})
+        problems = health.check(process, tree, active_of(found))
         if problems:
             raise ServiceError(problems)
         shift = _shifter(process, now.date())
@@ -125,23 +134,27 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
                             "inclusions": process.business_date_inclusions or []},
                "reminder_defaults": {"signer": process.default_cert_signer_reminders,
                                      "approver": process.default_cert_approver_reminders}}
-        active_now = await active_users(conn, workspace_id=actor.workspace_id, ids=referenced_users(list(jobs.values())))
+        unasked = referenced_users(list(jobs.values())) - found.keys()
+        found |= await people(conn, workspace_id=actor.workspace_id, ids=unasked)
         state = RunState(run=run, groups=groups, jobs=jobs, actor_id=actor.user_id, now=now,
-                         is_active_user=active_now.__contains__)
+                         is_active_user=active_of(found).__contains__)
         state.start_run()
         set_due_dates(state)
-        await conn.execute(insert(RT), [run])
+        await conn.execute(insert(RUNS), [run])
         if groups:
-            await conn.execute(insert(GRT), list(groups.values()))
+            await conn.execute(insert(GROUP_RUNS), list(groups.values()))
         if jobs:
-            await conn.execute(insert(JRT), list(jobs.values()))
+            await conn.execute(insert(JOB_RUNS), list(jobs.values()))
         await _insert_events(conn, run_id, state.events)
-        told = await _notify(conn, state, email=email)
-        await replan(conn, state, stored=[])
+        told = await _notify(conn, state, email=email, known=found) if notifications else []
+        if notifications:
+            await replan(conn, state, stored=[])
         await process_service.note_run(conn, process_id=process_id, run_id=run_id, at=now)
-        row = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
+        live = await changes.record(conn, state, None, {}, now)
+        row = (await conn.execute(select(RUNS).where(RUNS.c.id == run_id))).one()
     bus.wake(run_id)
     notify_service.wake(told)
+    changes.wake(live)
     return row
 
 
@@ -155,42 +168,46 @@ async def replan(conn: AsyncConnection, state: RunState, *, stored: list[Any] | 
     """Bring the run's reminder plan in line with what its job runs wait for now: plan what is new, drop what
     no longer applies (settled, another person, another due date), keep what already fired."""
     if stored is None:
-        stored = list((await conn.execute(select(REM).where(REM.c.run_id == state.run["id"]))).all())
+        stored = list((await conn.execute(select(REMINDERS).where(REMINDERS.c.run_id == state.run["id"]))).all())
     drop, add = reminders.diff(reminders.plan(state), stored)
     if drop:
-        await conn.execute(delete(REM).where(REM.c.id.in_(drop), REM.c.fired_at.is_(None)))
+        await conn.execute(delete(REMINDERS).where(REMINDERS.c.id.in_(drop), REMINDERS.c.fired_at.is_(None)))
     if add:
-        await conn.execute(insert(REM), [{
+        await conn.execute(insert(REMINDERS), [{
             "id": new_id(), "workspace_id": state.run["workspace_id"], "run_id": state.run["id"],
             "job_run_id": p.job_run_id, "user_id": p.user_id, "kind": p.kind, "due_date": p.due_date,
             "fire_at": p.fire_at, "subject": p.subject, "body": p.body, "fired_at": None} for p in add])
 
 
-async def _notify(conn: AsyncConnection, state: RunState, *, email: bool) -> list[str]:
-    """The outbox: the notifications the action's transitions ask for, in the action's transaction."""
+async def _notify(conn: AsyncConnection, state: RunState, *, email: bool, known: dict[str, Any]) -> list[str]:
+    """The outbox: the notifications the action's transitions ask for, in the action's transaction (`known`:
+    the user rows the action already read)."""
     return await notify_service.write(conn, workspace_id=state.run["workspace_id"], notifications=notices(state),
-                                      now=state.now, email=email)
+                                      now=state.now, email=email, known=known)
 
 
 async def _insert_events(conn: AsyncConnection, run_id: str, events: list[dict[str, Any]]) -> None:
     if events:
-        await conn.execute(insert(ET), [{"id": new_id(), "run_id": run_id, **e} for e in events])
+        await conn.execute(insert(RUN_EVENTS), [{"id": new_id(), "run_id": run_id, **e} for e in events])
         await announce(conn, run_id)
 
 
 # ---- acting on a run ----
 
-async def load_state(conn: AsyncConnection, *, actor: Actor, run_id: str, now: datetime) -> RunState:
-    """Lock the run row (so two gateway processes never apply a transition twice) and load its tree."""
-    row = (await conn.execute(select(RT).where(RT.c.id == run_id, RT.c.workspace_id == actor.workspace_id)
+async def load_state(conn: AsyncConnection, *, actor: Actor, run_id: str, now: datetime
+                     ) -> tuple[RunState, dict[str, Any]]:
+    """Lock the run row (so two gateway processes never apply a transition twice) and load its tree; with the
+    user rows of the people it names and of its manager (`people`)."""
+    row = (await conn.execute(select(RUNS).where(RUNS.c.id == run_id, RUNS.c.workspace_id == actor.workspace_id)
                               .with_for_update())).first()
     if row is None:
         raise ServiceError(AppError(NOT_FOUND, f"No run with id '{run_id}' exists.", "id", {"id": run_id}))
-    groups = [dict(g) for g in (await conn.execute(select(GRT).where(GRT.c.run_id == run_id))).mappings().all()]
-    jobs = [dict(j) for j in (await conn.execute(select(JRT).where(JRT.c.run_id == run_id))).mappings().all()]
-    active = await active_users(conn, workspace_id=actor.workspace_id, ids=referenced_users(jobs))
-    return RunState(run=dict(row._mapping), groups={g["id"]: g for g in groups}, jobs={j["id"]: j for j in jobs},
-                    actor_id=actor.user_id, now=now, is_active_user=active.__contains__)
+    groups = [dict(g) for g in (await conn.execute(select(GROUP_RUNS).where(GROUP_RUNS.c.run_id == run_id))).mappings().all()]
+    jobs = [dict(j) for j in (await conn.execute(select(JOB_RUNS).where(JOB_RUNS.c.run_id == run_id))).mappings().all()]
+    found = await people(conn, workspace_id=actor.workspace_id, ids=referenced_users(jobs) | {row.manager_user_id})
+    state = RunState(run=dict(row._mapping), groups={g["id"]: g for g in groups}, jobs={j["id"]: j for j in jobs},
+                     actor_id=actor.user_id, now=now, is_active_user=active_of(found).__contains__)
+    return state, found
 
 
 async def run_of_node(engine: AsyncEngine, *, actor: Actor, node_id: str) -> str:
@@ -204,15 +221,15 @@ async def run_of_node(engine: AsyncEngine, *, actor: Actor, node_id: str) -> str
 
 
 async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revision: int | None,
-              change: Callable[[RunState], None], clock: Clock = SYSTEM_CLOCK, email: bool = False
-              ) -> tuple[Any, RunState]:
+              change: Callable[[RunState], None], clock: Clock = SYSTEM_CLOCK, email: bool = False,
+              notifications: bool = True) -> tuple[Any, RunState]:
     """Apply one action to the run holding `node_id`, cascade included, in one transaction (its notifications
     included)."""
     require_scope(actor, WRITE)
     run_id = await run_of_node(engine, actor=actor, node_id=node_id)
     now = clock.now()
     async with write_transaction(engine) as conn:
-        state = await load_state(conn, actor=actor, run_id=run_id, now=now)
+        state, found = await load_state(conn, actor=actor, run_id=run_id, now=now)
         if expected_revision is not None:
             row = state.run if node_id == run_id else state.node(node_id)
             if row["revision"] != expected_revision:
@@ -223,12 +240,14 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
         change(state)
         set_due_dates(state)
         await save_state(conn, state, before, actor=actor)
-        told = await _notify(conn, state, email=email)
-        if _waiting_changed(before[2], state):
+        told = await _notify(conn, state, email=email, known=found) if notifications else []
+        if notifications and _waiting_changed(before[2], state):
             await replan(conn, state)
-        saved = (await conn.execute(select(RT).where(RT.c.id == run_id))).one()
+        live = await changes.record(conn, state, before[0], before[2], now)
+        saved = (await conn.execute(select(RUNS).where(RUNS.c.id == run_id))).one()
     bus.wake(run_id)  # after the commit: subscribers of this process read the new events now
     notify_service.wake(told)
+    changes.wake(live)
     return saved, state
 
 
@@ -248,15 +267,15 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
     changed_jobs = [j for jid, j in state.jobs.items() if jid in old_jobs and
                     any(old_jobs[jid][c] != j[c] for c in JOB_COLUMNS)]
     if new_groups:
-        await conn.execute(insert(GRT), new_groups)
+        await conn.execute(insert(GROUP_RUNS), new_groups)
     if new_jobs:
-        await conn.execute(insert(JRT), new_jobs)
-    await update_many(conn, GRT, changed_groups, GROUP_COLUMNS)
-    await update_many(conn, JRT, changed_jobs, JOB_COLUMNS)
+        await conn.execute(insert(JOB_RUNS), new_jobs)
+    await update_many(conn, GROUP_RUNS, changed_groups, GROUP_COLUMNS)
+    await update_many(conn, JOB_RUNS, changed_jobs, JOB_COLUMNS)
     faults.reached("run.save.mid")  # crash tests: some of this request's writes are made, none committed
     if state.events or any(old_run[c] != state.run[c] for c in RUN_COLUMNS) or changed_groups or changed_jobs:
         state.run["modified_at"], state.run["modified_by"] = state.now, actor.user_id
-        await conn.execute(update(RT).where(RT.c.id == state.run["id"]).values(
+        await conn.execute(update(RUNS).where(RUNS.c.id == state.run["id"]).values(
             {c: state.run[c] for c in RUN_COLUMNS}))
     await _insert_events(conn, state.run["id"], state.events)
 
@@ -270,12 +289,12 @@ async def runs_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str
 
 
 # Hot reads built once, their ids in one parameter (see app/process/service.py).
-_RUNS_BY_IDS = PerDialect(lambda in_ids: select(RT).where(in_ids(RT.c.id, "ids"),
-                                                           RT.c.workspace_id == bindparam("workspace_id")))
-_GROUP_RUNS = PerDialect(lambda in_ids: select(GRT).where(in_ids(GRT.c.run_id, "ids")))
-_JOB_RUNS = PerDialect(lambda in_ids: select(JRT).where(in_ids(JRT.c.run_id, "ids")))
-_STATUS_COUNTS = PerDialect(lambda in_ids: select(JRT.c.run_id, JRT.c.status, func.count())
-                            .where(in_ids(JRT.c.run_id, "ids")).group_by(JRT.c.run_id, JRT.c.status))
+_RUNS_BY_IDS = PerDialect(lambda in_ids: select(RUNS).where(in_ids(RUNS.c.id, "ids"),
+                                                           RUNS.c.workspace_id == bindparam("workspace_id")))
+_GROUP_RUNS = PerDialect(lambda in_ids: select(GROUP_RUNS).where(in_ids(GROUP_RUNS.c.run_id, "ids")))
+_JOB_RUNS = PerDialect(lambda in_ids: select(JOB_RUNS).where(in_ids(JOB_RUNS.c.run_id, "ids")))
+_STATUS_COUNTS = PerDialect(lambda in_ids: select(JOB_RUNS.c.run_id, JOB_RUNS.c.status, func.count())
+                            .where(in_ids(JOB_RUNS.c.run_id, "ids")).group_by(JOB_RUNS.c.run_id, JOB_RUNS.c.status))
 
 
 async def run_trees(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, tuple[list[Any], list[Any]]]:
@@ -299,18 +318,18 @@ async def node_locations(conn: AsyncConnection, *, workspace_id: str, ids: list[
     """For ids of runs, group runs and job runs of a workspace: id -> (kind, run id)."""
     from sqlalchemy import literal
 
-    ws_runs = select(RT.c.id).where(RT.c.workspace_id == workspace_id)
-    stmt = select(RT.c.id, RT.c.id.label("run_id"), literal("run").label("kind")).where(
-        RT.c.id.in_(ids), RT.c.workspace_id == workspace_id).union_all(
-        select(GRT.c.id, GRT.c.run_id, literal("group").label("kind")).where(GRT.c.id.in_(ids),
-                                                                             GRT.c.run_id.in_(ws_runs)),
-        select(JRT.c.id, JRT.c.run_id, literal("job").label("kind")).where(JRT.c.id.in_(ids),
-                                                                           JRT.c.run_id.in_(ws_runs)))
+    ws_runs = select(RUNS.c.id).where(RUNS.c.workspace_id == workspace_id)
+    stmt = select(RUNS.c.id, RUNS.c.id.label("run_id"), literal("run").label("kind")).where(
+        RUNS.c.id.in_(ids), RUNS.c.workspace_id == workspace_id).union_all(
+        select(GROUP_RUNS.c.id, GROUP_RUNS.c.run_id, literal("group").label("kind")).where(GROUP_RUNS.c.id.in_(ids),
+                                                                             GROUP_RUNS.c.run_id.in_(ws_runs)),
+        select(JOB_RUNS.c.id, JOB_RUNS.c.run_id, literal("job").label("kind")).where(JOB_RUNS.c.id.in_(ids),
+                                                                           JOB_RUNS.c.run_id.in_(ws_runs)))
     return {r[0]: (r[2], r[1]) for r in (await conn.execute(stmt)).all()}
 
 
 async def events_page(conn: AsyncConnection, *, run_id: str, first: int, after_seq: int) -> list[Any]:
-    stmt = select(ET).where(ET.c.run_id == run_id, ET.c.seq > after_seq).order_by(ET.c.seq).limit(first + 1)
+    stmt = select(RUN_EVENTS).where(RUN_EVENTS.c.run_id == run_id, RUN_EVENTS.c.seq > after_seq).order_by(RUN_EVENTS.c.seq).limit(first + 1)
     return list((await conn.execute(stmt)).all())
 
 
@@ -319,19 +338,19 @@ async def runs_page(engine: AsyncEngine, *, workspace_id: str, process_id: str |
                     overdue: bool | None = None) -> tuple[list[Any], bool]:
     """Runs newest first (created, then id), optionally of one process or with one status; with `overdue`,
     only runs that have (true) or have not (false) a job run overdue on the date `overdue_on`."""
-    conds = [RT.c.workspace_id == workspace_id]
+    conds = [RUNS.c.workspace_id == workspace_id]
     if process_id is not None:
-        conds.append(RT.c.process_id == process_id)
+        conds.append(RUNS.c.process_id == process_id)
     if status is not None:
-        conds.append(RT.c.status == status)
+        conds.append(RUNS.c.status == status)
     if overdue is not None and overdue_on is not None:
-        late = select(JRT.c.id).where(JRT.c.run_id == RT.c.id, JRT.c.due_date < overdue_on,
-                                      JRT.c.status.not_in(sorted(SETTLED))).exists()
+        late = select(JOB_RUNS.c.id).where(JOB_RUNS.c.run_id == RUNS.c.id, JOB_RUNS.c.due_date < overdue_on,
+                                      JOB_RUNS.c.status.not_in(sorted(SETTLED))).exists()
         conds.append(late if overdue else ~late)
     if after is not None:
         at, id_ = datetime.fromisoformat(after[0]), after[1]
-        conds.append((RT.c.created_at < at) | ((RT.c.created_at == at) & (RT.c.id < id_)))
-    stmt = select(RT).where(*conds).order_by(RT.c.created_at.desc(), RT.c.id.desc()).limit(first + 1)
+        conds.append((RUNS.c.created_at < at) | ((RUNS.c.created_at == at) & (RUNS.c.id < id_)))
+    stmt = select(RUNS).where(*conds).order_by(RUNS.c.created_at.desc(), RUNS.c.id.desc()).limit(first + 1)
     async with engine.connect() as conn:
         rows = list((await conn.execute(stmt)).all())
     return rows[:first], len(rows) > first
@@ -342,17 +361,14 @@ async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None,
     """Job runs waiting for the actor: as assignee (sent, returned), approver (approval), signer or
     certification approver (sent); with `overdue`, only those that are (true) or are not (false) overdue on
     the date `overdue_on`."""
-    ws_runs = select(RT.c.id).where(RT.c.workspace_id == actor.workspace_id)
-    stmt = (select(JRT).where(JRT.c.run_id.in_(ws_runs), JRT.c.status == "running")
-            .order_by(JRT.c.run_id, JRT.c.id))
+    ws_runs = select(RUNS.c.id).where(RUNS.c.workspace_id == actor.workspace_id)
+    stmt = (select(JOB_RUNS).where(JOB_RUNS.c.run_id.in_(ws_runs), JOB_RUNS.c.status == "running")
+            .order_by(JOB_RUNS.c.run_id, JOB_RUNS.c.id))
     async with engine.connect() as conn:
         rows = (await conn.execute(stmt)).all()
     mine = []
     for j in rows:
-        a = j.arguments
-        waiting = ((j.action_status in ("sent", "returned") and a.get("assignee") == actor.user_id) or
-                   (j.action_status == "approval" and a.get("approver") == actor.user_id) or
-                   (j.action_status == "sent" and a.get("user") == actor.user_id))
+        waiting = actor.user_id in changes.waiting_for(j.status, j.action_status, j.arguments)
         late = overdue is None or overdue_on is None or is_overdue(j.due_date, j.status, overdue_on) == overdue
         if waiting and late and (action_status is None or j.action_status == action_status):
             mine.append(j)
@@ -394,4 +410,62 @@ async def create_process_from_run(*, engine: AsyncEngine, actor: Actor, run_id: 
 
 
 async def latest_event_seq(conn: AsyncConnection, *, run_id: str) -> int:
-    return int((await conn.execute(select(RT.c.event_seq).where(RT.c.id == run_id))).scalar_one_or_none() or 0)
+    return int((await conn.execute(select(RUNS.c.event_seq).where(RUNS.c.id == run_id))).scalar_one_or_none() or 0)
+
+
+# ---- reads and writes of the REST door (one call per endpoint) ----
+
+MAX_ADDED_JOBS = 100
+
+
+def check_added_jobs(specs: list[Any]) -> None:
+    """The write-time checks of the definition, for jobs added to a run; at most 100 per call."""
+    if len(specs) > MAX_ADDED_JOBS:
+        raise ServiceError(AppError(LIMIT_EXCEEDED, f"At most {MAX_ADDED_JOBS} jobs are added per call; "
+                                    f"{len(specs)} given.", "jobs", {"limit": MAX_ADDED_JOBS, "actual": len(specs)}))
+    errs = ErrorList()
+    for i, spec in enumerate(specs):
+        check_job(errs, spec, f"jobs[{i}]")
+    if errs:
+        raise ServiceError(errs.errors)
+
+
+async def add_job_runs(*, engine: AsyncEngine, actor: Actor, run_id: str, specs: list[Any],
+                       parent_group_run_id: str | None, relative_sibling_id: str | None, before: bool | None
+                       ) -> tuple[Any, list[str]]:
+    """Rule 10: add jobs to a run; (the run row, the added job run ids in order)."""
+    added: list[str] = []
+
+    def change(state: RunState) -> None:
+        check_added_jobs(specs)
+        added.extend(actions.add_jobs(state, parent_id=parent_group_run_id or state.run["root_group_run_id"],
+                                      specs=specs, before=before, sibling_id=relative_sibling_id))
+    row, _ = await act(engine=engine, actor=actor, node_id=run_id, expected_revision=None, change=change)
+    return row, added
+
+
+async def read_run(*, engine: AsyncEngine, actor: Actor, run_id: str) -> tuple[Any, list[Any], list[Any]] | None:
+    """A run of the actor's workspace with all its group runs and job runs; None when not visible."""
+    async with reader(engine).connect() as conn:
+        row = (await runs_by_ids(conn, workspace_id=actor.workspace_id, ids=[run_id])).get(run_id)
+        if row is None:
+            return None
+        groups, jobs = (await run_trees(conn, run_ids=[run_id]))[run_id]
+    return row, groups, jobs
+
+
+async def process_summaries(*, engine: AsyncEngine, actor: Actor, first: int, after: list[Any] | None,
+                            order: listing.Order, name_contains: str | None
+                            ) -> tuple[listing.Page, dict[str, Any], dict[str, dict[str, int]]]:
+    """A page of live process summaries with their latest runs and those runs' status counts: three
+    statements whatever the page size."""
+    engine = reader(engine)
+    page = await listing.page(engine, workspace_id=actor.workspace_id, trashed=False, first=first, after=after,
+                              order=order, name_contains=name_contains, summary_only=True)
+    run_ids = [r.latest_run_id for r in page.rows if r.latest_run_id is not None]
+    if not run_ids:
+        return page, {}, {}
+    async with engine.connect() as conn:
+        runs = await runs_by_ids(conn, workspace_id=actor.workspace_id, ids=run_ids)
+        counts = await status_counts(conn, run_ids=run_ids)
+    return page, runs, counts

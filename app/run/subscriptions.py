@@ -4,7 +4,7 @@ replay and live has no gap and no duplicate, and a reconnect with the last seque
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections.abc import AsyncGenerator
 from typing import Annotated, Any
 
@@ -17,10 +17,9 @@ from app.graphql.context import Context, Info
 from app.graphql.live import (
     STALL_CLOSE_CODE,
     STALL_CLOSE_REASON,
-    SubscriptionStats,
-    Watchdog,
     refuse,
     require_read,
+    sequenced,
     slot,
 )
 from app.ids import is_id
@@ -43,13 +42,6 @@ async def _visible_run(ctx: Context, run_id: str) -> Any:
     return row
 
 
-def _watchdog(ctx: Context, run_id: str) -> Watchdog:
-    async def latest() -> int:
-        async with ctx.engine.connect() as conn:
-            return await service.latest_event_seq(conn, run_id=run_id)
-    return Watchdog(ctx, latest)
-
-
 @strawberry.type
 class RunSubscription:
     @strawberry.subscription(description="A run's events: first those after `afterSequence` from the log, then new "
@@ -64,29 +56,19 @@ class RunSubscription:
     ) -> AsyncGenerator[RunEvent, None]:
         ctx = info.context
         await _visible_run(ctx, str(run_id))
-        page = ctx.settings.subscription_page_events
-        async with slot(ctx):
-            with bus.watch(str(run_id)) as wake:
-                watchdog = _watchdog(ctx, str(run_id))
-                watchdog.delivered = last = max(0, after_sequence)
-                try:
-                    while True:
-                        wake.clear()
-                        async with ctx.engine.connect() as conn:
-                            rows = await service.events_page(conn, run_id=str(run_id), first=page, after_seq=last)
-                        batch = rows[:page]
-                        SubscriptionStats.max_buffered = max(SubscriptionStats.max_buffered, len(batch))
-                        for row in batch:
-                            watchdog.sending_since = time.monotonic()
-                            yield RunEvent.from_row(row)
-                            watchdog.sending_since = None
-                            last = watchdog.delivered = row.seq
-                            if watchdog.closing:
-                                return
-                        if len(rows) <= page:
-                            await wake.wait()
-                finally:
-                    watchdog.stop()
+
+        async def read(after_seq: int, first: int) -> list[Any]:
+            async with ctx.engine.connect() as conn:
+                return await service.events_page(conn, run_id=str(run_id), first=first, after_seq=after_seq)
+
+        async def latest(_delivered: int) -> int:
+            async with ctx.engine.connect() as conn:
+                return await service.latest_event_seq(conn, run_id=str(run_id))
+
+        async with contextlib.aclosing(sequenced(ctx, key=str(run_id), after=after_sequence, read=read,
+                                                 latest=latest, unit="events")) as rows:
+            async for row in rows:
+                yield RunEvent.from_row(row)
 
     @strawberry.subscription(description="A run's summary (status, statusCounts), first as it is, then each time it "
                              "changes.")

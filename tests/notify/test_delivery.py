@@ -44,12 +44,20 @@ class Sink:
     """What the SMTP server received, and the replies it gives to the next messages (then 250)."""
 
     messages: list[tuple[Message, list[str]]] = field(default_factory=list)
-    replies: list[str] = field(default_factory=list)
+    replies: list[str | None] = field(default_factory=list)  # None: accept
     arrived: threading.Event = field(default_factory=threading.Event)
+    sessions: int = 0  # EHLOs: SMTP sessions opened
+
+    async def handle_EHLO(self, _server: Any, session: Any, _envelope: Any, hostname: str,
+                          responses: list[str]) -> list[str]:
+        self.sessions += 1
+        session.host_name = hostname  # what the server does itself without this hook
+        return responses
 
     async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        if self.replies:
-            return self.replies.pop(0)
+        reply = self.replies.pop(0) if self.replies else None
+        if reply is not None:
+            return reply
         self.messages.append((email.message_from_bytes(envelope.original_content), list(envelope.rcpt_tos)))
         self.arrived.set()
         return "250 OK"
@@ -148,6 +156,31 @@ async def test_a_temporary_failure_is_retried_with_backoff(engine: AsyncEngine, 
     assert third.sent == 1 and len(sink.messages) == 1
     stored = await row(engine, notification_id)
     assert (stored.delivery_state, stored.delivery_attempts) == ("sent", 3)
+
+
+async def test_a_batch_is_sent_over_one_session_and_one_refusal_does_not_stop_it(
+        engine: AsyncEngine, smtp: tuple[Sink, str]) -> None:
+    sink, url = smtp
+    ids = [await pending(engine, subject=f"Note {i}", seq=i + 1) for i in range(5)]
+    sink.replies = [None, None, "451 4.3.0 Try again later"]  # the third message is refused for now
+    counts = await deliver(engine, url)
+    assert (counts.sent, counts.retried, counts.failed) == (4, 1, 0)
+    assert sink.sessions == 2  # one session, and a new one after the refusal
+    stored = [await row(engine, i) for i in ids]
+    assert sorted(r.delivery_state for r in stored) == ["pending", "sent", "sent", "sent", "sent"]
+    assert sorted(m["Subject"] for m, _ in sink.messages) == sorted(r.subject for r in stored
+                                                                   if r.delivery_state == "sent")
+
+
+async def test_a_relay_that_cannot_be_reached_is_tried_once_per_batch(engine: AsyncEngine) -> None:
+    url = f"smtp://127.0.0.1:{free_port()}?from=processgraph@example.com&timeout=2"  # nothing listens
+    ids = [await pending(engine, seq=i + 1) for i in range(3)]
+    counts = await deliver(engine, url, backoff_base=timedelta(seconds=1))
+    assert (counts.sent, counts.retried, counts.failed) == (0, 3, 0)
+    for i in ids:
+        stored = await row(engine, i)
+        assert (stored.delivery_state, stored.delivery_attempts) == ("pending", 1)
+        assert stored.delivery_last_error == (await row(engine, ids[0])).delivery_last_error
 
 
 async def test_a_permanent_failure_stops_with_the_error_recorded(engine: AsyncEngine,

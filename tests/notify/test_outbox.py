@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.service import create_user
 from app.db import table
-from app.notify.models import Notification
-from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
+from app.notify.models import Notification, Reminder
+from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings, load_settings
 from tests.helpers import GraphQLClient, SqlCounter
 from tests.run.helpers import create_process, do, ok, people, read, start, task
 
@@ -134,6 +134,25 @@ async def test_email_channel_is_pending_only_with_a_relay_and_an_address(gql: Gr
     rows = {r.user_id: r for r in await outbox(engine)}
     assert rows[mailed].delivery_state == "pending" and rows[mailed].delivery_next_at is not None
     assert rows[silent].delivery_state is None
+
+
+async def test_with_notifications_off_run_actions_write_none_and_plan_no_reminder(engine: AsyncEngine,
+                                                                                settings: Settings) -> None:
+    # NOTIFICATIONS=false exists to measure the feature's cost (scripts/bench --notifications both)
+    assert load_settings({"NOTIFICATIONS": "false"}).notifications is False
+    assert load_settings({}).notifications is True
+    off = GraphQLClient(engine=engine, settings=Settings(database_url=settings.database_url, notifications=False,
+                                                         smtp_url="smtp://127.0.0.1:2525"))
+    ann = await create_user(engine, workspace_id=DEFAULT_WORKSPACE_ID, name="ann", email="ann@example.com")
+    job = task("T", ann)
+    job["job"]["arguments"]["sendTask"]["dueDate"] = "2030-01-15"
+    pid = await create_process(off, {"name": "R", "children": [job]}, autoClose=True)
+    run = await start(off, pid)
+    _, nodes = await read(off, run["id"])
+    assert nodes["T"]["status"] == "RUNNING"
+    async with engine.connect() as conn:
+        planned = (await conn.execute(select(table(Reminder)))).all()
+    assert await outbox(engine) == [] and planned == []
 
 
 async def test_notifications_add_a_bounded_number_of_statements(gql: GraphQLClient, engine: AsyncEngine,

@@ -257,7 +257,8 @@ class _StalledClient:
     """A graphql-transport-ws client on a raw socket with a tiny receive buffer that stops reading after
     subscribing (no client library reading ahead on its behalf)."""
 
-    def __init__(self, address: str, token: str, query: str, run_id: str) -> None:
+    def __init__(self, address: str, token: str, query: str, run_id: str,
+                 variables: dict[str, Any] | None = None) -> None:
         import socket
 
         from websockets.client import ClientProtocol
@@ -282,7 +283,7 @@ class _StalledClient:
             self.proto.receive_data(self.sock.recv(4096))
             self.pending += self._events()
         self._send({"id": "1", "type": "subscribe", "payload": {"query": query,
-                                                                "variables": {"id": run_id, "after": 0}}})
+                                                                "variables": variables or {"id": run_id, "after": 0}}})
 
     def _events(self) -> list[Any]:
         return list(self.proto.events_received())
