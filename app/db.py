@@ -104,6 +104,14 @@ def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
     # overflow connections are closed on return, and a new PostgreSQL backend costs milliseconds.
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
+    if settings.database_pooler == "pgbouncer-transaction":
+        # A transaction pooler hands each transaction (and each autocommit statement) whatever server
+        # connection is free, so no server-side state may outlive one: asyncpg's statement cache off (its
+        # fetch(), which fetch_plain uses, then runs unnamed statements, parsed again at execution, since
+        # PgBouncer takes a Flush as the end of an implicit transaction), and SQLAlchemy's cache of prepared
+        # statements off (its prepare() is then unnamed too). One more round trip per statement.
+        kwargs["connect_args"] = {"statement_cache_size": 0, "prepared_statement_cache_size": 0,
+                                  **kwargs.get("connect_args", {})}
     engine = create_async_engine(url, **kwargs)
     watch_connections(engine)
     return engine

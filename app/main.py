@@ -292,7 +292,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
             delivery = DeliveryWorker(engine, settings, on_counts=state["metrics"].count_delivery)
             delivery.start()
         try:
-            async with listening(settings.database_url), scheduler.running(engine, settings):
+            async with listening(settings.listen_database_url or settings.database_url), \
+                    scheduler.running(engine, settings):
                 try:
                     yield
                 finally:

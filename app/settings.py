@@ -96,6 +96,12 @@ class Settings:
     oidc_auto_provision: bool = False
     oidc_leeway_seconds: float = 30.0
     oidc_jwks_refetch_seconds: float = 60.0  # at most one JWKS fetch per this many seconds on an unknown kid
+    # What sits between the gateway and PostgreSQL (docs/resilience.md): "none", or "pgbouncer-transaction"
+    # (PgBouncer in transaction pooling mode: no prepared statement outlives its transaction).
+    database_pooler: str = "none"
+    # Where the wake-up listener LISTENs (a session of its own, so never through a transaction pooler);
+    # None: DATABASE_URL.
+    listen_database_url: str | None = None
 
 
 class SettingsError(ValueError):
@@ -199,7 +205,28 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         keep_alive_seconds=_seconds(merged, "KEEP_ALIVE_SECONDS", base.keep_alive_seconds),
         cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
     )
-    return _with_oidc(settings, merged)
+    return _with_pooler(_with_oidc(settings, merged), merged)
+
+
+POOLERS = ("none", "pgbouncer-transaction")
+
+
+def _with_pooler(settings: Settings, env: dict[str, str]) -> Settings:
+    """DATABASE_POOLER and LISTEN_DATABASE_URL, checked together: LISTEN needs a session of its own, which a
+    transaction pooler does not give, so that mode needs a direct URL for the listener."""
+    pooler = env.get("DATABASE_POOLER", "").strip().lower() or "none"
+    if pooler not in POOLERS:
+        raise SettingsError(f"DATABASE_POOLER: {pooler!r} is not one of {', '.join(POOLERS)}")
+    listen_url = env.get("LISTEN_DATABASE_URL", "").strip() or None
+    postgres = settings.database_url.startswith("postgresql")
+    if pooler != "none" and not postgres:
+        raise SettingsError(f"DATABASE_POOLER={pooler} needs a PostgreSQL DATABASE_URL (the pooler's address)")
+    if listen_url is not None and not listen_url.startswith("postgresql"):
+        raise SettingsError(f"LISTEN_DATABASE_URL: {listen_url.split('@')[-1]!r} is not a PostgreSQL URL")
+    if pooler == "pgbouncer-transaction" and listen_url is None:
+        raise SettingsError("LISTEN_DATABASE_URL is required with DATABASE_POOLER=pgbouncer-transaction: the "
+                            "wake-up listener's LISTEN needs a session, so point it at PostgreSQL directly")
+    return replace(settings, database_pooler=pooler, listen_database_url=listen_url)
 
 
 def _with_oidc(settings: Settings, env: dict[str, str]) -> Settings:

@@ -332,6 +332,20 @@ def table(rows: list[Row], ratios: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def pooled(stack: ExitStack, url: str, args: argparse.Namespace) -> tuple[str, dict[str, str]]:
+    """The gateway's database URL and extra settings: with --pooler, through a PgBouncer started here (20
+    server connections, the gateway pool's size), stopped when the stack closes."""
+    if not args.pooler:
+        return url, {}
+    from bench import pgbouncer
+
+    directory = VAR / "pgbouncer"
+    directory.mkdir(parents=True, exist_ok=True)
+    bouncer = stack.enter_context(pgbouncer.running(directory, direct_url=url, pool_size=20))
+    log(f"through PgBouncer on 127.0.0.1:{bouncer.port} (transaction pooling)")
+    return bouncer.url(url), {"DATABASE_POOLER": "pgbouncer-transaction", "LISTEN_DATABASE_URL": url}
+
+
 # ---- main ----
 
 def database(args: argparse.Namespace) -> tuple[str, str]:
@@ -388,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cluster", type=int, default=0, metavar="N",
                    help="N gateway processes behind HAProxy (scripts/cluster) instead of one server")
     p.add_argument("--concurrency", type=int, default=16)
+    p.add_argument("--pooler", action="store_true", help="serve through PgBouncer in transaction pooling mode "
+                   "(DATABASE_POOLER=pgbouncer-transaction; LISTEN goes to PostgreSQL directly)")
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
     p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
@@ -425,11 +441,16 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [w for w in "abcdez" if w in args.workloads]
     if args.cluster and (args.sqlite or args.workers > 1):
         p.error("--cluster runs single-process gateways on PostgreSQL")
-    stack = ExitStack()
+    if args.pooler and (args.cluster or key != "postgresql"):
+        p.error("--pooler puts PgBouncer between one gateway and PostgreSQL")
     env = {"NOTIFICATIONS": "false"} if args.notifications == "off" else {}
-    serving = (clustered(url, gateways=args.cluster, token=m.token, env=env) if args.cluster
-               else gateway(url, workers=args.workers, token=m.token, env=env))
-    with stack, serving as gw:
+    with ExitStack() as stack:
+        if args.cluster:
+            serving = clustered(url, gateways=args.cluster, token=m.token, env=env)
+        else:
+            gateway_url, pooler_env = pooled(stack, url, args)
+            serving = gateway(gateway_url, workers=args.workers, token=m.token, env={**env, **pooler_env})
+        gw = stack.enter_context(serving)
         log(f"gateway on {gw.url}, {args.cluster or args.workers} process(es), pids {gw.pids}")
         if "batch3000" in args.extra:
             batch_ms = batch_rename_3000(gw, m)
