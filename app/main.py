@@ -27,6 +27,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
 from app import ops, rest
+from app.api.schema import build_schema
 from app.auth.oidc import OidcUsers, OidcVerifier
 from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.bus import listening
@@ -37,7 +38,6 @@ from app.graphql import persisted
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
-from app.graphql.schema import build_schema
 from app.http import (
     METHOD_NOT_ALLOWED,
     GatewayMiddleware,

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 
 from app.clock import SYSTEM_CLOCK, Clock
+from app.smtp import parse_smtp_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{ROOT / 'var' / 'processgraph.db'}"
@@ -72,7 +73,7 @@ class Settings:
     keep_alive_seconds: float = 75.0
     # Run actions write notifications and plan reminders (issue 13); off only to measure their cost (scripts/bench).
     notifications: bool = True
-    # The SMTP relay for email notifications (app/notify/smtp.py); None: the in-app feed is the only channel.
+    # The SMTP relay for email notifications (app/smtp.py); None: the in-app feed is the only channel.
     smtp_url: str | None = None
     notify_delivery: bool = True  # with smtp_url, the gateway runs the delivery loop in-process
     delivery_batch_size: int = 50
@@ -151,8 +152,6 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
     base = Settings()
     smtp_url = merged.get("SMTP_URL") or None
     if smtp_url is not None:
-        from app.notify.smtp import parse_smtp_url
-
         try:
             parse_smtp_url(smtp_url)
         except ValueError as exc:

@@ -26,7 +26,7 @@ from typing import Any
 
 import asyncpg
 
-from app.process.tree_types import job_name
+from app.process.tree import job_name
 from bench import peer_postgraphile as peer
 
 OURS = Path(__file__).resolve().parent / "workloads"

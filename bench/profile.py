@@ -10,10 +10,10 @@ import pstats
 import time
 from typing import Any
 
+from app.api.schema import build_schema
 from app.auth.service import READ, WRITE, Actor
 from app.db import create_engine
 from app.graphql.context import Context
-from app.graphql.schema import build_schema
 from app.ids import new_id
 from app.serve import in_roomy_chunk, settle_heap
 from app.settings import DEFAULT_WORKSPACE_ID, load_settings

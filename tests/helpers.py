@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.schema import schema
 from app.auth.service import READ, WRITE, Actor
 from app.graphql.context import Context
-from app.graphql.schema import schema
 from app.ids import new_id
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 

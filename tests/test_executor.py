@@ -31,12 +31,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types import ExecutionResult
 
+from app.api.schema import build_schema
 from app.auth.models import Workspace
 from app.auth.service import READ, WRITE, Actor, create_user
 from app.db import table
 from app.graphql.context import Context
 from app.graphql.executor import FastExecutor
-from app.graphql.schema import build_schema
 from app.process import service as process_service
 from app.run import service as run_service
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings

@@ -34,11 +34,11 @@ from graphql.utilities import introspection_from_schema
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.schema import schema
 from app.auth import service as auth
 from app.auth.service import READ, WRITE, Actor
 from app.db import metadata
 from app.graphql.pagination import decode_int_cursor, encode_cursor
-from app.graphql.schema import schema
 from app.ids import new_id
 from app.main import create_app
 from app.models_registry import import_all_models

@@ -12,8 +12,8 @@ from graphql import (
     GraphQLUnionType,
 )
 
-from app.graphql.export import sdl
-from app.graphql.schema import schema
+from app.api.export import sdl
+from app.api.schema import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

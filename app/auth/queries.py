@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 
@@ -13,10 +13,6 @@ from app.errors import VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import graphql_error
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
-
-if TYPE_CHECKING:
-    from app.notify.types import NotificationConnection
-    from app.run.types import ActionStatus, JobRun
 
 
 @strawberry.enum(description="What a token may do.")
@@ -36,40 +32,6 @@ class Viewer:
     user: User = strawberry.field(description="The user the request acts as.")
     workspace: Workspace = strawberry.field(description="The user's workspace.")
     scopes: list[Scope] = strawberry.field(description="The token's scopes.")
-
-    @strawberry.field(description="The user's inbox: job runs waiting for them as assignee (sent, returned), approver "
-                      "(approval), signer or certification approver (sent); at most 1000.")
-    async def job_runs(
-        self, info: Info,
-        status: Annotated[Annotated[ActionStatus, strawberry.lazy("app.run.types")] | None, strawberry.argument(
-            description="Keep job runs with this action status.")] = None,
-        overdue: Annotated[bool | None, strawberry.argument(
-            description="True: keep overdue job runs (past their due date in UTC); false: keep those that are "
-            "not.")] = None,
-    ) -> list[Annotated[JobRun, strawberry.lazy("app.run.types")]]:
-        # Resolve-time imports: the auth domain does not load the run domain.
-        from app.run import service as run_service
-        from app.run.types import job_run_from_row
-
-        rows = await run_service.inbox(info.context.engine, actor=info.context.actor,
-                                       action_status=None if status is None else str(status.value),
-                                       overdue=overdue, overdue_on=info.context.settings.clock.now().date())
-        return [job_run_from_row(r) for r in rows[:1000]]
-
-    @strawberry.field(description="The user's notifications, newest first (default 100, at most 1000 per page); "
-                      "only ever the user's own.")
-    async def notifications(
-        self, info: Info,
-        first: Annotated[int | None, strawberry.argument(
-            description="How many notifications: default 100, at most 1000 (more is refused with "
-            "LIMIT_EXCEEDED).")] = None,
-        after: Annotated[str | None, strawberry.argument(description="Notifications after (older than) this "
-                                                         "cursor.")] = None,
-        unread_only: Annotated[bool, strawberry.argument(description="Keep only unread notifications.")] = False,
-    ) -> Annotated[NotificationConnection, strawberry.lazy("app.notify.types")]:
-        from app.notify import queries as notify_queries
-
-        return await notify_queries.feed(info, first=first, after=after, unread_only=unread_only)
 
 
 @strawberry.type(description="An edge of the users list.")

@@ -14,29 +14,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from app.actor import READ as READ
+from app.actor import SCOPES as SCOPES
+from app.actor import WRITE as WRITE
+from app.actor import Actor as Actor
 from app.auth.models import ApiToken, User, Workspace
 from app.auth.oidc import OidcError, OidcUsers, OidcVerifier, scopes_of
 from app.db import reader, table
 from app.errors import FORBIDDEN, AppError, ServiceError
 from app.ids import new_id
 
-READ = "read"
-WRITE = "write"
-SCOPES = (READ, WRITE)
 TOKEN_PREFIX = "pgt_"
 TOKEN_BYTES = 32
 
 USERS, WORKSPACES, API_TOKENS = table(User), table(Workspace), table(ApiToken)
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """The acting user of one request: the only source of workspace and authorship."""
-
-    user_id: str
-    workspace_id: str
-    scopes: frozenset[str]
-    token_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from app.auth.dataloaders import UserByIdLoader
 from app.graphql.context import Info
 from app.graphql.node import Node
 
@@ -18,7 +19,7 @@ class User(Node):
 
     async def _load(self, info: Info) -> Any:
         if self._row is None:
-            self._row = await info.context.loaders.user_by_id.load(str(self.id))
+            self._row = await info.context.loaders.get(UserByIdLoader).load(str(self.id))
             if self._row is None:
                 # Users are only ever referenced from rows of their own workspace.
                 raise LookupError(f"user {self.id} is not in the caller's workspace")
@@ -42,13 +43,13 @@ async def user_or_none(info: Info, user_id: str | None) -> User | None:
     user of the caller's workspace (never an error, never another workspace's user)."""
     if not user_id:
         return None
-    row = await info.context.loaders.user_by_id.load(user_id)
+    row = await info.context.loaders.get(UserByIdLoader).load(user_id)
     return None if row is None else User(id=strawberry.ID(row.id), _row=row)
 
 
 async def users_or_none(info: Info, user_ids: list[str]) -> list[User | None]:
     """`user_or_none` for a list of ids, in order, in the same loader batch."""
-    rows = await info.context.loaders.user_by_id.load_many(user_ids) if user_ids else []
+    rows = await info.context.loaders.get(UserByIdLoader).load_many(user_ids) if user_ids else []
     return [None if row is None else User(id=strawberry.ID(row.id), _row=row) for row in rows]
 
 

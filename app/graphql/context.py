@@ -2,92 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
-from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 from strawberry.types.graphql import OperationType
 
-from app.auth.dataloaders import UserByIdLoader
-from app.auth.service import Actor
+from app.actor import Actor
 from app.db import reader
-from app.process.dataloaders import (
-    HistoryPageLoader,
-    NodeLocationLoader,
-    ProcessByIdLoader,
-    TreeLoader,
-)
-from app.run.dataloaders import (
-    LastCommentLoader,
-    RunByIdLoader,
-    RunNodeLocationLoader,
-    RunStatusCountsLoader,
-    RunTreeLoader,
-)
 from app.settings import Settings
+
+LoaderT = TypeVar("LoaderT")
 
 
 class Loaders:
-    """Every loader of one request, created on first use and dropped with the request."""
+    """Every loader of one request, created on first use and dropped with the request. The domains define
+    their loaders (`app/*/dataloaders.py`) and ask for them by class, `info.context.loaders.get(TreeLoader)`,
+    so this shared base names none of them."""
 
     def __init__(self, engine: AsyncEngine, actor: Actor) -> None:
         self.engine = reader(engine)  # loaders only read
         self.actor = actor
         # API objects built from whole trees, once per request (keyed by their loader key).
         self.built: dict[Any, Any] = {}
+        self._made: dict[Callable[[AsyncEngine, str], Any], Any] = {}
+
+    def get(self, kind: Callable[[AsyncEngine, str], LoaderT]) -> LoaderT:
+        """The request's loader of this kind (a class taking the read engine and the actor's workspace id),
+        made on first use."""
+        made = self._made.get(kind)
+        if made is None:
+            made = self._made[kind] = kind(self.engine, self.actor.workspace_id)
+        return cast(LoaderT, made)
 
     def release(self) -> None:
         """Drop the loaders and what they hold once the request is answered. graphql-core's executor and its
         resolve-info helpers reference each other, and the executor holds the context: without this, every
         row and object of the request would wait for the cyclic garbage collector."""
         self.built.clear()
-        for name in [k for k, v in vars(self).items() if isinstance(v, DataLoader)]:
-            del self.__dict__[name]
-
-    @cached_property
-    def run_by_id(self) -> RunByIdLoader:
-        return RunByIdLoader(self.engine, self.actor.workspace_id)
-
-    @cached_property
-    def run_tree(self) -> RunTreeLoader:
-        return RunTreeLoader(self.engine)
-
-    @cached_property
-    def run_status_counts(self) -> RunStatusCountsLoader:
-        return RunStatusCountsLoader(self.engine)
-
-    @cached_property
-    def last_comment(self) -> LastCommentLoader:
-        return LastCommentLoader(self.engine)
-
-    @cached_property
-    def run_node_location(self) -> RunNodeLocationLoader:
-        return RunNodeLocationLoader(self.engine, self.actor.workspace_id)
-
-    @cached_property
-    def process_by_id(self) -> ProcessByIdLoader:
-        return ProcessByIdLoader(self.engine, self.actor.workspace_id)
-
-    @cached_property
-    def trees(self) -> TreeLoader:
-        return TreeLoader(self.engine)
-
-    @cached_property
-    def node_location(self) -> NodeLocationLoader:
-        return NodeLocationLoader(self.engine, self.actor.workspace_id)
-
-    @cached_property
-    def history_page(self) -> HistoryPageLoader:
-        return HistoryPageLoader(self.engine)
-
-    @cached_property
-    def user_by_id(self) -> UserByIdLoader:
-        return UserByIdLoader(self.engine, self.actor.workspace_id)
+        self._made.clear()
 
 
 @dataclass(slots=True, eq=False)

@@ -12,7 +12,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from app.auth.service import READ
+from app.actor import READ
 from app.bus import bus
 from app.errors import FORBIDDEN, LIMIT_EXCEEDED, AppError
 from app.graphql.context import Context

@@ -19,7 +19,7 @@ from app.auth.models import User
 from app.db import table, write_transaction
 from app.notify.email import build_message
 from app.notify.models import Notification
-from app.notify.smtp import SmtpConfig
+from app.smtp import SmtpConfig
 
 log = logging.getLogger("processgraph.delivery")
 NOTIFICATIONS, USERS = table(Notification), table(User)

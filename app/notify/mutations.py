@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 
-from app.auth.service import WRITE, require_scope
-from app.errors import NOT_FOUND, VALIDATION_ERROR, AppError, ServiceError
 from app.graphql.context import Info
 from app.graphql.errors import Error
-from app.ids import is_id
+from app.graphql.payloads import CMID_DOC, ERRORS_DOC, attempt
 from app.notify import service
 from app.notify.types import Notification
-from app.process.mutations.common import CMID_DOC, ERRORS_DOC, attempt
 
 
 @strawberry.input(description="Which of your notifications to mark read: `ids`, or `all: true` (exactly one).")
@@ -42,24 +39,9 @@ class NotifyMutation:
     async def notifications_mark_read(self, info: Info, input: Annotated[NotificationsMarkReadInput, strawberry.argument(
             description="Which notifications.")]) -> NotificationsMarkReadPayload:
         ctx = info.context
-        actor = ctx.actor
-
-        async def call() -> tuple[list[Any], int]:
-            require_scope(actor, WRITE)
-            if (input.ids is None) == (not input.all):
-                raise ServiceError(AppError(VALIDATION_ERROR, "Give either `ids` or `all: true`.", "ids"))
-            ids = None if input.ids is None else [str(i) for i in input.ids]
-            bad = [AppError(NOT_FOUND, f"No notification with id '{i}' exists.", f"ids[{n}]", {"index": n, "id": i})
-                   for n, i in enumerate(ids or []) if not is_id(i)]
-            if bad:
-                raise ServiceError(bad)
-            rows = await service.mark_read(ctx.engine, workspace_id=actor.workspace_id, user_id=actor.user_id,
-                                           ids=ids, now=ctx.settings.clock.now())
-            async with ctx.engine.connect() as conn:
-                unread = await service.unread_count(conn, workspace_id=actor.workspace_id, user_id=actor.user_id)
-            return rows, unread
-
-        done, errors = await attempt(call)
+        ids = None if input.ids is None else [str(i) for i in input.ids]
+        done, errors = await attempt(lambda: service.mark_read_by(ctx.engine, actor=ctx.actor, ids=ids,
+                                                                  all=bool(input.all), now=ctx.settings.clock.now()))
         rows, unread = done if done is not None else ([], None)
         return NotificationsMarkReadPayload(notifications=[Notification.from_row(r) for r in rows],
                                             unread_count=unread, errors=errors,

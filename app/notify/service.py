@@ -13,11 +13,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
-from app.auth.service import users_by_ids
+from app.actor import WRITE, Actor
+from app.auth.service import require_scope, users_by_ids
 from app.bus import announce, bus
 from app.db import table, write_transaction
-from app.errors import LIMIT_EXCEEDED, NOT_FOUND, AppError, ServiceError
-from app.ids import new_id
+from app.errors import LIMIT_EXCEEDED, NOT_FOUND, VALIDATION_ERROR, AppError, ServiceError
+from app.ids import is_id, new_id
 from app.notify.models import Notification, NotificationSequence
 
 NOTIFICATIONS, NOTIFICATION_SEQUENCES = table(Notification), table(NotificationSequence)
@@ -152,6 +153,22 @@ async def run_page(conn: AsyncConnection, *, workspace_id: str, run_id: str, fir
         conds.append((NOTIFICATIONS.c.created_at < at) | ((NOTIFICATIONS.c.created_at == at) & (NOTIFICATIONS.c.id < id_)))
     stmt = select(NOTIFICATIONS).where(*conds).order_by(NOTIFICATIONS.c.created_at.desc(), NOTIFICATIONS.c.id.desc()).limit(first + 1)
     return list((await conn.execute(stmt)).all())
+
+
+async def mark_read_by(engine: AsyncEngine, *, actor: Actor, ids: list[str] | None, all: bool, now: datetime
+                       ) -> tuple[list[Any], int]:
+    """The acting user marks notifications read: `ids`, or every unread one with `all` (exactly one of the two).
+    Returns the rows named by `ids` after the change and how many of theirs are still unread."""
+    require_scope(actor, WRITE)
+    if (ids is None) == (not all):
+        raise ServiceError(AppError(VALIDATION_ERROR, "Give either `ids` or `all: true`.", "ids"))
+    bad = [AppError(NOT_FOUND, f"No notification with id '{i}' exists.", f"ids[{n}]", {"index": n, "id": i})
+           for n, i in enumerate(ids or []) if not is_id(i)]
+    if bad:
+        raise ServiceError(bad)
+    rows = await mark_read(engine, workspace_id=actor.workspace_id, user_id=actor.user_id, ids=ids, now=now)
+    async with engine.connect() as conn:
+        return rows, await unread_count(conn, workspace_id=actor.workspace_id, user_id=actor.user_id)
 
 
 async def mark_read(engine: AsyncEngine, *, workspace_id: str, user_id: str, ids: list[str] | None, now: datetime

@@ -5,11 +5,13 @@ no gap, no duplicate, and a reconnect with the last sequence loses nothing."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Annotated, Any
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.actor import Actor
 from app.graphql.context import Info
 from app.graphql.live import (
     STALL_CLOSE_CODE,
@@ -19,6 +21,22 @@ from app.graphql.live import (
 )
 from app.notify import service
 from app.notify.types import Notification
+
+
+def _feed_readers(engine: AsyncEngine, actor: Actor) -> tuple[Callable[[int, int], Awaitable[list[Any]]],
+                                                            Callable[[int], Awaitable[int]]]:
+    """How `sequenced` reads the actor's notifications: a page after a sequence, and the latest sequence."""
+
+    async def read(after_seq: int, first: int) -> list[Any]:
+        async with engine.connect() as conn:
+            return await service.added_after(conn, workspace_id=actor.workspace_id, user_id=actor.user_id,
+                                             after_seq=after_seq, first=first)
+
+    async def latest(_delivered: int) -> int:
+        async with engine.connect() as conn:
+            return await service.latest_seq(conn, user_id=actor.user_id)
+
+    return read, latest
 
 
 @strawberry.type
@@ -34,18 +52,8 @@ class NotifySubscription:
     ) -> AsyncGenerator[Notification, None]:
         ctx = info.context
         require_read(ctx, "afterSequence")
-        user_id, workspace_id = ctx.actor.user_id, ctx.actor.workspace_id
-
-        async def read(after_seq: int, first: int) -> list[Any]:
-            async with ctx.engine.connect() as conn:
-                return await service.added_after(conn, workspace_id=workspace_id, user_id=user_id,
-                                                 after_seq=after_seq, first=first)
-
-        async def latest(_delivered: int) -> int:
-            async with ctx.engine.connect() as conn:
-                return await service.latest_seq(conn, user_id=user_id)
-
-        async with contextlib.aclosing(sequenced(ctx, key=service.user_key(user_id), after=after_sequence,
+        read, latest = _feed_readers(ctx.engine, ctx.actor)
+        async with contextlib.aclosing(sequenced(ctx, key=service.user_key(ctx.actor.user_id), after=after_sequence,
                                                  read=read, latest=latest, unit="notifications")) as rows:
             async for row in rows:
                 yield Notification.from_row(row)

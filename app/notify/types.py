@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Any
 
 import strawberry
 
 from app.auth.types import User
-from app.graphql.context import Info
 from app.graphql.pagination import PageInfo, encode_cursor
 from app.graphql.scalars import utc
-
-if TYPE_CHECKING:
-    from app.run.types import JobRun, ProcessRun
 
 
 @strawberry.enum(description="What a notification is about (docs/notifications.md says who gets which).")
@@ -83,18 +79,6 @@ class Notification:
         return cls(id=r.id, sequence=r.seq, kind=r.kind, recipient=User(id=r.user_id), subject=r.subject,
                    message=r.body, created_at=utc(r.created_at), read_at=_when(r.read_at), delivery=delivery,
                    _run_id=r.run_id, _job_run_id=r.job_run_id)
-
-    @strawberry.field(description="The run it concerns; null when it concerns none or the run is not visible.")
-    async def run(self, info: Info) -> Annotated[ProcessRun, strawberry.lazy("app.run.types")] | None:
-        from app.graphql.node_queries import resolve_node
-
-        return None if self._run_id is None else await resolve_node(info, self._run_id)  # type: ignore[return-value]
-
-    @strawberry.field(description="The job run it concerns; null when it concerns none or it is not visible.")
-    async def job_run(self, info: Info) -> Annotated[JobRun, strawberry.lazy("app.run.types")] | None:
-        from app.graphql.node_queries import resolve_node
-
-        return None if self._job_run_id is None else await resolve_node(info, self._job_run_id)  # type: ignore[return-value]
 
 
 @strawberry.type(description="An edge of a notification list.")

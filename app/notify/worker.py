@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.notify.delivery import DeliveryCounts, DeliveryPolicy, deliver_pending
-from app.notify.smtp import parse_smtp_url
 from app.settings import Settings
+from app.smtp import parse_smtp_url
 
 log = logging.getLogger("processgraph.delivery")
 

@@ -29,7 +29,7 @@ class TreeLoader(DataLoader["tuple[str, TreeRead]", Tree]):
     """Trees of processes already resolved in the workspace, keyed by (process id, what is read: see
     TreeRead); one batch per kind of read."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
         self._trees: dict[tuple[str, TreeRead], Any] = {}
         super().__init__(cache_map=self._trees)
         self.engine = engine
@@ -78,7 +78,7 @@ class NodeLocationLoader(DataLoader[str, "tuple[str, str] | None"]):
 class HistoryPageLoader(DataLoader["tuple[str, int, int | None]", "list[Any]"]):
     """Pages of process history keyed by (process id, page size, before revision); one statement per page shape."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
         super().__init__()
         self.engine = engine
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from functools import partial
+from typing import Annotated, Any
 
 import strawberry
 
+from app.auth.dataloaders import UserByIdLoader
 from app.db import reader
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.context import Info
@@ -14,6 +16,7 @@ from app.graphql.lookahead import lookahead, lookahead_at
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
 from app.process import health, limits, listing
+from app.process.dataloaders import ProcessByIdLoader, TreeLoader
 from app.process.enums import OrderDirection, ProcessOrderField
 from app.process.tree_types import TREE_NESTING
 from app.process.types import (
@@ -44,49 +47,57 @@ def _order(order: ProcessOrder | None) -> listing.Order:
     return listing.Order(field=str(order.field.value), descending=order.direction is OrderDirection.DESC)
 
 
-async def process_connection(
-    info: Info, *, trashed: bool, first: int | None, after: str | None,
-    filter: ProcessFilter | None, order_by: ProcessOrder | None,
-) -> ProcessSummaryConnection:
-    settings = info.context.settings
-    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    order = _order(order_by)
-    kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
-    after_key = None
-    if after is not None:
-        after_key = decode_cursor(after, kind, len(listing.keys_for(order)))
-        try:
-            listing.parse_key(order, after_key)
-        except ValueError as exc:
-            raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after")) from exc
+def _after_key(after: str | None, order: listing.Order, kind: str) -> list[Any] | None:
+    """The keyset position of an `after` cursor, or VALIDATION_ERROR when this API did not make it."""
+    if after is None:
+        return None
+    after_key = decode_cursor(after, kind, len(listing.keys_for(order)))
+    try:
+        listing.parse_key(order, after_key)
+    except ValueError as exc:
+        raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after")) from exc
+    return after_key
+
+
+def _name_contains(filter: ProcessFilter | None) -> str | None:
     name = filter.name_contains if filter else None
     if name is not None and len(name) > limits.MAX_NAME_LENGTH:
         raise graphql_error(AppError(LIMIT_EXCEEDED, f"`nameContains` is at most {limits.MAX_NAME_LENGTH} characters "
                                      f"(no name is longer); got {len(name)}.", "filter.nameContains",
                                      {"limit": limits.MAX_NAME_LENGTH, "actual": len(name)}))
+    return name
+
+
+async def _load_trees(info: Info, rows: list[Any]) -> None:
+    """The page's trees in one batch now, when the selection reaches their roots: each `root` is then built
+    without waiting (Process.root), rather than as one awaitable per process."""
+    if not rows:
+        return
+    needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
+    live = [str(row.id) for row in rows if row.trashed_at is None]
+    if needs is not None and live:
+        await info.context.loaders.get(TreeLoader).load_many([(pid, tree_read(needs)) for pid in live])
+
+
+async def process_connection(
+    info: Info, *, trashed: bool, first: int | None, after: str | None,
+    filter: ProcessFilter | None, order_by: ProcessOrder | None,
+) -> ProcessSummaryConnection:
+    order, name, settings = _order(order_by), _name_contains(filter), info.context.settings
+    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+    kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     # Rows for the full `process` only when the selection asks for it (look-ahead over the connection).
     summary_only = "process" not in lookahead(info, frozenset()).names
-    result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size, after=after_key,
-                                order=order, name_contains=name, summary_only=summary_only)
+    result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size,
+                                after=_after_key(after, order, kind), order=order, name_contains=name,
+                                summary_only=summary_only)
+    await _load_trees(info, [] if summary_only else result.rows)
     edges = [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
                                 node=ProcessSummary.from_row(row)) for row in result.rows]
-    if not summary_only:
-        # The page's trees in one batch now, when the selection reaches their roots: each `root` is then
-        # built without waiting (Process.root), rather than as one awaitable per process.
-        needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
-        live = [str(row.id) for row in result.rows if row.trashed_at is None]
-        if needs is not None and live:
-            await info.context.loaders.trees.load_many([(pid, tree_read(needs)) for pid in live])
-
-    async def count() -> int:
-        return await listing.count(engine, workspace_id=workspace_id, trashed=trashed, name_contains=name)
-
-    return ProcessSummaryConnection(
-        edges=edges,
-        page_info=PageInfo.of(edges, has_next=result.has_next, after=after),
-        _count=count,
-    )
+    return ProcessSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=result.has_next, after=after),
+                                    _count=partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed,
+                                                   name_contains=name))
 
 
 _HEALTH_DOC = "; ".join(f"`{code}`: {text}" for code, text in health.HEALTH_CODES.items())
@@ -118,7 +129,7 @@ class ProcessQuery:
     ) -> Process | None:
         if not is_id(id):
             return None
-        row = await info.context.loaders.process_by_id.load(str(id))
+        row = await info.context.loaders.get(ProcessByIdLoader).load(str(id))
         return None if row is None else Process.from_row(row, exclude_generated=exclude_generated_jobs)
 
     @strawberry.field(description="Check a process for everything a run would refuse (the seed's POST "
@@ -130,12 +141,12 @@ class ProcessQuery:
         if not is_id(id):
             return None
         loaders = info.context.loaders
-        row = await loaders.process_by_id.load(str(id))
+        row = await loaders.get(ProcessByIdLoader).load(str(id))
         if row is None:
             return None
-        tree = await loaders.trees.whole(row.id)
+        tree = await loaders.get(TreeLoader).whole(row.id)
         wanted = sorted(health.referenced_users(tree))
-        users = await loaders.user_by_id.load_many(wanted) if wanted else []
+        users = await loaders.get(UserByIdLoader).load_many(wanted) if wanted else []
         active = {u.id for u in users if u is not None and u.active}
         return ProcessValidationResults(errors=[Error.from_app(e) for e in health.check(row, tree, active)])
 

@@ -70,3 +70,20 @@ def assemble(process_id: str, group_rows: list[Any], job_rows: list[Any], tag_ro
 
 def _ordinal(item: tuple[bool, Any]) -> int:
     return int(item[1].ordinal)
+
+
+GENERATED_LABELS = {
+    "certificationSignerGenerated": "Signer",
+    "certificationApproverGenerated": "Approver",
+    "certificationConditionalApproverGenerated": "Conditional approver",
+}
+
+
+def job_name(action: str, args: dict[str, Any]) -> str:
+    """A job's display name: its title, or for a generated certification job what it was generated for."""
+    title = args.get("title")
+    if title is not None:
+        return str(title)
+    if action in GENERATED_LABELS:
+        return f"{GENERATED_LABELS[action]}: {args.get('user')}"
+    return "Phase finalizer" if action == "certificationPhaseFinalizerGenerated" else ""

@@ -12,7 +12,7 @@ from app.graphql.context import Info
 from app.graphql.node import Node
 from app.graphql.scalars import utc
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
-from app.process.tree import Tree
+from app.process.tree import Tree, job_name
 
 
 @strawberry.type(description="One custom reminder e-mail.")
@@ -143,22 +143,6 @@ def arguments_from_json(action: str, a: dict[str, Any]) -> Any:
                                  signer_steps=steps("signerSteps"), approver_steps=steps("approverSteps"))
     return GeneratedCertificationArgs(certification_step=a["certificationStep"], user=a.get("user"),
                                       certification_job=a["certificationJob"])
-
-
-_GENERATED_LABELS = {
-    "certificationSignerGenerated": "Signer",
-    "certificationApproverGenerated": "Approver",
-    "certificationConditionalApproverGenerated": "Conditional approver",
-}
-
-
-def job_name(action: str, args: dict[str, Any]) -> str:
-    title = args.get("title")
-    if title is not None:
-        return str(title)
-    if action in _GENERATED_LABELS:
-        return f"{_GENERATED_LABELS[action]}: {args.get('user')}"
-    return "Phase finalizer" if action == "certificationPhaseFinalizerGenerated" else ""
 
 
 def action_of(row: Any, field: str) -> Action:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -16,6 +16,7 @@ from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
 from app.process import limits
+from app.process.dataloaders import HistoryPageLoader, TreeLoader
 from app.process.enums import Weekday
 from app.process.tree import WHOLE, TreeRead
 from app.process.tree_types import (
@@ -26,10 +27,6 @@ from app.process.tree_types import (
     action_of,
     build_tree,
 )
-
-if TYPE_CHECKING:
-    from app.run.queries import ProcessRunSummaryConnection
-    from app.run.types import ProcessRunSummary
 
 
 def tree_read(needs: Needs) -> TreeRead:
@@ -100,11 +97,11 @@ class Process(Node):
         )
 
     async def _whole_tree(self, info: Info) -> tuple[ProcessGroup, list[Any]]:
-        tree = await info.context.loaders.trees.whole(str(self.id))
+        tree = await info.context.loaders.get(TreeLoader).whole(str(self.id))
         return build_tree(tree, exclude_generated=self._exclude_generated)
 
     async def _root_later(self, info: Info, key: tuple[str, TreeRead], needs: Needs) -> ProcessGroup:
-        tree = await info.context.loaders.trees.load(key)
+        tree = await info.context.loaders.get(TreeLoader).load(key)
         return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)[0]
 
     @strawberry.field(description="Every definition write of this process, newest first (creation included). "
@@ -118,22 +115,11 @@ class Process(Node):
         settings = info.context.settings
         size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
         before = None if after is None else decode_int_cursor(after, "history")
-        rows = await info.context.loaders.history_page.load((str(self.id), size, before))
+        rows = await info.context.loaders.get(HistoryPageLoader).load((str(self.id), size, before))
         edges = [ProcessHistoryEdge(cursor=encode_cursor("history", [r.revision]), node=ProcessHistoryEntry(
             revision=r.revision, mutation=r.mutation, user=User(id=strawberry.ID(r.user_id)), at=utc(r.at),
             operations=r.operations, inverse=r.inverse)) for r in rows[:size]]
         return ProcessHistoryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=len(rows) > size, after=after))
-
-    @strawberry.field(description="The process's runs, newest first (default 100, at most 1000 per page).")
-    async def runs(
-        self, info: Info,
-        first: Annotated[int | None, strawberry.argument(description="How many rows (default 100, at most 1000).")]
-        = None,
-        after: Annotated[str | None, strawberry.argument(description="Rows after this cursor.")] = None,
-    ) -> Annotated[ProcessRunSummaryConnection, strawberry.lazy("app.run.queries")]:
-        from app.run.queries import run_connection  # resolve-time import: see ProcessSummary.run
-
-        return await run_connection(info, process_id=str(self.id), status=None, first=first, after=after)
 
     @strawberry.field(description="The root group, with the whole tree below it "
                       f"(weighs {limits.MAX_TREE_NODES} in query cost).", graphql_type=ProcessGroup)
@@ -143,7 +129,7 @@ class Process(Node):
         # here and now, and a list of processes completes without an awaitable per process.
         needs = lookahead(info, TREE_NESTING)
         key = (str(self.id), tree_read(needs))
-        tree = info.context.loaders.trees.loaded(key)
+        tree = info.context.loaders.get(TreeLoader).loaded(key)
         if tree is None:
             return self._root_later(info, key, needs)
         return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)[0]
@@ -208,17 +194,6 @@ class ProcessSummary:
             modified=action_of(row, "modified"),
             trashed=None if row.trashed_at is None else action_of(row, "trashed"), _row=row,
         )
-
-    @strawberry.field(description="The latest run's summary (the seed's ProcessRunSummary); null until the process has run.")
-    async def run(self, info: Info) -> Annotated[ProcessRunSummary, strawberry.lazy("app.run.types")] | None:
-        if self._row.latest_run_id is None:
-            return None
-        # The GraphQL type graph is cyclic; the run type is imported here, at resolve time, so that the
-        # process modules do not import the run domain when they load.
-        from app.run.types import ProcessRunSummary
-
-        row = await info.context.loaders.run_by_id.load(self._row.latest_run_id)
-        return None if row is None else ProcessRunSummary.from_row(row)
 
     @strawberry.field(description="The full process with its tree; null while the process is in the trash.")
     def process(

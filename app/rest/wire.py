@@ -21,8 +21,7 @@ from app.process.inputs import (
     ReminderSpec,
     TagSpec,
 )
-from app.process.tree import Tree
-from app.process.tree_types import job_name
+from app.process.tree import Tree, job_name
 from app.rest import models
 from app.run.models import STATUSES
 

@@ -26,7 +26,7 @@ class RunByIdLoader(DataLoader[str, Any]):
 class RunTreeLoader(DataLoader[str, "tuple[list[Any], list[Any]]"]):
     """All group runs and job runs of runs already resolved in the workspace (two statements)."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
         super().__init__()
         self.engine = engine
 
@@ -39,7 +39,7 @@ class RunTreeLoader(DataLoader[str, "tuple[list[Any], list[Any]]"]):
 class RunStatusCountsLoader(DataLoader[str, "dict[str, int]"]):
     """Job runs by status for each run: one GROUP BY statement per batch."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
         super().__init__()
         self.engine = engine
 
@@ -52,7 +52,7 @@ class RunStatusCountsLoader(DataLoader[str, "dict[str, int]"]):
 class LastCommentLoader(DataLoader["tuple[str, str]", Any]):
     """The latest commented event of each (run id, job run id), or None: one statement per batch."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
         super().__init__()
         self.engine = engine
 

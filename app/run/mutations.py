@@ -9,13 +9,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.errors import LIMIT_EXCEEDED, NOT_FOUND, REQUIRED, AppError, ServiceError
-from app.graphql.context import Info
+from app.graphql.context import Context, Info
 from app.graphql.errors import Error
+from app.graphql.payloads import CMID_DOC, ERRORS_DOC, attempt
 from app.ids import is_id
 from app.process import limits
-from app.process.mutations.common import CMID_DOC, ERRORS_DOC, attempt
+from app.process.dataloaders import ProcessByIdLoader
 from app.process.mutations.inputs import ProcessJobInput
 from app.run import actions, service
+from app.run.dataloaders import RunByIdLoader, RunStatusCountsLoader, RunTreeLoader
 from app.run.engine import RunState
 from app.run.types import GroupRun, JobRun, ProcessRun
 
@@ -123,33 +125,38 @@ def check_edit(changes: dict[str, Any]) -> None:
                                         {"limit": limit, "actual": len(str(value))}))
 
 
+async def _act_on(ctx: Context, node_id: str, expected_revision: int | None, change: Callable[[RunState], Any],
+                  added: list[str]) -> Any:
+    """One run action through the service; the ids of jobs it adds (a list the change returns) go to `added`."""
+    if not is_id(node_id):
+        raise ServiceError(AppError(NOT_FOUND, f"No run, group run or job run with id '{node_id}' exists.", "id",
+                                    {"id": node_id}))
+
+    def apply(state: RunState) -> None:
+        result = change(state)
+        if isinstance(result, list):
+            added.extend(result)
+    row, _ = await service.act(engine=ctx.engine, actor=ctx.actor, node_id=node_id, expected_revision=expected_revision,
+                               change=apply, clock=ctx.settings.clock, email=ctx.settings.smtp_url is not None,
+                               notifications=ctx.settings.notifications)
+    return row
+
+
+def _forget_run(ctx: Context, row: Any) -> None:
+    """The request's loaders drop what they held of the run a mutation just changed."""
+    ctx.loaders.get(RunTreeLoader).clear(row.id)
+    ctx.loaders.get(RunStatusCountsLoader).clear(row.id)
+    ctx.loaders.get(RunByIdLoader).clear(row.id).prime(row.id, row)
+    ctx.loaders.built.pop((row.id, False), None)
+
+
 async def _run_action(info: Info, *, node_id: str, expected_revision: int | None, client_mutation_id: str | None,
                       change: Callable[[RunState], Any]) -> RunPayload:
-    ctx = info.context
     added: list[str] = []
-
-    async def call() -> Any:
-        if not is_id(node_id):
-            raise ServiceError(AppError(NOT_FOUND, f"No run, group run or job run with id '{node_id}' exists.", "id",
-                                        {"id": node_id}))
-
-        def apply(state: RunState) -> None:
-            result = change(state)
-            if isinstance(result, list):
-                added.extend(result)
-        row, _ = await service.act(engine=ctx.engine, actor=ctx.actor, node_id=node_id,
-                                   expected_revision=expected_revision, change=apply, clock=ctx.settings.clock,
-                                   email=ctx.settings.smtp_url is not None,
-                                   notifications=ctx.settings.notifications)
-        return row
-
-    row, errors = await attempt(call)
+    row, errors = await attempt(lambda: _act_on(info.context, node_id, expected_revision, change, added))
     if row is None:
         return RunPayload(run=None, errors=errors, client_mutation_id=client_mutation_id)
-    ctx.loaders.run_tree.clear(row.id)
-    ctx.loaders.run_status_counts.clear(row.id)
-    ctx.loaders.run_by_id.clear(row.id).prime(row.id, row)
-    ctx.loaders.built.pop((row.id, False), None)
+    _forget_run(info.context, row)
     return RunPayload(run=ProcessRun.from_row(row), errors=[], client_mutation_id=client_mutation_id,
                       _node_id=None if node_id == row.id else node_id, _added=added)
 
@@ -213,8 +220,8 @@ class RunMutation:
                                            notifications=ctx.settings.notifications)
         row, errors = await attempt(call)
         if row is not None:
-            ctx.loaders.run_by_id.prime(row.id, row)
-            ctx.loaders.process_by_id.clear(str(input.process_id))
+            ctx.loaders.get(RunByIdLoader).prime(row.id, row)
+            ctx.loaders.get(ProcessByIdLoader).clear(str(input.process_id))
         return RunPayload(run=None if row is None else ProcessRun.from_row(row), errors=errors,
                           client_mutation_id=input.client_mutation_id)
 

@@ -12,6 +12,7 @@ from app.graphql.errors import graphql_error
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
 from app.run import service
+from app.run.dataloaders import RunByIdLoader
 from app.run.types import ProcessRun, ProcessRunSummary, RunStatus
 
 
@@ -34,25 +35,30 @@ class ProcessRunSummaryConnection:
     page_info: PageInfo = strawberry.field(description="Where this page sits.")
 
 
+def _after_key(after: str | None, kind: str) -> tuple[str, str] | None:
+    """The (created at, id) position of an `after` cursor, or VALIDATION_ERROR when this API did not make it."""
+    key = None if after is None else decode_cursor(after, kind, 2)
+    if key is not None and not all(isinstance(v, str) for v in key):
+        raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after"))
+    return None if key is None else (key[0], key[1])
+
+
 async def run_connection(info: Info, *, process_id: str | None, status: str | None, first: int | None,
                          after: str | None, overdue: bool | None = None) -> ProcessRunSummaryConnection:
     ctx = info.context
     size = page_size(first, default=ctx.settings.default_page_size, maximum=ctx.settings.max_page_size)
     kind = f"runs:{process_id or '*'}:{status or '*'}" + ("" if overdue is None else f":overdue={overdue}")
-    key = None if after is None else decode_cursor(after, kind, 2)
-    if key is not None and not all(isinstance(v, str) for v in key):
-        raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after"))
     try:
         rows, has_next = await service.runs_page(ctx.engine, workspace_id=ctx.actor.workspace_id,
                                                  process_id=process_id, status=status, first=size,
-                                                 after=None if key is None else (key[0], key[1]),
-                                                 overdue=overdue, overdue_on=ctx.settings.clock.now().date())
+                                                 after=_after_key(after, kind), overdue=overdue,
+                                                 overdue_on=ctx.settings.clock.now().date())
     except ValueError as exc:
         raise graphql_error(AppError(VALIDATION_ERROR, "`after` is not a cursor this API made.", "after")) from exc
+    for r in rows:
+        ctx.loaders.get(RunByIdLoader).prime(r.id, r)
     edges = [ProcessRunSummaryEdge(cursor=encode_cursor(kind, [r.created_at.isoformat(), r.id]),
                                    node=ProcessRunSummary.from_row(r)) for r in rows]
-    for r in rows:
-        ctx.loaders.run_by_id.prime(r.id, r)
     return ProcessRunSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=has_next, after=after))
 
 
@@ -69,7 +75,7 @@ class RunQuery:
     ) -> ProcessRun | None:
         if not is_id(id):
             return None
-        row = await info.context.loaders.run_by_id.load(str(id))
+        row = await info.context.loaders.get(RunByIdLoader).load(str(id))
         return None if row is None else ProcessRun.from_row(row, exclude_generated=exclude_generated_jobs)
 
     @strawberry.field(description="Runs across processes, newest first.")

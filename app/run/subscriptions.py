@@ -42,6 +42,13 @@ async def _visible_run(ctx: Context, run_id: str) -> Any:
     return row
 
 
+async def _run_and_counts(ctx: Context, run_id: str) -> tuple[Any, dict[str, int]]:
+    """A run's row and its job runs' status counts, read together."""
+    async with ctx.engine.connect() as conn:
+        row = (await service.runs_by_ids(conn, workspace_id=ctx.actor.workspace_id, ids=[run_id]))[run_id]
+        return row, (await service.status_counts(conn, run_ids=[run_id]))[run_id]
+
+
 @strawberry.type
 class RunSubscription:
     @strawberry.subscription(description="A run's events: first those after `afterSequence` from the log, then new "
@@ -82,12 +89,8 @@ class RunSubscription:
                 seen: Any = None
                 while True:
                     wake.clear()
-                    async with ctx.engine.connect() as conn:
-                        row = (await service.runs_by_ids(conn, workspace_id=ctx.actor.workspace_id,
-                                                         ids=[str(run_id)]))[str(run_id)]
-                        tally = (await service.status_counts(conn, run_ids=[str(run_id)]))[str(run_id)]
-                    key = (row.status, row.revision, tuple(sorted(tally.items())))
-                    if key != seen:
+                    row, tally = await _run_and_counts(ctx, str(run_id))
+                    if (key := (row.status, row.revision, tuple(sorted(tally.items())))) != seen:
                         seen = key
                         summary = ProcessRunSummary.from_row(row)
                         summary._counts = counts(tally)

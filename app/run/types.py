@@ -14,8 +14,16 @@ from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
 from app.process import limits
+from app.process.dataloaders import ProcessByIdLoader
 from app.process.enums import JobAction, TriggerType
-from app.process.tree_types import JobArguments, arguments_from_json, job_name
+from app.process.tree import job_name
+from app.process.tree_types import JobArguments, arguments_from_json
+from app.run.dataloaders import (
+    LastCommentLoader,
+    RunByIdLoader,
+    RunStatusCountsLoader,
+    RunTreeLoader,
+)
 from app.run.due import is_overdue
 from app.run.models import STATUSES
 
@@ -142,13 +150,13 @@ class JobRun(Node):
                       "return, a cancellation...): the comment, who gave it and when; null while none has. What an "
                       "inbox shows beside returned or submitted work.")
     async def last_comment(self, info: Info) -> RunEvent | None:
-        row = await info.context.loaders.last_comment.load((str(self.run_id), str(self.id)))
+        row = await info.context.loaders.get(LastCommentLoader).load((str(self.run_id), str(self.id)))
         return None if row is None else RunEvent.from_row(row)
 
     @strawberry.field(description="The run this job run belongs to, as a summary (what an inbox row shows beside the "
                       "task); null when the run is not visible.")
     async def run(self, info: Info) -> ProcessRunSummary | None:
-        row = await info.context.loaders.run_by_id.load(str(self.run_id))
+        row = await info.context.loaders.get(RunByIdLoader).load(str(self.run_id))
         return None if row is None else ProcessRunSummary.from_row(row)
 
 
@@ -267,7 +275,7 @@ class ProcessRun(Node):
         key = (str(self.id), self._exclude_generated)
         cache = info.context.loaders.built
         if key not in cache:
-            groups, jobs = await info.context.loaders.run_tree.load(str(self.id))
+            groups, jobs = await info.context.loaders.get(RunTreeLoader).load(str(self.id))
             cache[key] = build_run_tree(str(self.id), self._row.root_group_run_id, groups, jobs,
                                         exclude_generated=self._exclude_generated)
         return cache[key]  # type: ignore[no-any-return]
@@ -283,13 +291,13 @@ class ProcessRun(Node):
 
     @strawberry.field(description="Job runs by status: all seven statuses in enum order, zeros included.")
     async def status_counts(self, info: Info) -> list[StatusCount]:
-        return counts(await info.context.loaders.run_status_counts.load(str(self.id)))
+        return counts(await info.context.loaders.get(RunStatusCountsLoader).load(str(self.id)))
 
     @strawberry.field(description="The definition this run was started from; null once it is trashed or purged.")
     async def definition(self, info: Info) -> Annotated[Process, strawberry.lazy("app.process.types")] | None:
         from app.process.types import Process
 
-        row = await info.context.loaders.process_by_id.load(self._row.process_id)
+        row = await info.context.loaders.get(ProcessByIdLoader).load(self._row.process_id)
         return None if row is None else Process.from_row(row)
 
     @strawberry.field(description="The run's events in sequence order (default 100, at most 1000 per page).")
@@ -348,7 +356,7 @@ class ProcessRunSummary:
     async def status_counts(self, info: Info) -> list[StatusCount]:
         if self._counts is not None:
             return self._counts
-        return counts(await info.context.loaders.run_status_counts.load(str(self.id)))
+        return counts(await info.context.loaders.get(RunStatusCountsLoader).load(str(self.id)))
 
     @strawberry.field(description="The full run with its tree.")
     def run(self) -> ProcessRun:

@@ -26,8 +26,8 @@ from app.ids import new_id
 from app.main import create_app
 from app.notify.delivery import DeliveryPolicy, deliver_pending
 from app.notify.models import Notification
-from app.notify.smtp import parse_smtp_url
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings, load_settings
+from app.smtp import parse_smtp_url
 
 NOTIFICATIONS, USERS = table(Notification), table(User)
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.schema import schema
 from app.auth.service import create_token
 from app.db import table
 from app.graphql.context import Context
-from app.graphql.schema import schema
 from app.ids import new_id
 from app.notify.models import Notification
 from app.settings import Settings

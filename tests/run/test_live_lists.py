@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.schema import schema
 from app.auth.service import create_token
 from app.graphql.context import Context
 from app.graphql.pagination import encode_cursor
-from app.graphql.schema import schema
 from app.ids import new_id
 from app.settings import Settings
 from tests.helpers import GraphQLClient, SqlCounter

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app.graphql.context import Info
+from app.graphql.context import Context, Info
 from app.graphql.errors import Error
+from app.graphql.payloads import CMID_DOC, ERRORS_DOC, attempt
 from app.process import edits
 from app.process.draft import Draft
-from app.process.mutations.common import CMID_DOC, ERRORS_DOC, attempt, known_id, refresh, tree_node
+from app.process.mutations.common import known_id, refresh, tree_node
 from app.process.mutations.edit_inputs import (
     GroupAddInput,
     GroupUpdateInput,
@@ -55,27 +56,25 @@ class ProcessEditPayload:
         return node if isinstance(node, ProcessJob) else None
 
 
+async def _edit(ctx: Context, process_id: str | None, node_id: str | None, expected_revision: int | None,
+                mutation: str, change: Callable[[Draft, datetime], str | None]) -> tuple[Any, str | None]:
+    """The process (from a node id when none is given), with `change` applied in one transaction."""
+    if process_id is None:
+        assert node_id is not None
+        process_id = await edits.process_of_node(ctx.engine, actor=ctx.actor, node_id=known_id(node_id, "node"))
+    return await edits.edit(engine=ctx.engine, actor=ctx.actor, process_id=known_id(process_id),
+                            expected_revision=expected_revision, mutation=mutation, change=change)
+
+
 async def _run_edit(info: Info, *, process_id: str | None, node_id: str | None, expected_revision: int | None,
                     client_mutation_id: str | None, mutation: str,
                     change: Callable[[Draft, datetime], str | None]) -> ProcessEditPayload:
     """Resolve the process (from a node id if needed), apply `change` in one transaction, build the payload."""
-    ctx = info.context
-
-    async def call() -> tuple[Any, str | None]:
-        pid = process_id
-        if pid is None:
-            assert node_id is not None
-            pid = await edits.process_of_node(ctx.engine, actor=ctx.actor, node_id=known_id(node_id, "node"))
-        else:
-            known_id(pid)
-        return await edits.edit(engine=ctx.engine, actor=ctx.actor, process_id=pid,
-                                expected_revision=expected_revision, mutation=mutation, change=change)
-
-    result, errors = await attempt(call)
+    result, errors = await attempt(lambda: _edit(info.context, process_id, node_id, expected_revision, mutation, change))
     if result is None:
         return ProcessEditPayload(process=None, errors=errors, client_mutation_id=client_mutation_id)
     row, touched = result
-    refresh(ctx, row)
+    refresh(info.context, row)
     return ProcessEditPayload(process=Process.from_row(row), errors=[], client_mutation_id=client_mutation_id,
                               _node_id=touched)
 
@@ -154,15 +153,8 @@ class EditMutation:
 
         def change(draft: Draft, now: datetime) -> str:
             edits.find_node(draft, job_id, want_group=False)
-            job = draft.jobs[job_id]
-            changes: dict[str, Any] = {}
-            if input.trigger_type not in (strawberry.UNSET, None):
-                changes["trigger_type"] = str(input.trigger_type.value)
-            if input.arguments not in (strawberry.UNSET, None):
-                changes["action"], changes["arguments"] = input.arguments.to_action()
-            tags = None if input.tags in (strawberry.UNSET, None) else [
-                (t.category, t.value) for t in input.tags]
-            spec = edits.job_spec(job, changes, tags, draft.tags.get(job_id, []))
+            changes, tags = input.changes()
+            spec = edits.job_spec(draft.jobs[job_id], changes, tags, draft.tags.get(job_id, []))
             edits.update_job(draft, now, actor=info.context.actor, job_id=job_id, changes=changes, tags=tags,
                              spec=spec)
             return job_id

@@ -165,6 +165,16 @@ class JobUpdateInput:
     expected_revision: int | None = strawberry.field(default=None, description=EXPECTED_REVISION_DOC)
     client_mutation_id: str | None = strawberry.field(default=None, description=_CMID)
 
+    def changes(self) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        """The columns to change (trigger type; action and arguments) and the new tags (None: keep them)."""
+        changes: dict[str, Any] = {}
+        if self.trigger_type not in (strawberry.UNSET, None):
+            changes["trigger_type"] = str(self.trigger_type.value)
+        if self.arguments not in (strawberry.UNSET, None):
+            changes["action"], changes["arguments"] = self.arguments.to_action()
+        tags = None if self.tags in (strawberry.UNSET, None) else [(t.category, t.value) for t in self.tags]
+        return changes, tags
+
 
 @strawberry.input(description="Move a group or job to another parent or position.")
 class NodeMoveInput:

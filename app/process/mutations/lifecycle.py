@@ -8,8 +8,10 @@ import strawberry
 
 from app.graphql.context import Info
 from app.graphql.errors import Error
+from app.graphql.payloads import CMID_DOC, ERRORS_DOC, attempt
 from app.process import edits, service
-from app.process.mutations.common import CMID_DOC, ERRORS_DOC, attempt, known_id, refresh
+from app.process.dataloaders import ProcessByIdLoader
+from app.process.mutations.common import known_id, refresh
 from app.process.mutations.inputs import ProcessCreateInput, ProcessIdInput
 from app.process.types import Process, ProcessSummary
 
@@ -58,7 +60,7 @@ class LifecycleMutation:
         row, errors = await attempt(lambda: service.create_process(engine=ctx.engine, actor=ctx.actor,
                                                                    spec=input.to_spec()))
         if row is not None:
-            ctx.loaders.process_by_id.prime(row.id, row)
+            ctx.loaders.get(ProcessByIdLoader).prime(row.id, row)
         return ProcessCreatePayload(process=None if row is None else Process.from_row(row), errors=errors,
                                     client_mutation_id=input.client_mutation_id)
 
@@ -74,7 +76,7 @@ class LifecycleMutation:
             return await edits.trash_process(engine=ctx.engine, actor=ctx.actor, process_id=input.id,
                                                expected_revision=input.expected_revision)
         row, errors = await attempt(call)
-        ctx.loaders.process_by_id.clear(input.id)
+        ctx.loaders.get(ProcessByIdLoader).clear(input.id)
         return ProcessTrashPayload(trashed_process=None if row is None else ProcessSummary.from_row(row),
                                    errors=errors, client_mutation_id=input.client_mutation_id)
 

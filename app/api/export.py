@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from app.graphql.schema import schema
+from app.api.schema import schema
 
 
 def sdl() -> str:

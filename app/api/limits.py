@@ -29,7 +29,7 @@ from graphql.language import Lexer, Source, TokenKind
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from app.auth.service import READ, WRITE
+from app.actor import READ, WRITE
 from app.errors import FORBIDDEN, LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.process.limits import MAX_TREE_NODES

@@ -10,19 +10,21 @@ from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
+from app.api.limits import RequestGuard, TokenLimit
+from app.api.node_queries import NodeQuery
 from app.auth.queries import AuthQuery
 from app.auth.types import User
 from app.graphql.context import QueriesRead
 from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.executor import FastExecutor
-from app.graphql.limits import RequestGuard, TokenLimit
-from app.graphql.node_queries import NodeQuery
+from app.notify import fields as notify_fields
 from app.notify.mutations import NotifyMutation
 from app.notify.subscriptions import NotifySubscription
 from app.process.mutations import ProcessMutation
 from app.process.queries import ProcessQuery
 from app.process.tree_types import ProcessGroup, ProcessJob
 from app.process.types import Process
+from app.run import fields as run_fields
 from app.run.live import LiveQuery, LiveSubscription
 from app.run.mutations import RunMutation
 from app.run.queries import RunQuery
@@ -44,6 +46,10 @@ class Mutation(ProcessMutation, RunMutation, NotifyMutation):
 @strawberry.type(description="Live updates over graphql-transport-ws (token in connection_init).")
 class Subscription(RunSubscription, NotifySubscription, LiveSubscription):
     pass
+
+
+# Fields the run and notify domains add to other domains' types (app/graphql/extend.py).
+EXTENSIONS = (run_fields, notify_fields)
 
 
 class ProcessgraphSchema(strawberry.Schema):

@@ -7,15 +7,18 @@ from typing import Annotated
 
 import strawberry
 
+from app.auth.dataloaders import UserByIdLoader
 from app.auth.types import User
 from app.errors import LIMIT_EXCEEDED, AppError
 from app.graphql.context import Info
 from app.graphql.errors import graphql_error
 from app.graphql.node import Node
 from app.ids import is_id
+from app.process.dataloaders import NodeLocationLoader, ProcessByIdLoader, TreeLoader
 from app.process.tree_types import ProcessGroup, ProcessJob, build_tree
 from app.process.types import Process
-from app.run.types import GroupRun, JobRun, ProcessRun
+from app.run.dataloaders import RunNodeLocationLoader
+from app.run.fields import resolve_run_node
 
 MAX_NODE_IDS = 100
 
@@ -26,27 +29,21 @@ async def resolve_node(info: Info, id_: str) -> Node | None:
         return None
     loaders = info.context.loaders
     location, user, run_location = await asyncio.gather(
-        loaders.node_location.load(id_), loaders.user_by_id.load(id_), loaders.run_node_location.load(id_))
+        loaders.get(NodeLocationLoader).load(id_), loaders.get(UserByIdLoader).load(id_),
+        loaders.get(RunNodeLocationLoader).load(id_))
     if user is not None:
         return User(id=strawberry.ID(id_), _row=user)
     if run_location is not None:
-        run_kind, run_id = run_location
-        run = await loaders.run_by_id.load(run_id)
-        if run is None:
-            return None
-        obj = ProcessRun.from_row(run)
-        if run_kind == "run":
-            return obj
-        _, run_nodes, _ = await obj._tree(info)
-        found_run: GroupRun | JobRun | None = next((n for n in run_nodes if n.id == id_), None)
-        return found_run
-    if location is None:
-        return None
-    kind, process_id = location
+        return await resolve_run_node(info, id_)
+    return None if location is None else await _process_node(info, id_, *location)
+
+
+async def _process_node(info: Info, id_: str, kind: str, process_id: str) -> Process | ProcessGroup | ProcessJob | None:
+    """The process, group or job with this id, found in its process (`kind` is "process" for the process)."""
     if kind == "process":
-        row = await loaders.process_by_id.load(process_id)
+        row = await info.context.loaders.get(ProcessByIdLoader).load(process_id)
         return None if row is None else Process.from_row(row)
-    tree = await loaders.trees.whole(process_id)
+    tree = await info.context.loaders.get(TreeLoader).whole(process_id)
     _, nodes = build_tree(tree, exclude_generated=False)
     found: ProcessGroup | ProcessJob | None = next((n for n in nodes if n.id == id_), None)
     return found
