@@ -176,18 +176,38 @@ def mail_sink() -> Iterator[tuple[MailSink, dict[str, str]]]:
         controller.stop()
 
 
+GRANIAN = "granian==2.8.9"
+
+
+def granian_installed() -> Path:
+    """Granian in var/bench/granian (pip --target, pinned; not a project dependency), installed on first use."""
+    target = VAR / "granian"
+    stamp = target / ".installed"
+    if not stamp.exists() or stamp.read_text() != GRANIAN:
+        log(f"installing {GRANIAN} into {target}")
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--upgrade", "--target",
+                        str(target), GRANIAN], check=True)
+        stamp.write_text(GRANIAN)
+    return target
+
+
 @contextmanager
 def gateway(database_url: str, *, workers: int, token: str, env: dict[str, str] | None = None,
-            name: str = "processgraph") -> Iterator[Server]:
+            name: str = "processgraph", server_kind: str = "uvicorn") -> Iterator[Server]:
     port = free_port()
     VAR.mkdir(parents=True, exist_ok=True)
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
     log_path = VAR / f"gateway-{workers}w.log" if name == "processgraph" else VAR / f"gateway-{workers}w-{slug}.log"
     env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port), **GATEWAY_ENV,
            **(env or {})}
+    command = [sys.executable, "-m", "app.serve", "--workers", str(workers)]
+    if server_kind == "granian":
+        env["PYTHONPATH"] = str(granian_installed())
+        command = [sys.executable, "-m", "granian", "--interface", "asgi", "--factory", "--host", "127.0.0.1",
+                   "--port", str(port), "--workers", str(workers), "bench.granian_serve:app"]
     with open(log_path, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "app.serve", "--workers", str(workers)], cwd=ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     server = Server(name, port, token, log_path)
     try:
         wait_http(f"{server.url}/readyz")
@@ -404,6 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--pooler", action="store_true", help="serve through PgBouncer in transaction pooling mode "
                    "(DATABASE_POOLER=pgbouncer-transaction; LISTEN goes to PostgreSQL directly)")
+    p.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn",
+                   help="the HTTP server of the measured gateway: uvicorn (what scripts/serve runs) or Granian "
+                   "(installed into var/bench/granian, a lever of issue 16 under measurement)")
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
     p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
@@ -441,6 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     wanted = [w for w in "abcdez" if w in args.workloads]
     if args.cluster and (args.sqlite or args.workers > 1):
         p.error("--cluster runs single-process gateways on PostgreSQL")
+    if args.server == "granian" and (args.cluster or args.notifications == "both"):
+        p.error("--server granian serves the one measured gateway (not --cluster or --notifications both)")
     if args.pooler and (args.cluster or key != "postgresql"):
         p.error("--pooler puts PgBouncer between one gateway and PostgreSQL")
     env = {"NOTIFICATIONS": "false"} if args.notifications == "off" else {}
@@ -449,7 +474,8 @@ def main(argv: list[str] | None = None) -> int:
             serving = clustered(url, gateways=args.cluster, token=m.token, env=env)
         else:
             gateway_url, pooler_env = pooled(stack, url, args)
-            serving = gateway(gateway_url, workers=args.workers, token=m.token, env={**env, **pooler_env})
+            serving = gateway(gateway_url, workers=args.workers, token=m.token, env={**env, **pooler_env},
+                              server_kind=args.server)
         gw = stack.enter_context(serving)
         log(f"gateway on {gw.url}, {args.cluster or args.workers} process(es), pids {gw.pids}")
         if "batch3000" in args.extra:
