@@ -71,8 +71,6 @@ def _name_contains(filter: ProcessFilter | None) -> str | None:
 async def _load_trees(info: Info, rows: list[Any]) -> None:
     """The page's trees in one batch now, when the selection reaches their roots: each `root` is then built
     without waiting (Process.root), rather than as one awaitable per process."""
-    if not rows:
-        return
     needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
     live = [str(row.id) for row in rows if row.trashed_at is None]
     if needs is not None and live:
@@ -87,12 +85,12 @@ async def process_connection(
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
-    # Rows for the full `process` only when the selection asks for it (look-ahead over the connection).
-    summary_only = "process" not in lookahead(info, frozenset()).names
+    summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
     result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size,
                                 after=_after_key(after, order, kind), order=order, name_contains=name,
                                 summary_only=summary_only)
-    await _load_trees(info, [] if summary_only else result.rows)
+    if not summary_only:
+        await _load_trees(info, result.rows)
     edges = [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
                                 node=ProcessSummary.from_row(row)) for row in result.rows]
     return ProcessSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=result.has_next, after=after),
