@@ -31,6 +31,7 @@ from app.api.schema import build_schema
 from app.auth.oidc import OidcUsers, OidcVerifier
 from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.bus import listening
+from app.cache import SharedCache
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine
 from app.errors import TIMEOUT, UNAVAILABLE, AppError
@@ -196,7 +197,7 @@ class GraphQLApp(GraphQL[Context, None]):
                 raise
             raise ConnectionRejectionError({"code": UNAVAILABLE, "message": unavailable_error().message}) from exc
         context.actor = actor
-        context.loaders = Loaders(context.engine, actor)
+        context.loaders = Loaders(context.engine, actor, context.cache)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         # A GET by persisted-query hash carries no `query` either: it is an operation, not the IDE.
@@ -267,14 +268,15 @@ class GraphQLApp(GraphQL[Context, None]):
         # without one, and an actor without scopes can run nothing.
         actor = request.scope.get("state", {}).get("actor") or NOBODY
         return Context(engine=self.state["engine"], settings=self.settings, actor=actor, request_id=request_id,
-                       request=request, response=response)
+                       request=request, response=response, cache=self.state["tree_cache"])
 
 
 def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette:
     """Build the application; the lifespan owns the database engine, the token cache and the background
     tasks (`state["lifecycle"]`, app/lifecycle.py; also `app.state.lifecycle` for the server)."""
     lifecycle = Lifecycle()
-    state: dict[str, Any] = {"metrics": ops.Metrics(), "lifecycle": lifecycle}
+    state: dict[str, Any] = {"metrics": ops.Metrics(), "lifecycle": lifecycle,
+                             "tree_cache": SharedCache(settings.tree_cache_mb * 1024 * 1024)}
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

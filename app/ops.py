@@ -51,6 +51,13 @@ class Metrics:
                               "Notification emails handled by this process's delivery loop, by outcome "
                               "(sent, retried, failed).", ["outcome"], registry=self.registry)
 
+        self.cache_bytes = Gauge("processgraph_tree_cache_bytes", "Estimated bytes held by this process's tree "
+                                 "cache (at most TREE_CACHE_MB).", registry=self.registry)
+        self.cache_entries = Gauge("processgraph_tree_cache_entries", "Trees, run trees and summaries held by this "
+                                   "process's tree cache.", registry=self.registry)
+        self.cache_lookups = Gauge("processgraph_tree_cache_lookups", "Lookups of this process's tree cache since "
+                                   "it started, by result (hit, miss).", ["result"], registry=self.registry)
+
     def count_delivery(self, counts: Any) -> None:
         for outcome in ("sent", "retried", "failed"):
             if getattr(counts, outcome):
@@ -120,5 +127,11 @@ def metrics_endpoint(metrics: Metrics, state: dict[str, Any]) -> Any:
         if engine is not None:
             metrics.pool.set(getattr(engine.pool, "checkedout", lambda: 0)())
         metrics.subscriptions.set(bus.watcher_count)
+        cache = state.get("tree_cache")
+        if cache is not None:
+            metrics.cache_bytes.set(cache.size)
+            metrics.cache_entries.set(len(cache))
+            metrics.cache_lookups.labels("hit").set(cache.hits)
+            metrics.cache_lookups.labels("miss").set(cache.misses)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
     return endpoint

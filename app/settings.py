@@ -59,6 +59,9 @@ class Settings:
     max_nodes_ids: int = 100
     max_tree_depth: int = 16
     max_tree_nodes: int = 5000
+    # Process and run trees kept across requests by each gateway process (app/cache.py), in MB (estimated);
+    # 0 turns the cache off.
+    tree_cache_mb: int = 96
     sqlite_busy_timeout_ms: int = 5000
     graphiql: bool = True
     # GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN.
@@ -203,6 +206,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         drain_timeout_seconds=_seconds(merged, "DRAIN_TIMEOUT_SECONDS", base.drain_timeout_seconds),
         keep_alive_seconds=_seconds(merged, "KEEP_ALIVE_SECONDS", base.keep_alive_seconds),
         cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
+        tree_cache_mb=_whole_number(merged, "TREE_CACHE_MB", base.tree_cache_mb),
     )
     return _with_pooler(_with_oidc(settings, merged), merged)
 
@@ -255,6 +259,19 @@ def _with_oidc(settings: Settings, env: dict[str, str]) -> Settings:
         oidc_jwks_refetch_seconds=_seconds(env, "OIDC_JWKS_REFETCH_SECONDS", settings.oidc_jwks_refetch_seconds,
                                            86400),
     )
+
+
+def _whole_number(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not a whole number") from None
+    if value < 0:
+        raise SettingsError(f"{name}: {raw!r} is not 0 or more")
+    return value
 
 
 def _seconds(env: dict[str, str], name: str, default: float, maximum: float = float("inf")) -> float:

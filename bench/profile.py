@@ -12,6 +12,7 @@ from typing import Any
 
 from app.api.schema import build_schema
 from app.auth.service import READ, WRITE, Actor
+from app.cache import SharedCache
 from app.db import create_engine
 from app.graphql.context import Context
 from app.ids import new_id
@@ -30,10 +31,11 @@ async def run(args: argparse.Namespace) -> None:
     schema = build_schema(settings)
     actor = Actor(user_id=m.manager_id, workspace_id=DEFAULT_WORKSPACE_ID, scopes=frozenset({READ, WRITE}))
     reqs = bodies(args.workload, m)
+    cache = SharedCache(settings.tree_cache_mb * 1024 * 1024)  # as the server keeps it (TREE_CACHE_MB)
 
     async def once(i: int) -> Any:
         body = reqs[i % len(reqs)]
-        ctx = Context(engine=engine, settings=settings, actor=actor, request_id=new_id())
+        ctx = Context(engine=engine, settings=settings, actor=actor, request_id=new_id(), cache=cache)
         result = await schema.execute(body["query"], variable_values=body.get("variables"), context_value=ctx)
         assert not result.errors, result.errors
         return result

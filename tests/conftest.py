@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import migrate
 from app.auth import service as auth_service
+from app.cache import SharedCache
 from app.db import create_engine
 from app.ids import new_id
 from app.main import create_app
@@ -155,6 +156,16 @@ def sql(engine: AsyncEngine) -> Iterator[SqlCounter]:
 
 @pytest.fixture
 async def gql(engine: AsyncEngine, settings: Settings) -> GraphQLClient:
+    # With the gateway's shared tree cache, as a server has it: every test's reads after its writes show
+    # that nothing cached outlives the revision it was read at.
+    client = GraphQLClient(engine=engine, settings=settings, cache=SharedCache(settings.tree_cache_mb * 1024 * 1024))
+    await client.setup()
+    return client
+
+
+@pytest.fixture
+async def gql_uncached(engine: AsyncEngine, settings: Settings) -> GraphQLClient:
+    """Without the shared tree cache (TREE_CACHE_MB=0): what every read costs when nothing is kept."""
     client = GraphQLClient(engine=engine, settings=settings)
     await client.setup()
     return client

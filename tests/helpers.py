@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.schema import schema
 from app.auth.service import READ, WRITE, Actor
+from app.cache import SharedCache
 from app.graphql.context import Context
 from app.ids import new_id
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
@@ -48,9 +50,11 @@ class GraphQLClient:
     """Executes operations through `schema.execute` as one acting user (default: the demo user with read and
     write), one context per call, as the HTTP layer would after authenticating a token."""
 
-    def __init__(self, *, engine: AsyncEngine, settings: Settings, actor: Actor | None = None) -> None:
+    def __init__(self, *, engine: AsyncEngine, settings: Settings, actor: Actor | None = None,
+                 cache: SharedCache | None = None) -> None:
         self.engine = engine
         self.settings = settings
+        self.cache = cache  # the gateway's shared tree cache (app/cache.py), as the server passes it
         self.actor = actor or Actor(user_id=DEV_USER_ID, workspace_id=DEFAULT_WORKSPACE_ID,
                                     scopes=frozenset({READ, WRITE}))
 
@@ -58,8 +62,13 @@ class GraphQLClient:
         return None
 
     async def raw(self, query: str, variables: dict[str, Any] | None = None) -> Any:
-        ctx = Context(engine=self.engine, settings=self.settings, actor=self.actor, request_id=new_id())
-        return await schema.execute(query, variable_values=variables, context_value=ctx)
+        ctx = Context(engine=self.engine, settings=self.settings, actor=self.actor, request_id=new_id(),
+                      cache=self.cache)
+        result = await schema.execute(query, variable_values=variables, context_value=ctx)
+        if self.cache is not None and result.data is not None:
+            # What a client receives: the response as JSON (the shared cache's fragments are serialized).
+            result.data = orjson.loads(orjson.dumps(result.data))
+        return result
 
     async def __call__(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Data of a successful operation; raises when the result has top-level errors."""

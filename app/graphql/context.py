@@ -12,6 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 from strawberry.types.graphql import OperationType
 
 from app.actor import Actor
+from app.cache import SharedCache
 from app.db import reader
 from app.settings import Settings
 
@@ -23,9 +24,11 @@ class Loaders:
     their loaders (`app/*/dataloaders.py`) and ask for them by class, `info.context.loaders.get(TreeLoader)`,
     so this shared base names none of them."""
 
-    def __init__(self, engine: AsyncEngine, actor: Actor) -> None:
+    def __init__(self, engine: AsyncEngine, actor: Actor, cache: SharedCache | None = None) -> None:
         self.engine = reader(engine)  # loaders only read
         self.actor = actor
+        # The gateway's trees kept across requests (app/cache.py); None when there is none or it is off.
+        self.shared = cache if cache is not None and cache.enabled else None
         # API objects built from whole trees, once per request (keyed by their loader key).
         self.built: dict[Any, Any] = {}
         self._made: dict[Callable[[AsyncEngine, str], Any], Any] = {}
@@ -56,10 +59,12 @@ class Context:
     response: Any = None
     # graphql-transport-ws: the connection_init payload (the token travels there).
     connection_params: Any = None
+    # Trees kept across requests by this gateway process (app/cache.py); None: every read builds its own.
+    cache: SharedCache | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.engine, self.actor)
+        self.loaders = Loaders(self.engine, self.actor, self.cache)
 
 
 Info = StrawberryInfo[Context, None]

@@ -25,19 +25,24 @@ class ProcessByIdLoader(DataLoader[str, Any]):
         return [rows.get(k) for k in keys]
 
 
-class TreeLoader(DataLoader["tuple[str, TreeRead]", Tree]):
+TreeKey = tuple[str, TreeRead, "int | None"]
+
+
+class TreeLoader(DataLoader[TreeKey, Tree]):
     """Trees of processes already resolved in the workspace, keyed by (process id, what is read: see
-    TreeRead); one batch per kind of read."""
+    TreeRead, the revision of the process row the caller read, or None); one batch per kind of read. A key
+    with a revision is first asked for once its process row was read, so its tree is as new as that row
+    or newer: what a build for the gateway's shared cache needs (app/process/tree_types.py build_shared)."""
 
     def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
-        self._trees: dict[tuple[str, TreeRead], Any] = {}
+        self._trees: dict[TreeKey, Any] = {}
         super().__init__(cache_map=self._trees)
         self.engine = engine
 
-    async def whole(self, process_id: str) -> Tree:
-        return await self.load((process_id, WHOLE))
+    async def whole(self, process_id: str, revision: int | None = None) -> Tree:
+        return await self.load((process_id, WHOLE, revision))
 
-    def loaded(self, key: tuple[str, TreeRead]) -> Tree | None:
+    def loaded(self, key: TreeKey) -> Tree | None:
         """The tree when this request has already loaded it, without waiting; None otherwise."""
         future = self._trees.get(key)
         if future is None or not future.done() or future.cancelled() or future.exception() is not None:
@@ -49,16 +54,18 @@ class TreeLoader(DataLoader["tuple[str, TreeRead]", Tree]):
         for key in [k for k in self._trees if k[0] == process_id]:
             self.clear(key)
 
-    async def batch_load_fn(self, keys: list[tuple[str, TreeRead]]) -> list[Tree]:
+    async def batch_load_fn(self, keys: list[TreeKey]) -> list[Tree]:
         by_read: dict[TreeRead, list[str]] = {}
-        for pid, read in keys:
-            by_read.setdefault(read, []).append(pid)
+        for pid, read, _ in keys:
+            pids = by_read.setdefault(read, [])
+            if pid not in pids:
+                pids.append(pid)
         found: dict[tuple[str, TreeRead], Tree] = {}
         async with self.engine.connect() as conn:
             for read, pids in by_read.items():
                 trees = await service.trees_by_process_ids(conn, process_ids=pids, read=read)
                 found.update({(pid, read): tree for pid, tree in trees.items()})
-        return [found[k] for k in keys]
+        return [found[(pid, read)] for pid, read, _ in keys]
 
 
 class NodeLocationLoader(DataLoader[str, "tuple[str, str] | None"]):

@@ -67,6 +67,11 @@ def key_values(order: Order, row: Any) -> list[Any]:
     return values
 
 
+def revision_stable(order: Order) -> bool:
+    """Whether a row's sort key changes only with the process's revision (not the latest run's time)."""
+    return "latest_run_at" not in _key_names(order)
+
+
 @lru_cache(maxsize=16)
 def _key_names(order: Order) -> tuple[str, ...]:
     return tuple(key.column.name for key in keys_for(order))

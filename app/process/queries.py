@@ -13,17 +13,16 @@ from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
 from app.graphql.lookahead import lookahead, lookahead_at
-from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
+from app.graphql.pagination import PageInfo, decode_cursor, page_size
 from app.ids import is_id
 from app.process import health, limits, listing
 from app.process.dataloaders import ProcessByIdLoader, TreeLoader
 from app.process.enums import OrderDirection, ProcessOrderField
-from app.process.tree_types import TREE_NESTING
+from app.process.tree_types import TREE_NESTING, shared_tree
 from app.process.types import (
     Process,
-    ProcessSummary,
     ProcessSummaryConnection,
-    ProcessSummaryEdge,
+    summary_edges,
     tree_read,
 )
 
@@ -72,9 +71,14 @@ async def _load_trees(info: Info, rows: list[Any]) -> None:
     """The page's trees in one batch now, when the selection reaches their roots: each `root` is then built
     without waiting (Process.root), rather than as one awaitable per process."""
     needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
-    live = [str(row.id) for row in rows if row.trashed_at is None]
-    if needs is not None and live:
-        await info.context.loaders.get(TreeLoader).load_many([(pid, tree_read(needs)) for pid in live])
+    if needs is None:
+        return
+    read, shared = tree_read(needs), info.context.loaders.shared
+    # (not the trees the gateway's shared cache holds at the rows' revisions: app/cache.py)
+    wanted = [(str(row.id), read, row.revision) for row in rows if row.trashed_at is None and (
+        shared is None or shared_tree(shared, str(row.id), row.revision, read, False) is None)]
+    if wanted:
+        await info.context.loaders.get(TreeLoader).load_many(wanted)
 
 
 async def process_connection(
@@ -91,8 +95,7 @@ async def process_connection(
                                 summary_only=summary_only)
     if not summary_only:
         await _load_trees(info, result.rows)
-    edges = [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
-                                node=ProcessSummary.from_row(row)) for row in result.rows]
+    edges = summary_edges(result.rows, info.context.loaders.shared, kind, order)
     return ProcessSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=result.has_next, after=after),
                                     _count=partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed,
                                                    name_contains=name))

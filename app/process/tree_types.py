@@ -8,11 +8,12 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User, user_or_none, users_or_none
+from app.cache import FragmentMemo, Handle, SharedCache
 from app.graphql.context import Info
 from app.graphql.node import Node
 from app.graphql.scalars import utc
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
-from app.process.tree import Tree, job_name
+from app.process.tree import WHOLE, Tree, TreeRead, job_name
 
 
 @strawberry.type(description="One custom reminder e-mail.")
@@ -173,6 +174,8 @@ class ProcessGroup(Node):
         "ProcessGroupChild", description="A child of a group: a group or a job (the seed's ProcessGroupChild).")]] = (
         strawberry.field(description="The group's children in ordinal order.")
     )
+    # On the root of a tree in the shared cache: its answers to compiled selections (app/cache.py).
+    fragment_memo: strawberry.Private[FragmentMemo | None] = None
 
 
 @strawberry.type(description="A build-time unit of work; its action decides its arguments (the seed's ProcessJob).")
@@ -227,6 +230,40 @@ def build_tree(tree: Tree, *, exclude_generated: bool, depth: int | None = None,
     root = builder.group(tree.groups[tree.root_id], None, None, 0)
     tree.built[key] = (root, builder.nodes)
     return root, builder.nodes
+
+
+def read_fields(read: TreeRead) -> frozenset[str] | None:
+    """Every optional part of the nodes that `read` holds (see build_tree's `fields`): what a build kept for
+    every selection builds."""
+    if read.depth is None:
+        return None
+    return frozenset({"arguments", *(("created", "modified") if read.stamps else ()), *(("tags",) if read.tags else ())})
+
+
+def shared_tree(shared: SharedCache, process_id: str, revision: int, read: TreeRead, exclude_generated: bool
+                ) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]] | None:
+    """The API objects of a process tree at `revision` when the gateway's shared cache holds them for `read`
+    (or for the whole tree, which answers any selection): built once for every request (app/cache.py)."""
+    return shared.get(("tree", process_id, revision, read, exclude_generated),  # type: ignore[no-any-return]
+                      ("tree", process_id, revision, WHOLE, exclude_generated))
+
+
+def build_shared(shared: SharedCache, tree: Tree, revision: int, read: TreeRead, exclude_generated: bool
+                 ) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]]:
+    """Build everything `tree` holds (read as `read`, after the process row at `revision`), not only what
+    this selection asks for, and keep it in the shared cache for the requests that read the same revision."""
+    root, nodes = build_tree(tree, exclude_generated=exclude_generated, depth=read.depth, fields=read_fields(read))
+    if root.fragment_memo is None:  # not yet kept (this request may have built it already)
+        key = ("tree", tree.process_id, revision, read, exclude_generated)
+        if shared.put(key, (root, nodes), family=tree.process_id, version=revision, size=len(nodes) * NODE_BYTES):
+            root.fragment_memo = FragmentMemo(Handle(shared, key), len(nodes) * FRAGMENT_BYTES)
+    return root, nodes
+
+
+# Estimated bytes per node (tracemalloc, the benchmark's trees) of the API objects built for the shared cache
+# and of one response fragment (a compiled selection's answer, app/graphql/executor.py) kept with them.
+NODE_BYTES = 1000
+FRAGMENT_BYTES = 350
 
 
 class _TreeBuilder:

@@ -10,22 +10,25 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.types import Action, User
+from app.cache import FragmentMemo, Handle, SharedCache
 from app.graphql.context import Info
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
-from app.process import limits
-from app.process.dataloaders import HistoryPageLoader, TreeLoader
+from app.process import limits, listing
+from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
 from app.process.enums import Weekday
-from app.process.tree import WHOLE, TreeRead
+from app.process.tree import WHOLE, Tree, TreeRead
 from app.process.tree_types import (
     TREE_NESTING,
     ProcessGroup,
     ProcessTreeNode,
     ReminderData,
     action_of,
+    build_shared,
     build_tree,
+    shared_tree,
 )
 
 
@@ -96,13 +99,31 @@ class Process(Node):
             _exclude_generated=exclude_generated,
         )
 
-    async def _whole_tree(self, info: Info) -> tuple[ProcessGroup, list[Any]]:
-        tree = await info.context.loaders.get(TreeLoader).whole(str(self.id))
-        return build_tree(tree, exclude_generated=self._exclude_generated)
+    # Trees come from the gateway's shared cache when it holds this revision (app/cache.py); else from the
+    # request's loader, under a key with the revision, so that the rows are read after this process row.
+    def _shared(self, info: Info, read: TreeRead) -> tuple[ProcessGroup, list[Any]] | None:
+        shared = info.context.loaders.shared
+        return None if shared is None else shared_tree(shared, str(self.id), self.revision, read,
+                                                       self._exclude_generated)
 
-    async def _root_later(self, info: Info, key: tuple[str, TreeRead], needs: Needs) -> ProcessGroup:
+    def _build(self, info: Info, tree: Tree, read: TreeRead, needs: Needs | None) -> tuple[ProcessGroup, list[Any]]:
+        shared = info.context.loaders.shared
+        if shared is not None:
+            return build_shared(shared, tree, self.revision, read, self._exclude_generated)
+        if needs is None:
+            return build_tree(tree, exclude_generated=self._exclude_generated)
+        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)
+
+    async def _whole_tree(self, info: Info) -> tuple[ProcessGroup, list[Any]]:
+        found = self._shared(info, WHOLE)
+        if found is not None:
+            return found
+        tree = await info.context.loaders.get(TreeLoader).whole(str(self.id), self.revision)
+        return self._build(info, tree, WHOLE, None)
+
+    async def _root_later(self, info: Info, key: TreeKey, needs: Needs) -> ProcessGroup:
         tree = await info.context.loaders.get(TreeLoader).load(key)
-        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)[0]
+        return self._build(info, tree, key[1], needs)[0]
 
     @strawberry.field(description="Every definition write of this process, newest first (creation included). "
                       "Page size default 100, at most 1000.")
@@ -128,11 +149,15 @@ class Process(Node):
         # request already holds the tree (a process list loaded its page's trees), the root is built
         # here and now, and a list of processes completes without an awaitable per process.
         needs = lookahead(info, TREE_NESTING)
-        key = (str(self.id), tree_read(needs))
+        read = tree_read(needs)
+        found = self._shared(info, read)
+        if found is not None:
+            return found[0]
+        key = (str(self.id), read, self.revision)
         tree = info.context.loaders.get(TreeLoader).loaded(key)
         if tree is None:
             return self._root_later(info, key, needs)
-        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)[0]
+        return self._build(info, tree, read, needs)[0]
 
     @strawberry.field(description="Every group and job of the tree as a flat list (root and generated nodes "
                       "included unless excluded), each with `parentId` and `ordinal`, for clients that rebuild "
@@ -184,6 +209,8 @@ class ProcessSummary:
     modified: Action = strawberry.field(description="Who last changed the process, and when.")
     trashed: Action | None = strawberry.field(description="Who moved the process to the trash, and when; null when live.")
     _row: strawberry.Private[Any] = None
+    # What compiled selections answered for this process at this revision, kept across requests (app/cache.py).
+    fragment_memo: strawberry.Private[FragmentMemo | None] = None
 
     @classmethod
     def from_row(cls, row: Any) -> ProcessSummary:
@@ -203,6 +230,64 @@ class ProcessSummary:
         if self._row.trashed_at is not None:
             return None
         return Process.from_row(self._row, exclude_generated=exclude_generated_jobs)
+
+
+class _KeptSummary:
+    """What the gateway's shared cache keeps of a process at one revision for its lists (app/cache.py): a
+    summary whose fields are filled (with the memo of what compiled selections answered for it), and the
+    rows' cursors by list kind for the orders whose sort key only changes with the revision."""
+
+    __slots__ = ("cursors", "summary")
+
+    def __init__(self, summary: ProcessSummary) -> None:
+        self.summary = summary
+        self.cursors: dict[str, str] = {}
+
+    def for_row(self, row: Any) -> ProcessSummary:
+        """A copy for this request, with its row: the row also carries what changes without a revision (the
+        latest run, read by `ProcessSummary.run`), so the kept summary itself is never handed out."""
+        made: ProcessSummary = object.__new__(ProcessSummary)
+        made.__dict__.update(self.summary.__dict__)
+        made._row = row
+        return made
+
+
+def summary_edges(rows: list[Any], shared: SharedCache | None, kind: str, order: listing.Order
+                  ) -> list[ProcessSummaryEdge]:
+    """A page's edges; their summaries and cursors from the shared cache when it holds the row's revision."""
+    if shared is None:
+        return [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
+                                   node=ProcessSummary.from_row(row)) for row in rows]
+    stable = listing.revision_stable(order)
+    edges = []
+    for row in rows:
+        kept = _kept_summary(shared, row)
+        cursor = kept.cursors.get(kind) if kept is not None and stable else None
+        if cursor is None:
+            cursor = encode_cursor(kind, listing.key_values(order, row))
+            if kept is not None and stable:
+                kept.cursors[kind] = cursor  # a handful of kinds (list, order, direction)
+        edges.append(ProcessSummaryEdge(cursor=cursor, node=ProcessSummary.from_row(row) if kept is None
+                                        else kept.for_row(row)))
+    return edges
+
+
+def _kept_summary(shared: SharedCache, row: Any) -> _KeptSummary | None:
+    process_id = str(row.id)
+    key = ("summary", process_id, row.revision)
+    kept: _KeptSummary | None = shared.get(key)
+    if kept is None:
+        kept = _KeptSummary(ProcessSummary.from_row(row))
+        kept.summary._row = None  # each copy gets its request's row (for_row)
+        if not shared.put(key, kept, family=process_id, version=row.revision, size=SUMMARY_BYTES):
+            return None
+        kept.summary.fragment_memo = FragmentMemo(Handle(shared, key), SUMMARY_FRAGMENT_BYTES)
+    return kept
+
+
+# Estimated bytes (tracemalloc, the benchmark's summaries) of a kept summary, and of one answer in its memo.
+SUMMARY_BYTES = 5500
+SUMMARY_FRAGMENT_BYTES = 500
 
 
 @strawberry.type(description="An edge of a process summary list.")

@@ -23,17 +23,26 @@ class RunByIdLoader(DataLoader[str, Any]):
         return [rows.get(k) for k in keys]
 
 
-class RunTreeLoader(DataLoader[str, "tuple[list[Any], list[Any]]"]):
-    """All group runs and job runs of runs already resolved in the workspace (two statements)."""
+class RunTreeLoader(DataLoader["tuple[str, int | None]", "tuple[list[Any], list[Any]]"]):
+    """All group runs and job runs of runs already resolved in the workspace (two statements), keyed by (run
+    id, the `tree_version` of the run row the caller read, or None): a key with a version is first asked for
+    once that row was read, so its rows are as new as the row or newer (the shared cache keeps them under
+    it: app/run/types.py)."""
 
     def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
-        super().__init__()
+        self._trees: dict[tuple[str, int | None], Any] = {}
+        super().__init__(cache_map=self._trees)
         self.engine = engine
 
-    async def batch_load_fn(self, keys: list[str]) -> list[tuple[list[Any], list[Any]]]:
+    def forget(self, run_id: str) -> None:
+        """After a write: every tree of the run this request cached."""
+        for key in [k for k in self._trees if k[0] == run_id]:
+            self.clear(key)
+
+    async def batch_load_fn(self, keys: list[tuple[str, int | None]]) -> list[tuple[list[Any], list[Any]]]:
         async with self.engine.connect() as conn:
-            trees = await service.run_trees(conn, run_ids=list(keys))
-        return [trees[k] for k in keys]
+            trees = await service.run_trees(conn, run_ids=sorted({run_id for run_id, _ in keys}))
+        return [trees[run_id] for run_id, _ in keys]
 
 
 class RunStatusCountsLoader(DataLoader[str, "dict[str, int]"]):

@@ -107,7 +107,7 @@ def _changes(ctx: Context, *, user_id: str | None, status: str | None, after: in
                                              ids=sorted({r.job_run_id for r in rows if r.job_run_id}))
             runs = await service.runs_by_ids(conn, workspace_id=workspace_id, ids=sorted({r.run_id for r in rows}))
         # A long-lived stream: each page resolves through fresh loaders, never a cache of an earlier page.
-        ctx.loaders = Loaders(ctx.engine, ctx.actor)
+        ctx.loaders = Loaders(ctx.engine, ctx.actor, ctx.cache)
         return [_Change(r.seq, r, jobs.get(r.job_run_id), runs.get(r.run_id)) for r in rows]
 
     async def latest(delivered: int) -> int:

@@ -50,6 +50,9 @@ class ProcessRun(SQLModel, table=True, metadata=metadata):
     # The last event sequence number handed out; events are numbered 1, 2, ... without gaps.
     event_seq: int = 0
     revision: int = 1
+    # Grows with every change of the run's group or job runs (never shown): the run's copy of the tree is
+    # kept across requests keyed by it (app/cache.py).
+    tree_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = _ts(nullable=False)
     created_by: str = Field(max_length=32)
     modified_at: datetime = _ts(nullable=False)

@@ -144,10 +144,11 @@ async def _act_on(ctx: Context, node_id: str, expected_revision: int | None, cha
 
 def _forget_run(ctx: Context, row: Any) -> None:
     """The request's loaders drop what they held of the run a mutation just changed."""
-    ctx.loaders.get(RunTreeLoader).clear(row.id)
+    ctx.loaders.get(RunTreeLoader).forget(row.id)
     ctx.loaders.get(RunStatusCountsLoader).clear(row.id)
     ctx.loaders.get(RunByIdLoader).clear(row.id).prime(row.id, row)
-    ctx.loaders.built.pop((row.id, False), None)
+    for key in [k for k in ctx.loaders.built if k[:2] == ("run_tree", row.id)]:
+        del ctx.loaders.built[key]
 
 
 async def _run_action(info: Info, *, node_id: str, expected_revision: int | None, client_mutation_id: str | None,

@@ -36,7 +36,7 @@ GROUP_COLUMNS = ("status", "eligible_to_start", "revision", "started_at", "compl
                  "ordinal")
 JOB_COLUMNS = ("status", "action_status", "eligible_to_start", "revision", "started_at", "completed_at",
                "arguments", "exception", "comment", "ordinal", "due_date")
-RUN_COLUMNS = ("status", "completed_date", "event_seq", "revision", "modified_at", "modified_by")
+RUN_COLUMNS = ("status", "completed_date", "event_seq", "revision", "modified_at", "modified_by", "tree_version")
 
 
 def referenced_users(jobs: list[dict[str, Any]]) -> set[str]:
@@ -128,6 +128,7 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
                "status": "running", "manager_user_id": actor.user_id, "auto_close": process.auto_close,
                "cert_auto_approve": process.cert_auto_approve, "due_date": shift(process.due_date),
                "completed_date": None, "root_group_run_id": ids[tree.root_id or ""], "event_seq": 0, "revision": 1,
+               "tree_version": 1,
                "created_at": now, "created_by": actor.user_id, "modified_at": now, "modified_by": actor.user_id,
                "calendar": {"daysOfWeek": process.business_days_of_week,
                             "exclusions": process.business_date_exclusions or [],
@@ -273,6 +274,8 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
     await update_many(conn, GROUP_RUNS, changed_groups, GROUP_COLUMNS)
     await update_many(conn, JOB_RUNS, changed_jobs, JOB_COLUMNS)
     faults.reached("run.save.mid")  # crash tests: some of this request's writes are made, none committed
+    if new_groups or new_jobs or changed_groups or changed_jobs:
+        state.run["tree_version"] += 1  # in the same transaction: readers' cached trees miss from the commit on
     if state.events or any(old_run[c] != state.run[c] for c in RUN_COLUMNS) or changed_groups or changed_jobs:
         state.run["modified_at"], state.run["modified_by"] = state.now, actor.user_id
         await conn.execute(update(RUNS).where(RUNS.c.id == state.run["id"]).values(

@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User
+from app.cache import FragmentMemo, Handle, SharedCache
 from app.graphql.context import Info
+from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
@@ -17,7 +19,7 @@ from app.process import limits
 from app.process.dataloaders import ProcessByIdLoader
 from app.process.enums import JobAction, TriggerType
 from app.process.tree import job_name
-from app.process.tree_types import JobArguments, arguments_from_json
+from app.process.tree_types import FRAGMENT_BYTES, NODE_BYTES, JobArguments, arguments_from_json
 from app.run.dataloaders import (
     LastCommentLoader,
     RunByIdLoader,
@@ -62,7 +64,20 @@ class StatusCount:
 
 def counts(statuses: dict[str, int]) -> list[StatusCount]:
     """All seven statuses in enum order, zeros included."""
-    return [StatusCount(status=s, count=statuses.get(s, 0)) for s in STATUSES]  # type: ignore[arg-type]
+    return [_status_count(s, statuses.get(s, 0)) for s in STATUSES]
+
+
+_STATUS_COUNTS: dict[tuple[str, int], StatusCount] = {}
+
+
+def _status_count(status: str, count: int) -> StatusCount:
+    # Shared, never changed once made: every group run of a tree holds seven, and cached trees keep them.
+    found = _STATUS_COUNTS.get((status, count))
+    if found is None:
+        if len(_STATUS_COUNTS) >= 100_000:
+            _STATUS_COUNTS.clear()
+        found = _STATUS_COUNTS[(status, count)] = StatusCount(status=status, count=count)  # type: ignore[arg-type]
+    return found
 
 
 @strawberry.type(description="One transition of a run, group run or job run (PRODUCT §3 rule 13).")
@@ -114,6 +129,8 @@ class GroupRun(Node):
     children: list[Annotated[GroupRun | JobRun, strawberry.union(
         "GroupRunChild", description="A child of a group run: a group run or a job run.")]] = strawberry.field(
         description="Children in ordinal order.")
+    # On the root of a run tree in the shared cache: its answers to compiled selections (app/cache.py).
+    fragment_memo: strawberry.Private[FragmentMemo | None] = None
 
 
 @strawberry.type(description="The run-time state of a job, with its own copy of the arguments.")
@@ -242,6 +259,54 @@ class _RunTreeBuilder:
         return tally
 
 
+# ---- run trees kept across requests (app/cache.py) ----
+
+RUN_NESTING = frozenset({"children", "generated"})
+
+def run_tree_version(row: Any) -> int | None:
+    """The run row's `tree_version`: it grows with every change of the run's group and job runs."""
+    return getattr(row, "tree_version", None)
+
+
+class SharedRunTree:
+    """A run tree's API objects at one version, kept for every request that reads that version: the root,
+    the flat node list, the root's tally, and the run's job runs by status (from all its job run rows)."""
+
+    __slots__ = ("counts", "parts")
+
+    def __init__(self, parts: tuple[GroupRun, list[GroupRun | JobRun], dict[str, int]], counts: dict[str, int]) -> None:
+        self.parts, self.counts = parts, counts
+
+
+def shared_run_tree(info: Info, run_id: str, version: int | None, exclude_generated: bool | None
+                    ) -> SharedRunTree | None:
+    """The shared cache's tree of the run at `version` (built with or without generated nodes; None: either)."""
+    shared = info.context.loaders.shared
+    if shared is None or version is None:
+        return None
+    if exclude_generated is None:
+        return shared.get(("run", run_id, version, False), ("run", run_id, version, True))  # type: ignore[no-any-return]
+    return shared.get(("run", run_id, version, exclude_generated))  # type: ignore[no-any-return]
+
+
+def keep_run_tree(shared: SharedCache, run_id: str, version: int, exclude_generated: bool,
+                  parts: tuple[GroupRun, list[GroupRun | JobRun], dict[str, int]], jobs: list[Any]) -> None:
+    tally: dict[str, int] = {}
+    for j in jobs:
+        tally[j.status] = tally.get(j.status, 0) + 1
+    key = ("run", run_id, version, exclude_generated)
+    nodes = len(parts[1])
+    if shared.put(key, SharedRunTree(parts, tally), family=run_id, version=version, size=nodes * NODE_BYTES):
+        parts[0].fragment_memo = FragmentMemo(Handle(shared, key), nodes * FRAGMENT_BYTES)
+
+
+async def status_counts_of(info: Info, row: Any) -> list[StatusCount]:
+    found = shared_run_tree(info, str(row.id), run_tree_version(row), None)
+    if found is not None:
+        return counts(found.counts)
+    return counts(await info.context.loaders.get(RunStatusCountsLoader).load(str(row.id)))
+
+
 _FIRST = "How many rows: default 100, at most 1000 (more is refused with LIMIT_EXCEEDED)."
 
 
@@ -271,18 +336,29 @@ class ProcessRun(Node):
                    modified=Action(date_time=utc(row.modified_at), user=User(id=row.modified_by)),
                    _row=row, _exclude_generated=exclude_generated)
 
-    async def _tree(self, info: Info) -> tuple[GroupRun, list[GroupRun | JobRun], dict[str, int]]:
-        key = (str(self.id), self._exclude_generated)
+    async def _tree(self, info: Info, *, generated: bool = True
+                    ) -> tuple[GroupRun, list[GroupRun | JobRun], dict[str, int]]:
+        """The run tree's API objects; without the generated nodes' objects when not `generated` (a selection
+        that never reaches them: the same answers for a third fewer objects on certification-heavy trees)."""
+        run_id, version = str(self.id), run_tree_version(self._row)
+        exclude = self._exclude_generated or not generated
+        found = shared_run_tree(info, run_id, version, exclude)
+        if found is not None:
+            return found.parts
+        key = ("run_tree", run_id, version, exclude)
         cache = info.context.loaders.built
         if key not in cache:
-            groups, jobs = await info.context.loaders.get(RunTreeLoader).load(str(self.id))
-            cache[key] = build_run_tree(str(self.id), self._row.root_group_run_id, groups, jobs,
-                                        exclude_generated=self._exclude_generated)
+            # keyed by the version too: the rows are read after this run row (see Process._shared)
+            groups, jobs = await info.context.loaders.get(RunTreeLoader).load((run_id, version))
+            cache[key] = build_run_tree(run_id, self._row.root_group_run_id, groups, jobs, exclude_generated=exclude)
+            shared = info.context.loaders.shared
+            if shared is not None and version is not None:
+                keep_run_tree(shared, run_id, version, exclude, cache[key], jobs)
         return cache[key]  # type: ignore[no-any-return]
 
     @strawberry.field(description=f"The root group run with the whole run tree (weighs {limits.MAX_TREE_NODES} in cost).")
     async def root(self, info: Info) -> GroupRun:
-        return (await self._tree(info))[0]
+        return (await self._tree(info, generated="generated" in lookahead(info, RUN_NESTING).names))[0]
 
     @strawberry.field(description="Every group run and job run as a flat list, each with `parentId` and `ordinal`.")
     async def nodes(self, info: Info) -> list[Annotated[GroupRun | JobRun, strawberry.union(
@@ -291,7 +367,7 @@ class ProcessRun(Node):
 
     @strawberry.field(description="Job runs by status: all seven statuses in enum order, zeros included.")
     async def status_counts(self, info: Info) -> list[StatusCount]:
-        return counts(await info.context.loaders.get(RunStatusCountsLoader).load(str(self.id)))
+        return await status_counts_of(info, self._row)
 
     @strawberry.field(description="The definition this run was started from; null once it is trashed or purged.")
     async def definition(self, info: Info) -> Annotated[Process, strawberry.lazy("app.process.types")] | None:
@@ -356,7 +432,7 @@ class ProcessRunSummary:
     async def status_counts(self, info: Info) -> list[StatusCount]:
         if self._counts is not None:
             return self._counts
-        return counts(await info.context.loaders.get(RunStatusCountsLoader).load(str(self.id)))
+        return await status_counts_of(info, self._row)
 
     @strawberry.field(description="The full run with its tree.")
     def run(self) -> ProcessRun:

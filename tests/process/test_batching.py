@@ -124,8 +124,9 @@ fragment S on ProcessGroupChild { __typename ... on ProcessGroup { id name } ...
 
 
 async def test_a_page_loads_its_trees_ahead_at_the_depths_its_roots_ask_for(
-    gql: GraphQLClient, sql: SqlCounter, monkeypatch: pytest.MonkeyPatch
+    gql_uncached: GraphQLClient, sql: SqlCounter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    gql = gql_uncached  # the loaders' batches, without the shared cache's whole trees serving shallow reads
     waited: list[tuple[str, Any]] = []  # roots that had to wait for their tree (not loaded ahead)
     root_later = Process._root_later
 
