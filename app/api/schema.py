@@ -7,7 +7,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, ParserCache
 from strawberry.types import ExecutionContext
 
 from app.api.limits import RequestGuard, TokenLimit
@@ -17,6 +17,7 @@ from app.auth.types import User
 from app.graphql.context import QueriesRead
 from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.executor import FastExecutor
+from app.graphql.validation import ValidatedOnce
 from app.notify import fields as notify_fields
 from app.notify.mutations import NotifyMutation
 from app.notify.subscriptions import NotifySubscription
@@ -68,7 +69,7 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
     extensions: list[Any] = [MaskUnexpectedErrors, TokenLimit, lambda: ParserCache(maxsize=256)]
     if settings is not None and not settings.introspection:
         extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    extensions += [lambda: ValidationCache(maxsize=256), RequestGuard, QueriesRead]
+    extensions += [ValidatedOnce, RequestGuard, QueriesRead]
     return ProcessgraphSchema(
         query=Query,
         mutation=Mutation,
