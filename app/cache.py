@@ -7,7 +7,8 @@ has just read carries the same version: a write committed through any gateway pr
 returned) changes the version, and the next read anywhere misses the old entry and reads the tree from the
 database. Nothing is invalidated by message, so a lost or late wake-up cannot serve a stale tree. Versions
 only grow: storing a newer version of an id drops the older ones at once (no read can ask for them again),
-the rest goes least recently used first.
+the rest goes least recently used first. A page of a list belongs to no family: its key holds every row's
+id and version (app/process/types.py summary_page), so it is only ever evicted.
 
 Cross-cutting like app/bus.py: it imports no domain. Responses that hold a cached fragment are serialized
 with orjson, as every response of the gateway is (HTTP and WebSocket). The entries' sizes are estimates in bytes (the
@@ -27,7 +28,7 @@ import orjson
 class _Entry:
     __slots__ = ("family", "size", "value", "version")
 
-    def __init__(self, family: str, version: int, value: Any, size: int) -> None:
+    def __init__(self, family: str | None, version: int, value: Any, size: int) -> None:
         self.family, self.version, self.value, self.size = family, version, value, size
 
 
@@ -61,11 +62,17 @@ class SharedCache:
         self.misses += 1
         return None
 
-    def put(self, key: Hashable, value: Any, *, family: str, version: int, size: int) -> bool:
+    def put(self, key: Hashable, value: Any, *, family: str | None, version: int, size: int) -> bool:
         """Keep `value` (estimated at `size` bytes); False when it is not kept (off, too big, or older than
-        the family's version held)."""
+        the family's version held). An entry of no family (None) is only replaced or evicted."""
         if not self.budget or size > self.budget:
             return False
+        if family is None:
+            self._drop(key)
+            self._entries[key] = _Entry(None, version, value, size)
+            self.size += size
+            self._evict()
+            return True
         held = self._families.get(family)
         if held is not None and held[0] != version:
             if held[0] > version:  # a read that raced a write: the newer version is already here
@@ -103,11 +110,12 @@ class SharedCache:
         if entry is None:
             return
         self.size -= entry.size
-        held = self._families.get(entry.family)
-        if held is not None:
+        family = entry.family
+        held = None if family is None else self._families.get(family)
+        if held is not None and family is not None:
             held[1].remove(key)
             if not held[1]:
-                del self._families[entry.family]
+                del self._families[family]
 
     def _evict(self) -> None:
         while self.size > self.budget and self._entries:

@@ -56,6 +56,10 @@ READS = {
         processes(first: 50, orderBy: {field: $order, direction: $direction}) { edges { cursor node {
         id name autoClose certAutoApprove relativeDates dueDate revision created { dateTime user { id } }
         modified { dateTime user { id } } trashed { dateTime } run { id status } } } } }""",
+    # Short pages: the second one after the first one's end cursor, `hasNextPage` and `hasPreviousPage`.
+    "paged": """query($after: String) { processes(first: 2, after: $after, orderBy: {field: NAME}) {
+        pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id name revision dueDate } } } }""",
     "trash": """{ trashedProcesses(first: 50) { edges { cursor node { id name revision trashed { dateTime user { id } }
         modified { dateTime user { id } } } } } }""",
     "validation": "query($id: ID!) { processValidation(id: $id) { errors { code target } } }",
@@ -124,6 +128,9 @@ class World:
     async def _variables(self, name: str) -> list[dict[str, Any]]:
         if name in ("list", "trash"):
             return [{}]
+        if name == "paged":
+            first = await self.plain(READS["paged"], {"after": None})
+            return [{"after": None}, {"after": first["processes"]["pageInfo"]["endCursor"]}]
         if name == "summaries":
             return [{"order": order, "direction": direction} for order in ("NAME", "DUE_DATE", "RUN_CREATED")
                     for direction in ("ASC", "DESC")]
@@ -241,6 +248,38 @@ async def test_random_edits_run_actions_and_reads_answer_as_without_the_cache(
     await world.compare()
     # the cache answered (this test is about its hits), and kept within its budget
     assert gql.cache.hits > 50 and gql.cache.size <= gql.cache.budget
+
+
+async def test_a_kept_page_answers_only_a_request_for_the_same_page(
+    gql: GraphQLClient, gql_uncached: GraphQLClient, engine: AsyncEngine, settings: Settings
+) -> None:
+    """The same rows asked for after another cursor (hasPreviousPage), or followed by other rows
+    (hasNextPage), are another page: each answer as without the cache."""
+    p = await people(engine, settings, gql, "ann", "bob")
+    ids = [(await gql(CREATE, {"input": _process(f"kp-{i}", p)}))["processCreate"]["process"]["id"] for i in range(4)]
+    page = """query($first: Int!, $after: String) { processes(first: $first, after: $after, orderBy: {field: NAME},
+        filter: {nameContains: "kp-"}) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+        edges { cursor node { id name } } } }"""
+
+    async def same(variables: dict[str, Any]) -> dict[str, Any]:
+        cached, plain = await gql(page, variables), await gql_uncached(page, variables)
+        assert cached == plain, variables
+        return cached
+
+    first = await same({"first": 1, "after": None})
+    await same({"first": 2, "after": None})
+    trash = "mutation($id: ID!) { processTrash(input: {id: $id}) { errors { code } } }"
+    assert (await gql(trash, {"id": ids[0]}))["processTrash"]["errors"] == []
+    # kp-1 and kp-2 now, first with no cursor, then after the trashed kp-0's cursor
+    none = await same({"first": 2, "after": None})
+    after = await same({"first": 2, "after": first["processes"]["pageInfo"]["endCursor"]})
+    assert none["processes"]["edges"] == after["processes"]["edges"]
+    assert (none["processes"]["pageInfo"]["hasPreviousPage"], after["processes"]["pageInfo"]["hasPreviousPage"]) == (
+        False, True)
+    assert none["processes"]["pageInfo"]["hasNextPage"] is True
+    assert (await gql(trash, {"id": ids[3]}))["processTrash"]["errors"] == []
+    last = await same({"first": 2, "after": None})  # the same two rows, and nothing after them
+    assert last["processes"]["edges"] == none["processes"]["edges"] and last["processes"]["pageInfo"]["hasNextPage"] is False
 
 
 async def test_a_second_read_of_an_unchanged_tree_is_one_statement_until_a_write(

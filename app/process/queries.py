@@ -13,7 +13,7 @@ from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
 from app.graphql.lookahead import lookahead, lookahead_at
-from app.graphql.pagination import PageInfo, decode_cursor, page_size
+from app.graphql.pagination import decode_cursor, page_size
 from app.ids import is_id
 from app.process import health, limits, listing
 from app.process.dataloaders import ProcessByIdLoader, TreeLoader
@@ -22,7 +22,7 @@ from app.process.tree_types import TREE_NESTING, shared_tree
 from app.process.types import (
     Process,
     ProcessSummaryConnection,
-    summary_edges,
+    summary_page,
     tree_read,
 )
 
@@ -95,10 +95,10 @@ async def process_connection(
                                 summary_only=summary_only)
     if not summary_only:
         await _load_trees(info, result.rows)
-    edges = summary_edges(result.rows, info.context.loaders.shared, kind, order)
-    return ProcessSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=result.has_next, after=after),
-                                    _count=partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed,
-                                                   name_contains=name))
+    return summary_page(result.rows, info.context.loaders.shared, kind=kind, order=order, has_next=result.has_next,
+                        after=after, count=partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed,
+                                                   name_contains=name),
+                        scope=(workspace_id, name, size, summary_only))
 
 
 _HEALTH_DOC = "; ".join(f"`{code}`: {text}" for code, text in health.HEALTH_CODES.items())
