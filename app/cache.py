@@ -26,10 +26,10 @@ import orjson
 
 
 class _Entry:
-    __slots__ = ("family", "size", "value", "version")
+    __slots__ = ("family", "size", "value")
 
-    def __init__(self, family: str | None, version: int, value: Any, size: int) -> None:
-        self.family, self.version, self.value, self.size = family, version, value, size
+    def __init__(self, family: str | None, value: Any, size: int) -> None:
+        self.family, self.value, self.size = family, value, size
 
 
 class SharedCache:
@@ -62,14 +62,22 @@ class SharedCache:
         self.misses += 1
         return None
 
-    def put(self, key: Hashable, value: Any, *, family: str | None, version: int, size: int) -> bool:
+    def keep(self, key: Hashable, value: Any, *, family: str | None, version: int = 0, size: int,
+             answer_bytes: int) -> FragmentMemo | None:
+        """`put`, and the memo for the answers of compiled selections on `value` (each counting
+        `answer_bytes`), to hang on the object they are asked of; None when the value is not kept."""
+        if not self.put(key, value, family=family, version=version, size=size):
+            return None
+        return FragmentMemo(Handle(self, key), answer_bytes)
+
+    def put(self, key: Hashable, value: Any, *, family: str | None, version: int = 0, size: int) -> bool:
         """Keep `value` (estimated at `size` bytes); False when it is not kept (off, too big, or older than
         the family's version held). An entry of no family (None) is only replaced or evicted."""
         if not self.budget or size > self.budget:
             return False
         if family is None:
             self._drop(key)
-            self._entries[key] = _Entry(None, version, value, size)
+            self._entries[key] = _Entry(None, value, size)
             self.size += size
             self._evict()
             return True
@@ -87,7 +95,7 @@ class SharedCache:
             held = (version, [])
             self._families[family] = held
         held[1].append(key)
-        self._entries[key] = _Entry(family, version, value, size)
+        self._entries[key] = _Entry(family, value, size)
         self.size += size
         self._evict()
         return True

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User, user_or_none, users_or_none
-from app.cache import FragmentMemo, Handle, SharedCache
+from app.cache import FragmentMemo, SharedCache
 from app.graphql.context import Info
 from app.graphql.node import Node
 from app.graphql.scalars import utc
@@ -255,8 +255,8 @@ def build_shared(shared: SharedCache, tree: Tree, revision: int, read: TreeRead,
     root, nodes = build_tree(tree, exclude_generated=exclude_generated, depth=read.depth, fields=read_fields(read))
     if root.fragment_memo is None:  # not yet kept (this request may have built it already)
         key = ("tree", tree.process_id, revision, read, exclude_generated)
-        if shared.put(key, (root, nodes), family=tree.process_id, version=revision, size=len(nodes) * NODE_BYTES):
-            root.fragment_memo = FragmentMemo(Handle(shared, key), len(nodes) * FRAGMENT_BYTES)
+        root.fragment_memo = shared.keep(key, (root, nodes), family=tree.process_id, version=revision,
+                                         size=len(nodes) * NODE_BYTES, answer_bytes=len(nodes) * FRAGMENT_BYTES)
     return root, nodes
 
 

@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.types import Action, User
-from app.cache import FragmentMemo, Handle, SharedCache
+from app.cache import FragmentMemo, SharedCache
 from app.graphql.context import Info
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
@@ -279,9 +279,11 @@ def _kept_summary(shared: SharedCache, row: Any) -> _KeptSummary | None:
     if kept is None:
         kept = _KeptSummary(ProcessSummary.from_row(row))
         kept.summary._row = None  # each copy gets its request's row (for_row)
-        if not shared.put(key, kept, family=process_id, version=row.revision, size=SUMMARY_BYTES):
+        memo = shared.keep(key, kept, family=process_id, version=row.revision, size=SUMMARY_BYTES,
+                           answer_bytes=SUMMARY_FRAGMENT_BYTES)
+        if memo is None:
             return None
-        kept.summary.fragment_memo = FragmentMemo(Handle(shared, key), SUMMARY_FRAGMENT_BYTES)
+        kept.summary.fragment_memo = memo
     return kept
 
 
@@ -326,8 +328,9 @@ def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, orde
     edges = summary_edges(rows, shared, kind, order)
     page = ProcessSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=has_next, after=after),
                                     _count=count)
-    if shared is not None and shared.put(key, page, family=None, version=0, size=len(rows) * PAGE_ROW_BYTES):
-        page.fragment_memo = FragmentMemo(Handle(shared, key), len(rows) * PAGE_FRAGMENT_ROW_BYTES)
+    if shared is not None:
+        page.fragment_memo = shared.keep(key, page, family=None, size=len(rows) * PAGE_ROW_BYTES,
+                                         answer_bytes=len(rows) * PAGE_FRAGMENT_ROW_BYTES)
     return page
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User
-from app.cache import FragmentMemo, Handle, SharedCache
+from app.cache import FragmentMemo, SharedCache
 from app.graphql.context import Info
 from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
@@ -263,6 +263,7 @@ class _RunTreeBuilder:
 
 RUN_NESTING = frozenset({"children", "generated"})
 
+
 def run_tree_version(row: Any) -> int | None:
     """The run row's `tree_version`: it grows with every change of the run's group and job runs."""
     return getattr(row, "tree_version", None)
@@ -296,8 +297,8 @@ def keep_run_tree(shared: SharedCache, run_id: str, version: int, exclude_genera
         tally[j.status] = tally.get(j.status, 0) + 1
     key = ("run", run_id, version, exclude_generated)
     nodes = len(parts[1])
-    if shared.put(key, SharedRunTree(parts, tally), family=run_id, version=version, size=nodes * NODE_BYTES):
-        parts[0].fragment_memo = FragmentMemo(Handle(shared, key), nodes * FRAGMENT_BYTES)
+    parts[0].fragment_memo = shared.keep(key, SharedRunTree(parts, tally), family=run_id, version=version,
+                                         size=nodes * NODE_BYTES, answer_bytes=nodes * FRAGMENT_BYTES)
 
 
 async def status_counts_of(info: Info, row: Any) -> list[StatusCount]:
