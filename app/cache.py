@@ -62,6 +62,10 @@ class SharedCache:
         self.misses += 1
         return None
 
+    def holds(self, key: Hashable) -> bool:
+        """Whether `key` is held (a mark: not counted as a lookup, not made recently used)."""
+        return key in self._entries
+
     def keep(self, key: Hashable, value: Any, *, family: str | None, version: int = 0, size: int,
              answer_bytes: int) -> FragmentMemo | None:
         """`put`, and the memo for the answers of compiled selections on `value` (each counting

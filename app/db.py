@@ -152,20 +152,24 @@ _compiled: dict[int, _Compiled] = {}
 _COMPILED_MAX = 512
 
 
-async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, Any] | None = None) -> list[Any]:
+async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, Any] | None = None, *,
+                      tuples: bool = False) -> list[Any]:
     """`plain_rows(await conn.execute(statement, params))` for the hot reads (statements built once, in
     autocommit connections: `reader()`). On PostgreSQL the statement's compiled text goes to asyncpg
     directly and its records become the named tuples: SQLAlchemy's execution and Row layers cost about 85
     us per statement and more per row (issue 7), which a tree read pays three times. The statement events
     still fire (the statement metric and tests count these too); column types must be ones asyncpg decodes
     as SQLAlchemy would (no result processors: tests/test_db.py compares both paths). Anywhere else (SQLite,
-    a connection inside a transaction), it is exactly the SQLAlchemy call."""
+    a connection inside a transaction), it is exactly the SQLAlchemy call. With `tuples`, rows that are only
+    hashed and compared, without names: plain tuples, or asyncpg's records as they come (a record hashes and
+    compares as the tuple of its values; converting 100 of them costs 20 us)."""
     sync = conn.sync_connection
     fairy = sync.connection if sync is not None and conn.dialect.driver == "asyncpg" else None
     driver: Any = None if fairy is None or not getattr(fairy.dbapi_connection, "autocommit", False) \
         else fairy.driver_connection
     if sync is None or driver is None:
-        return plain_rows(await conn.execute(statement, params))
+        result = await conn.execute(statement, params)
+        return [tuple(row) for row in result.all()] if tuples else plain_rows(result)
     found = _compiled.get(id(statement))
     if found is None or found.statement is not statement:
         if len(_compiled) >= _COMPILED_MAX:  # hot reads are a few dozen shapes; this only bounds a leak
@@ -190,6 +194,8 @@ async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, A
             driver = (await conn.get_raw_connection()).driver_connection
     if not records:
         return []
+    if tuples:
+        return records
     make = _row_class(tuple(records[0].keys()))._make
     return [make(r) for r in records]
 

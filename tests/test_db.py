@@ -51,16 +51,19 @@ def _reads(conn: Any, process_ids: list[str], run_ids: list[str], group_ids: lis
         (rs._GROUP_RUNS(conn), {"ids": run_ids}),
         (rs._JOB_RUNS(conn), {"ids": run_ids}),
         # process list pages: summary and full columns, a name filter, cursors with and without a null key
-        (listing._page_statement(listing.Order("NAME", False), False, True, None, True),
+        (listing._page_statement(listing.Order("NAME", False), False, True, None, "summary"),
          {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "name_like": "%bench%"}),
-        (listing._page_statement(listing.Order("NAME", True), False, False, (False, False), False),
+        (listing._page_statement(listing.Order("NAME", True), False, False, (False, False), "full"),
          {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "after_0": "zzz", "after_1": ""}),
-        (listing._page_statement(listing.DEFAULT_ORDER, False, False, (False, False, False), True),
+        (listing._page_statement(listing.DEFAULT_ORDER, False, False, (False, False, False), "summary"),
          {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "after_0": datetime(2999, 1, 1, tzinfo=UTC),
           "after_1": "", "after_2": ""}),
-        (listing._page_statement(listing.Order("DUE_DATE", False), False, False, (False, False, False), False),
+        (listing._page_statement(listing.Order("DUE_DATE", False), False, False, (False, False, False), "full"),
          {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10, "after_0": date(2000, 1, 1), "after_1": "",
           "after_2": ""}),
+        # what a page's key in the shared cache holds of each row (listing.versions)
+        (listing._page_statement(listing.DEFAULT_ORDER, False, False, None, "versions"),
+         {"workspace_id": DEFAULT_WORKSPACE_ID, "limit": 10}),
     ]
 
 
@@ -81,6 +84,11 @@ async def test_hot_reads_give_the_rows_sqlalchemy_gives(engine: AsyncEngine, sql
             assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in expected]
             # a second call reuses what was compiled
             assert await fetch_plain(conn, statement, params) == expected
+            # as bare rows: equal to the tuples of the same values, and hashed alike
+            bare = await fetch_plain(conn, statement, params, tuples=True)
+            assert bare == [tuple(r) for r in expected]
+            if "latest_run_stamp" in got[0]._fields and len(got[0]) == 4:  # a page's versions: keys in a dict
+                assert [hash(r) for r in bare] == [hash(tuple(r)) for r in expected]
     if engine.dialect.name == "postgresql":
         # the direct path was taken for each (compiled once for asyncpg)
         assert all(id(statement) in db._compiled for statement, _ in reads)

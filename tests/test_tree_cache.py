@@ -319,6 +319,44 @@ async def test_a_second_read_of_an_unchanged_tree_is_one_statement_until_a_write
     assert next(c for c in after["processRun"]["root"]["children"] if c["id"] == job["id"])["name"] == "edited"
 
 
+async def test_a_repeated_page_reads_only_its_rows_versions_until_one_changes(
+    gql: GraphQLClient, sql: SqlCounter, engine: AsyncEngine, settings: Settings
+) -> None:
+    """A page the cache has kept is looked up by what its key holds of the rows (id, revision, latest run):
+    one narrow statement while nothing changed; after a write or a new run, that statement and the page's,
+    and the answer shows the change."""
+    p = await people(engine, settings, gql, "ann", "bob")
+    ids = [(await gql(CREATE, {"input": _process(f"rp-{i}", p)}))["processCreate"]["process"]["id"] for i in range(3)]
+    page = """{ processes(first: 10, orderBy: {field: NAME}, filter: {nameContains: "rp-"}) {
+        edges { cursor node { id name revision run { id } } } pageInfo { hasNextPage endCursor } } }"""
+
+    async def read() -> tuple[list[str], dict[str, Any]]:
+        sql.reset()
+        data = await gql(page)
+        return list(sql.statements), data
+
+    cold, first = await read()
+    warm, again = await read()
+    assert len(cold) == 1 and "created_at" in cold[0]  # the rows, once
+    assert len(warm) == 1 and "latest_run_stamp" in warm[0] and "created_at" not in warm[0] and again == first
+    # a write that bumps the revision: the versions, then the rows
+    patched = await gql("""mutation($id: ID!) { processPatch(input: {id: $id, operations: [{op: "replace",
+        path: "/name", value: "rp-1 renamed"}]}) { errors { code } } }""", {"id": ids[1]})
+    assert patched["processPatch"]["errors"] == []
+    after_write, renamed = await read()
+    assert len(after_write) == 2 and "created_at" not in after_write[0] and "created_at" in after_write[1]
+    assert [e["node"]["name"] for e in renamed["processes"]["edges"]] == ["rp-0", "rp-1 renamed", "rp-2"]
+    # a new run leaves the revision alone, and changes the latest run
+    run = (await gql("mutation($id: ID!) { runStart(input: {processId: $id}) { run { id } } }",
+                     {"id": ids[2]}))["runStart"]["run"]["id"]
+    after_run, started = await read()  # and the run's row, for `run`
+    assert len(after_run) == 3 and "created_at" in after_run[1] and started["processes"]["edges"][2]["node"]["run"] == {
+        "id": run}
+    assert started["processes"]["edges"][2]["node"]["revision"] == renamed["processes"]["edges"][2]["node"]["revision"]
+    warm, again = await read()
+    assert len(warm) == 2 and "created_at" not in warm[0] and again == started
+
+
 async def test_the_cache_stays_within_its_budget(
     gql_uncached: GraphQLClient, engine: AsyncEngine, settings: Settings
 ) -> None:

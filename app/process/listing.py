@@ -9,14 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    String,
     and_,
     bindparam,
     case,
+    cast,
     false,
     func,
     or_,
@@ -162,6 +165,14 @@ class Page:
 SUMMARY_COLUMNS = ("id", "name", "name_key", "auto_close", "cert_auto_approve", "relative_dates", "due_date",
                    "process_template", "source_process_run", "revision", "created_at", "created_by",
                    "modified_at", "modified_by", "trashed_at", "trashed_by", "latest_run_at", "latest_run_id")
+# The latest run's time as the database prints it, read with every page (`latest_run_stamp`): a page's key
+# in the gateway's shared cache (app/process/types.py page_key) compares it, and `versions` reads it without
+# decoding a timestamp (asyncpg's timestamptz decoding is about 1.5 us a value, measured).
+_RUN_STAMP = cast(PROCESS_COLUMNS.latest_run_at, String).label("latest_run_stamp")
+# What `versions` reads: what a page's key holds of each row (with `latest_run_stamp`), in order.
+VERSION_COLUMNS = ("id", "revision", "latest_run_id")
+# The same values off a row that `page` read.
+version_of = attrgetter(*VERSION_COLUMNS, "latest_run_stamp")
 
 
 async def page(
@@ -169,32 +180,53 @@ async def page(
     order: Order, name_contains: str | None, summary_only: bool = False,
 ) -> Page:
     """One page of process rows after a cursor key; one statement. With `summary_only`, only the columns
-    of SUMMARY_COLUMNS."""
+    of SUMMARY_COLUMNS. Every row also has `latest_run_stamp`."""
+    return await _read(engine, "summary" if summary_only else "full", workspace_id=workspace_id, trashed=trashed,
+                       first=first, after=after, order=order, name_contains=name_contains)
+
+
+async def versions(
+    engine: AsyncEngine, *, workspace_id: str, trashed: bool, first: int, after: list[Any] | None,
+    order: Order, name_contains: str | None,
+) -> Page:
+    """The same page as `page` reads, as bare rows of what its key in the shared cache holds of each (id,
+    revision, latest run id, `latest_run_stamp`): about a third of the client's cost of reading the page,
+    since nothing is decoded but four short values a row (measured on 100 rows: 0.2 ms against 0.65 ms)."""
+    return await _read(engine, "versions", workspace_id=workspace_id, trashed=trashed, first=first, after=after,
+                       order=order, name_contains=name_contains)
+
+
+async def _read(
+    engine: AsyncEngine, columns: str, *, workspace_id: str, trashed: bool, first: int, after: list[Any] | None,
+    order: Order, name_contains: str | None,
+) -> Page:
     params = {**_params(workspace_id, name_contains), "limit": first + 1}
     after_nulls = None
     if after is not None:
         key = parse_key(order, after)
         after_nulls = tuple(v is None for v in key)
         params.update({f"after_{i}": v for i, v in enumerate(key) if v is not None})
-    stmt = _page_statement(order, trashed, bool(name_contains), after_nulls, summary_only)
+    stmt = _page_statement(order, trashed, bool(name_contains), after_nulls, columns)
     async with engine.connect() as conn:
-        rows = await fetch_plain(conn, stmt, params)
+        rows = await fetch_plain(conn, stmt, params, tuples=columns == "versions")
     return Page(rows=rows[:first], has_next=len(rows) > first)
 
 
 @lru_cache(maxsize=128)
 def _page_statement(order: Order, trashed: bool, name_filter: bool, after_nulls: tuple[bool, ...] | None,
-                    summary_only: bool) -> Any:
+                    columns: str) -> Any:
     """The page statement of one shape, built once, every value a parameter (`workspace_id`, `limit`,
     `name_like`, `after_<i>` for the non-null cursor key values), so that it is compiled and prepared once
-    (app/db.py fetch_plain)."""
+    (app/db.py fetch_plain). `columns`: "full" (the whole row), "summary" (SUMMARY_COLUMNS) or "versions"
+    (VERSION_COLUMNS); `latest_run_stamp` in each."""
     keys = keys_for(order)
     conds = _conditions(trashed, name_filter)
     if after_nulls is not None:
         conds.append(_after(keys, [None if null else bindparam(f"after_{i}", type_=k.column.type)
                                    for i, (k, null) in enumerate(zip(keys, after_nulls, strict=True))]))
-    columns = [PROCESS_COLUMNS[c] for c in SUMMARY_COLUMNS] if summary_only else [table(Process)]
-    return (select(*columns).where(and_(true(), *conds)).order_by(*_order_by(keys))
+    picked = {"full": [table(Process)], "summary": [PROCESS_COLUMNS[c] for c in SUMMARY_COLUMNS],
+              "versions": [PROCESS_COLUMNS[c] for c in VERSION_COLUMNS]}[columns]
+    return (select(*picked, _RUN_STAMP).where(and_(true(), *conds)).order_by(*_order_by(keys))
             .limit(bindparam("limit", type_=Integer)))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 
@@ -22,6 +22,8 @@ from app.process.tree_types import TREE_NESTING, shared_tree
 from app.process.types import (
     Process,
     ProcessSummaryConnection,
+    page_key,
+    page_shape,
     summary_page,
     tree_read,
 )
@@ -90,15 +92,22 @@ async def process_connection(
     kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
-    result = await listing.page(engine, workspace_id=workspace_id, trashed=trashed, first=size,
-                                after=_after_key(after, order, kind), order=order, name_contains=name,
-                                summary_only=summary_only)
+    scope, shared = (workspace_id, name, size, summary_only), info.context.loaders.shared
+    where = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order, "name_contains": name,
+             "after": _after_key(after, order, kind)}
+    if shared is not None and shared.holds(page_shape(kind, scope, after)):
+        # A page of this list was kept: read what its key holds of the rows, and answer from the kept page
+        # when it is the same; else read the rows (a second statement).
+        seen = await listing.versions(engine, **where)
+        kept = shared.get(page_key(kind, scope, after, seen.has_next, seen.rows))
+        if kept is not None:
+            return cast(ProcessSummaryConnection, kept)
+    result = await listing.page(engine, **where, summary_only=summary_only)
     if not summary_only:
         await _load_trees(info, result.rows)
-    return summary_page(result.rows, info.context.loaders.shared, kind=kind, order=order, has_next=result.has_next,
-                        after=after, count=partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed,
-                                                   name_contains=name),
-                        scope=(workspace_id, name, size, summary_only))
+    return summary_page(result.rows, shared, kind=kind, order=order, has_next=result.has_next, after=after,
+                        count=partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed,
+                                      name_contains=name), scope=scope)
 
 
 _HEALTH_DOC = "; ".join(f"`{code}`: {text}" for code, text in health.HEALTH_CODES.items())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -311,6 +311,19 @@ class ProcessSummaryConnection:
         return int(await self._count())
 
 
+def page_shape(kind: str, scope: tuple[Any, ...], after: str | None) -> tuple[Any, ...]:
+    """The key of the mark that the shared cache has kept a page of this list, order, scope and `after`: a
+    list read looks a page up by its versions first (listing.versions) only when it has."""
+    return ("page-shape", kind, scope, after)
+
+
+def page_key(kind: str, scope: tuple[Any, ...], after: str | None, has_next: bool,
+             versions: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """A page's key in the shared cache; `versions` has each row's (id, revision, latest run id,
+    `latest_run_stamp`), as listing.versions reads them (listing.version_of off a full row)."""
+    return ("page", kind, scope, after, has_next, tuple(versions))
+
+
 def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, order: listing.Order, has_next: bool,
                  after: str | None, count: Any, scope: tuple[Any, ...]) -> ProcessSummaryConnection:
     """A page of summaries; from the shared cache when it holds a page read with the same `scope` (workspace,
@@ -320,8 +333,7 @@ def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, orde
     a page keeps what compiled selections answered for it, so a repeated page costs its one statement."""
     key = None
     if shared is not None:
-        key = ("page", kind, scope, after, has_next,
-               tuple((row.id, row.revision, row.latest_run_id, row.latest_run_at) for row in rows))
+        key = page_key(kind, scope, after, has_next, map(listing.version_of, rows))
         kept: ProcessSummaryConnection | None = shared.get(key)
         if kept is not None:
             return kept
@@ -331,9 +343,13 @@ def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, orde
     if shared is not None:
         page.fragment_memo = shared.keep(key, page, family=None, size=len(rows) * PAGE_ROW_BYTES,
                                          answer_bytes=len(rows) * PAGE_FRAGMENT_ROW_BYTES)
+        if page.fragment_memo is not None:
+            shared.put(page_shape(kind, scope, after), True, family=None, size=PAGE_SHAPE_BYTES)
     return page
 
 
+# Estimated bytes of a page's shape mark (its key).
+PAGE_SHAPE_BYTES = 300
 # Estimated bytes per row (tracemalloc, the benchmark's pages) of a kept page, and of one answer kept for it.
 PAGE_ROW_BYTES = 2500
 PAGE_FRAGMENT_ROW_BYTES = 400
