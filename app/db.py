@@ -7,7 +7,7 @@ import weakref
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from sqlalchemy import MetaData, String, Table, any_, bindparam, event
@@ -195,7 +195,7 @@ async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, A
     if not records:
         return []
     if tuples:
-        return records
+        return cast(list[Any], records)
     make = _row_class(tuple(records[0].keys()))._make
     return [make(r) for r in records]
 

@@ -8,7 +8,6 @@ limit (5,000) times the enclosing multiplier, once per entry; `nodes(ids)` multi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -26,7 +25,6 @@ from graphql import (
     validate,
 )
 from graphql.language import Lexer, Source, TokenKind
-from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
 from app.actor import READ, WRITE
@@ -180,55 +178,49 @@ def _is_websocket(context: Any) -> bool:
     return request is None or getattr(request, "scope", {}).get("type") == "websocket"
 
 
-class TokenLimit(SchemaExtension):
-    """Refuses documents with more parser tokens than allowed, before the (cached) parser runs."""
+def refuse_long_documents(ctx: Any) -> None:
+    """Refuses documents with more parser tokens than allowed, before the (cached) parser runs (a parsing
+    hook of app/api/pipeline.py)."""
+    limit = ctx.context.settings.max_query_tokens
+    query = ctx.query or ""
+    # Every token is at least one character: short documents cannot be over the limit.
+    if len(query) > limit:
+        actual = count_tokens(query, limit * 10)
+        if actual > limit:
+            shown = actual if actual < limit * 10 else f"at least {actual}"
+            raise _refusal(LIMIT_EXCEEDED, f"The document has {shown} parser tokens; the limit is {limit}.",
+                           limit=limit, actual=actual, limitName="tokens")
 
-    def on_parse(self) -> Iterator[None]:
-        ctx = self.execution_context
-        limit = ctx.context.settings.max_query_tokens
-        query = ctx.query or ""
-        # Every token is at least one character: short documents cannot be over the limit.
-        if len(query) > limit:
-            actual = count_tokens(query, limit * 10)
+
+def refuse_over_limit(ctx: Any) -> None:
+    """Refuses a valid document over the depth, alias or cost limit, before execution (a validation hook of
+    app/api/pipeline.py, after the document's validation)."""
+    if ctx.pre_execution_errors is None and ctx.graphql_document is not None:
+        ctx.pre_execution_errors = validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
+    if not ctx.pre_execution_errors and ctx.graphql_document is not None:
+        settings = ctx.context.settings
+        depth, aliases, cost = measure_cached(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
+                                             ctx.variables or {}, settings.default_page_size)
+        refusals = []
+        for name, actual, limit in (("depth", depth, settings.max_query_depth),
+                                    ("aliases", aliases, settings.max_query_aliases),
+                                    ("cost", cost, settings.max_query_cost)):
             if actual > limit:
-                shown = actual if actual < limit * 10 else f"at least {actual}"
-                raise _refusal(LIMIT_EXCEEDED, f"The document has {shown} parser tokens; the limit is {limit}.",
-                               limit=limit, actual=actual, limitName="tokens")
-        yield
+                refusals.append(_refusal(LIMIT_EXCEEDED, f"The query's {name} is {actual}; the limit is {limit}.",
+                                         limit=limit, actual=actual, limitName=name))
+        if refusals:
+            ctx.pre_execution_errors = refusals
 
 
-class RequestGuard(SchemaExtension):
-    """Refuses over-limit documents before execution and operations outside the token's scopes."""
-
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if ctx.pre_execution_errors is None and ctx.graphql_document is not None:
-            ctx.pre_execution_errors = validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
-        if not ctx.pre_execution_errors and ctx.graphql_document is not None:
-            settings = ctx.context.settings
-            depth, aliases, cost = measure_cached(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
-                                                 ctx.variables or {}, settings.default_page_size)
-            refusals = []
-            for name, actual, limit in (("depth", depth, settings.max_query_depth),
-                                        ("aliases", aliases, settings.max_query_aliases),
-                                        ("cost", cost, settings.max_query_cost)):
-                if actual > limit:
-                    refusals.append(_refusal(LIMIT_EXCEEDED, f"The query's {name} is {actual}; the limit is {limit}.",
-                                             limit=limit, actual=actual, limitName=name))
-            if refusals:
-                ctx.pre_execution_errors = refusals
-        yield
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        if ctx.operation_type is OperationType.SUBSCRIPTION and not _is_websocket(ctx.context):
-            ctx.result = GraphQLExecutionResult(data=None, errors=[_refusal(
-                VALIDATION_ERROR, "Subscriptions run over WebSocket (graphql-transport-ws) at /graphql, not over HTTP.")])
-            yield
-            return
-        needed = WRITE if ctx.operation_type is OperationType.MUTATION else READ
-        if needed not in ctx.context.actor.scopes:
-            message = f"This token lacks the '{needed}' scope that a {ctx.operation_type.value} needs."
-            ctx.result = GraphQLExecutionResult(data=None, errors=[_refusal(
-                FORBIDDEN, message, requiredScope=needed, scopes=sorted(ctx.context.actor.scopes))])
-        yield
+def refuse_out_of_scope(ctx: Any) -> None:
+    """Answers, in place of executing, a subscription over HTTP or an operation outside the token's scopes (an
+    execution hook of app/api/pipeline.py)."""
+    if ctx.operation_type is OperationType.SUBSCRIPTION and not _is_websocket(ctx.context):
+        ctx.result = GraphQLExecutionResult(data=None, errors=[_refusal(
+            VALIDATION_ERROR, "Subscriptions run over WebSocket (graphql-transport-ws) at /graphql, not over HTTP.")])
+        return
+    needed = WRITE if ctx.operation_type is OperationType.MUTATION else READ
+    if needed not in ctx.context.actor.scopes:
+        message = f"This token lacks the '{needed}' scope that a {ctx.operation_type.value} needs."
+        ctx.result = GraphQLExecutionResult(data=None, errors=[_refusal(
+            FORBIDDEN, message, requiredScope=needed, scopes=sorted(ctx.context.actor.scopes))])

@@ -7,17 +7,13 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, ParserCache
 from strawberry.types import ExecutionContext
 
-from app.api.limits import RequestGuard, TokenLimit
 from app.api.node_queries import NodeQuery
+from app.api.pipeline import RequestPipeline
 from app.auth.queries import AuthQuery
 from app.auth.types import User
-from app.graphql.context import QueriesRead
-from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.executor import FastExecutor
-from app.graphql.validation import ValidatedOnce
 from app.notify import fields as notify_fields
 from app.notify.mutations import NotifyMutation
 from app.notify.subscriptions import NotifySubscription
@@ -63,13 +59,12 @@ class ProcessgraphSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.Schema:
     """The schema; with `settings.introspection` off, introspection queries are refused at validation.
 
-    Order matters: unexpected errors are masked last; parsing and validation are cached; the
-    request guard checks limits after validation and scopes before execution.
+    One extension does every request's checks and caches (app/api/pipeline.py): unexpected errors are
+    masked last; parsing and validation are cached; limits are checked after validation and scopes before
+    execution.
     """
-    extensions: list[Any] = [MaskUnexpectedErrors, TokenLimit, lambda: ParserCache(maxsize=256)]
-    if settings is not None and not settings.introspection:
-        extensions.append(lambda: AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    extensions += [ValidatedOnce, RequestGuard, QueriesRead]
+    extra_rules = () if settings is None or settings.introspection else (NoSchemaIntrospectionCustomRule,)
+    extensions: list[Any] = [lambda: RequestPipeline(extra_rules)]
     return ProcessgraphSchema(
         query=Query,
         mutation=Mutation,

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from strawberry.extensions import SchemaExtension
 from strawberry.types import Info as StrawberryInfo
 from strawberry.types.graphql import OperationType
 
@@ -70,24 +69,18 @@ class Context:
 Info = StrawberryInfo[Context, None]
 
 
-class QueriesRead(SchemaExtension):
+def read_only_engine(ctx: Any) -> AsyncEngine | None:
     """A query only reads: while it executes, its context's engine is `reader()` (autocommit on PostgreSQL,
     and a read whose connection is lost is retried once on a fresh one), for the resolvers that open
     connections themselves as for the loaders. Not over WebSocket, where one context serves every operation
-    of the connection, mutations included."""
-
-    def on_execute(self) -> Iterator[None]:
-        ctx = self.execution_context
-        context = ctx.context
-        request = getattr(context, "request", None)
-        swap = (isinstance(context, Context) and ctx.operation_type is OperationType.QUERY
-                and getattr(request, "scope", {}).get("type") != "websocket")
-        if not swap:
-            yield
-            return
-        engine = context.engine
-        context.engine = reader(engine)
-        try:
-            yield
-        finally:
-            context.engine = engine
+    of the connection, mutations included. Swaps the engine of a query's context (an execution hook of
+    app/api/pipeline.py) and returns the one to put back after execution; None when nothing was swapped."""
+    context = ctx.context
+    if not isinstance(context, Context) or ctx.operation_type is not OperationType.QUERY:
+        return None
+    request = getattr(context, "request", None)
+    if getattr(request, "scope", {}).get("type") == "websocket":
+        return None
+    engine = context.engine
+    context.engine = reader(engine)
+    return engine

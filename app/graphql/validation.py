@@ -2,38 +2,32 @@
 
 Strawberry's ValidationCache is an lru_cache over (schema, document, rules), and a graphql-core document
 hashes by walking its whole tree on every request (3% of a small request's CPU under load, py-spy). The
-parser cache (ParserCache) hands back the same document object for the same text, so this cache keys by
+parser cache (app/api/pipeline.py) hands back the same document object for the same text, so this cache keys by
 the document's identity, holds the document (its id stays its own), and checks the schema and the rules
-are the same ones before it reuses an answer.
+are the same ones before it reuses an answer. app/api/pipeline.py calls it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 MAXSIZE = 256
 _validated: dict[int, tuple[Any, Any, Any, list[Any]]] = {}
 
 
-class ValidatedOnce(SchemaExtension):
-    """Validates each parsed document once per set of rules; later requests reuse the answer."""
-
-    def on_validate(self) -> Iterator[None]:
-        ctx = self.execution_context
-        document, rules = ctx.graphql_document, ctx.validation_rules
-        if document is None:  # nothing parsed, nothing to validate
-            yield
-            return
-        schema = ctx.schema._schema
-        found = _validated.get(id(document))
-        if found is None or found[0] is not document or found[1] is not schema or found[2] != rules:
-            errors = validate_document(schema, document, rules)
-            if len(_validated) >= MAXSIZE:
-                _validated.clear()
-            found = _validated[id(document)] = (document, schema, rules, errors)
-        ctx.pre_execution_errors = found[3]
-        yield
+def validate_once(ctx: Any) -> None:
+    """Validates each parsed document once per set of rules; later requests reuse the answer (a validation
+    hook of app/api/pipeline.py)."""
+    document, rules = ctx.graphql_document, ctx.validation_rules
+    if document is None:  # nothing parsed, nothing to validate
+        return
+    schema = ctx.schema._schema
+    found = _validated.get(id(document))
+    if found is None or found[0] is not document or found[1] is not schema or found[2] != rules:
+        errors = validate_document(schema, document, rules)
+        if len(_validated) >= MAXSIZE:
+            _validated.clear()
+        found = _validated[id(document)] = (document, schema, rules, errors)
+    ctx.pre_execution_errors = found[3]

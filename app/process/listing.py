@@ -172,7 +172,7 @@ _RUN_STAMP = cast(PROCESS_COLUMNS.latest_run_at, String).label("latest_run_stamp
 # What `versions` reads: what a page's key holds of each row (with `latest_run_stamp`), in order.
 VERSION_COLUMNS = ("id", "revision", "latest_run_id")
 # The same values off a row that `page` read.
-version_of = attrgetter(*VERSION_COLUMNS, "latest_run_stamp")
+version_of = attrgetter(VERSION_COLUMNS[0], *VERSION_COLUMNS[1:], "latest_run_stamp")
 
 
 async def page(
@@ -224,8 +224,8 @@ def _page_statement(order: Order, trashed: bool, name_filter: bool, after_nulls:
     if after_nulls is not None:
         conds.append(_after(keys, [None if null else bindparam(f"after_{i}", type_=k.column.type)
                                    for i, (k, null) in enumerate(zip(keys, after_nulls, strict=True))]))
-    picked = {"full": [table(Process)], "summary": [PROCESS_COLUMNS[c] for c in SUMMARY_COLUMNS],
-              "versions": [PROCESS_COLUMNS[c] for c in VERSION_COLUMNS]}[columns]
+    names = SUMMARY_COLUMNS if columns == "summary" else VERSION_COLUMNS
+    picked: list[Any] = [table(Process)] if columns == "full" else [PROCESS_COLUMNS[c] for c in names]
     return (select(*picked, _RUN_STAMP).where(and_(true(), *conds)).order_by(*_order_by(keys))
             .limit(bindparam("limit", type_=Integer)))
 

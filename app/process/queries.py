@@ -93,7 +93,7 @@ async def process_connection(
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
     scope, shared = (workspace_id, name, size, summary_only), info.context.loaders.shared
-    where = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order, "name_contains": name,
+    where: dict[str, Any] = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order, "name_contains": name,
              "after": _after_key(after, order, kind)}
     if shared is not None and shared.holds(page_shape(kind, scope, after)):
         # A page of this list was kept: read what its key holds of the rows, and answer from the kept page
