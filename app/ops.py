@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
+import orjson
 from alembic.script import ScriptDirectory
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -58,6 +58,18 @@ class Metrics:
         self.cache_lookups = Gauge("processgraph_tree_cache_lookups", "Lookups of this process's tree cache since "
                                    "it started, by result (hit, miss).", ["result"], registry=self.registry)
 
+        # The labelled children by operation name: `labels()` takes a lock and builds its key on every call.
+        self._by_operation: dict[str, Any] = {}
+
+    def count_request(self, operation: str, elapsed: float) -> None:
+        counter = self._by_operation.get(operation)
+        if counter is None:
+            if len(self._by_operation) >= 1000:  # operation names are the clients' to choose: bounded
+                self._by_operation.clear()
+            counter = self._by_operation[operation] = self.requests.labels(operation=operation)
+        counter.inc()
+        self.latency.observe(elapsed)
+
     def count_delivery(self, counts: Any) -> None:
         for outcome in ("sent", "retried", "failed"):
             if getattr(counts, outcome):
@@ -90,12 +102,13 @@ def record(metrics: Metrics, *, operation: str | None, started: float, result: A
     elapsed = time.perf_counter() - started
     name = operation or "anonymous"
     codes = _codes(result) if codes is None else codes
-    metrics.requests.labels(operation=name).inc()
-    metrics.latency.observe(elapsed)
+    metrics.count_request(name, elapsed)
     for code in codes:
         metrics.errors.labels(code=code).inc()
-    request_log.info(json.dumps({"requestId": request_id, "operation": name, "durationMs": round(elapsed * 1000, 2),
-                                 "status": "error" if codes else "ok", "errorCodes": codes, "userId": user_id}))
+    if request_log.isEnabledFor(logging.INFO):
+        request_log.info(orjson.dumps({"requestId": request_id, "operation": name,
+                                       "durationMs": round(elapsed * 1000, 2), "status": "error" if codes else "ok",
+                                       "errorCodes": codes, "userId": user_id}).decode())
 
 
 async def healthz(_request: Request) -> Response:

@@ -91,13 +91,15 @@ async def _counts(gql: GraphQLClient, sql: SqlCounter, data: Dataset, processes:
 
 
 async def test_workload_statement_counts_do_not_grow_with_the_data(
-    engine: AsyncEngine, gql: GraphQLClient, sql: SqlCounter
+    engine: AsyncEngine, gql_uncached: GraphQLClient, sql: SqlCounter
 ) -> None:
+    """Cold reads (no tree cache: what a read costs when nothing is kept; tests/test_tree_cache.py counts the
+    kept ones)."""
     data = Dataset(engine)
     await data.grow_to(3)
-    small = await _counts(gql, sql, data, 3)
+    small = await _counts(gql_uncached, sql, data, 3)
     await data.grow_to(12)
-    large = await _counts(gql, sql, data, 12)
+    large = await _counts(gql_uncached, sql, data, 12)
     assert small == large, (small, large)
     for workload, ceiling in MAX_STATEMENTS.items():
         assert small[workload] <= ceiling, (workload, small)

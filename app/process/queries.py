@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import strawberry
 
@@ -22,8 +22,7 @@ from app.process.tree_types import TREE_NESTING, shared_tree
 from app.process.types import (
     Process,
     ProcessSummaryConnection,
-    page_key,
-    page_shape,
+    kept_page,
     summary_page,
     tree_read,
 )
@@ -69,9 +68,12 @@ def _name_contains(filter: ProcessFilter | None) -> str | None:
     return name
 
 
-async def _load_trees(info: Info, rows: list[Any]) -> None:
+async def _load_trees(info: Info, rows: list[Any], summary_only: bool) -> None:
     """The page's trees in one batch now, when the selection reaches their roots: each `root` is then built
-    without waiting (Process.root), rather than as one awaitable per process."""
+    without waiting (Process.root), rather than as one awaitable per process. None for a page of summaries
+    alone (`summary_only`)."""
+    if summary_only:
+        return
     needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
     if needs is None:
         return
@@ -93,21 +95,15 @@ async def process_connection(
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
     scope, shared = (workspace_id, name, size, summary_only), info.context.loaders.shared
-    where: dict[str, Any] = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order, "name_contains": name,
-             "after": _after_key(after, order, kind)}
-    if shared is not None and shared.holds(page_shape(kind, scope, after)):
-        # A page of this list was kept: read what its key holds of the rows, and answer from the kept page
-        # when it is the same; else read the rows (a second statement).
-        seen = await listing.versions(engine, **where)
-        kept = shared.get(page_key(kind, scope, after, seen.has_next, seen.rows))
-        if kept is not None:
-            return cast(ProcessSummaryConnection, kept)
+    where: dict[str, Any] = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order,
+                             "name_contains": name, "after": _after_key(after, order, kind)}
+    if (kept := await kept_page(engine, shared, kind=kind, scope=scope, after=after, where=where)) is not None:
+        return kept
     result = await listing.page(engine, **where, summary_only=summary_only)
-    if not summary_only:
-        await _load_trees(info, result.rows)
+    await _load_trees(info, result.rows, summary_only)
+    count = partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed, name_contains=name)
     return summary_page(result.rows, shared, kind=kind, order=order, has_next=result.has_next, after=after,
-                        count=partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed,
-                                      name_contains=name), scope=scope)
+                        count=count, scope=scope)
 
 
 _HEALTH_DOC = "; ".join(f"`{code}`: {text}" for code, text in health.HEALTH_CODES.items())

@@ -324,6 +324,20 @@ def page_key(kind: str, scope: tuple[Any, ...], after: str | None, has_next: boo
     return ("page", kind, scope, after, has_next, tuple(versions))
 
 
+async def kept_page(engine: Any, shared: SharedCache | None, *, kind: str, scope: tuple[Any, ...], after: str | None,
+                    where: dict[str, Any]) -> ProcessSummaryConnection | None:
+    """The page the shared cache kept, when it has kept a page of this list, order, scope and `after`, and the
+    rows `where` selects (listing.versions) have the same versions as that page's; None otherwise, and the
+    caller reads the rows (a second statement). Only for pages of summaries alone (`scope` ends with
+    summary_only): a page that selects the processes' trees keeps its one statement for the rows, so that
+    one whose rows changed costs at most three (the rows, the missing trees' groups and jobs)."""
+    if shared is None or not scope[-1] or not shared.holds(page_shape(kind, scope, after)):
+        return None
+    seen = await listing.versions(engine, **where)
+    kept: ProcessSummaryConnection | None = shared.get(page_key(kind, scope, after, seen.has_next, seen.rows))
+    return kept
+
+
 def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, order: listing.Order, has_next: bool,
                  after: str | None, count: Any, scope: tuple[Any, ...]) -> ProcessSummaryConnection:
     """A page of summaries; from the shared cache when it holds a page read with the same `scope` (workspace,
