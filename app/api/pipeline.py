@@ -1,9 +1,9 @@
 """One schema extension for every request's checks, in place of one extension each (issue 16).
 
 Strawberry runs each phase of a request (operation, parsing, validation, execution) through a context
-manager that asks every extension for its hook: with six extensions, 24 lookups and the generators they
-start cost about a tenth of a small request's CPU (py-spy, `{ __typename }` and a kept page). This
-extension does, phase by phase and in the same order, what the six did:
+manager that asks every extension for its hook: with six extensions (seven with introspection off), 24
+lookups and the generators they start cost about a tenth of a small request's CPU (py-spy, `{ __typename }`
+and a kept page). This extension does, phase by phase and in the same order, what they did:
 
 - operation: unexpected errors masked, with the request id (MaskUnexpectedErrors, which this extends);
 - parsing: documents over the token limit refused before the parser (limits.refuse_long_documents), then

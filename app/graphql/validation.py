@@ -2,9 +2,9 @@
 
 Strawberry's ValidationCache is an lru_cache over (schema, document, rules), and a graphql-core document
 hashes by walking its whole tree on every request (3% of a small request's CPU under load, py-spy). The
-parser cache (app/api/pipeline.py) hands back the same document object for the same text, so this cache keys by
-the document's identity, holds the document (its id stays its own), and checks the schema and the rules
-are the same ones before it reuses an answer. app/api/pipeline.py calls it.
+parser cache (app/api/pipeline.py, which calls this) hands back the same document object for the same
+text, so this cache keys by the document's identity, holds the document (its id stays its own), and checks
+the schema and the rules are the same ones before it reuses an answer.
 """
 
 from __future__ import annotations

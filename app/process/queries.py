@@ -70,8 +70,8 @@ def _name_contains(filter: ProcessFilter | None) -> str | None:
 
 async def _load_trees(info: Info, rows: list[Any], summary_only: bool) -> None:
     """The page's trees in one batch now, when the selection reaches their roots: each `root` is then built
-    without waiting (Process.root), rather than as one awaitable per process. None for a page of summaries
-    alone (`summary_only`)."""
+    without waiting (Process.root), rather than as one awaitable per process. Nothing to load for a page of
+    summaries alone (`summary_only`)."""
     if summary_only:
         return
     needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
