@@ -123,8 +123,7 @@ class SharedCache:
             return
         self.size -= entry.size
         family = entry.family
-        held = None if family is None else self._families.get(family)
-        if held is not None and family is not None:
+        if family is not None and (held := self._families.get(family)) is not None:
             held[1].remove(key)
             if not held[1]:
                 del self._families[family]

@@ -20,6 +20,7 @@ from app.process.dataloaders import ProcessByIdLoader, TreeLoader
 from app.process.enums import OrderDirection, ProcessOrderField
 from app.process.tree_types import TREE_NESTING, shared_tree
 from app.process.types import (
+    PageScope,
     Process,
     ProcessSummaryConnection,
     kept_page,
@@ -94,7 +95,7 @@ async def process_connection(
     kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
-    scope, shared = (workspace_id, name, size, summary_only), info.context.loaders.shared
+    scope, shared = PageScope(workspace_id, name, size, summary_only), info.context.loaders.shared
     where: dict[str, Any] = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order,
                              "name_contains": name, "after": _after_key(after, order, kind)}
     if (kept := await kept_page(engine, shared, kind=kind, scope=scope, after=after, where=where)) is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import strawberry
 from strawberry.scalars import JSON
@@ -311,27 +311,36 @@ class ProcessSummaryConnection:
         return int(await self._count())
 
 
-def page_shape(kind: str, scope: tuple[Any, ...], after: str | None) -> tuple[Any, ...]:
+class PageScope(NamedTuple):
+    """What, besides the list, order and cursor, picks a page's rows and columns: part of its keys."""
+
+    workspace_id: str
+    name_contains: str | None
+    size: int
+    summary_only: bool  # no `process` selected: the summary columns only
+
+
+def page_shape(kind: str, scope: PageScope, after: str | None) -> tuple[Any, ...]:
     """The key of the mark that the shared cache has kept a page of this list, order, scope and `after`: a
     list read looks a page up by its versions first (listing.versions) only when it has."""
     return ("page-shape", kind, scope, after)
 
 
-def page_key(kind: str, scope: tuple[Any, ...], after: str | None, has_next: bool,
+def page_key(kind: str, scope: PageScope, after: str | None, has_next: bool,
              versions: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
     """A page's key in the shared cache; `versions` has each row's (id, revision, latest run id,
     `latest_run_stamp`), as listing.versions reads them (listing.version_of off a full row)."""
     return ("page", kind, scope, after, has_next, tuple(versions))
 
 
-async def kept_page(engine: Any, shared: SharedCache | None, *, kind: str, scope: tuple[Any, ...], after: str | None,
+async def kept_page(engine: Any, shared: SharedCache | None, *, kind: str, scope: PageScope, after: str | None,
                     where: dict[str, Any]) -> ProcessSummaryConnection | None:
     """The page the shared cache kept, when it has kept a page of this list, order, scope and `after`, and the
     rows `where` selects (listing.versions) have the same versions as that page's; None otherwise, and the
-    caller reads the rows (a second statement). Only for pages of summaries alone (`scope` ends with
-    summary_only): a page that selects the processes' trees keeps its one statement for the rows, so that
-    one whose rows changed costs at most three (the rows, the missing trees' groups and jobs)."""
-    if shared is None or not scope[-1] or not shared.holds(page_shape(kind, scope, after)):
+    caller reads the rows (a second statement). Only for pages of summaries alone (`scope.summary_only`): a
+    page that selects the processes' trees keeps its one statement for the rows, so that one whose rows
+    changed costs at most three (the rows, the missing trees' groups and jobs)."""
+    if shared is None or not scope.summary_only or not shared.holds(page_shape(kind, scope, after)):
         return None
     seen = await listing.versions(engine, **where)
     kept: ProcessSummaryConnection | None = shared.get(page_key(kind, scope, after, seen.has_next, seen.rows))
@@ -339,7 +348,7 @@ async def kept_page(engine: Any, shared: SharedCache | None, *, kind: str, scope
 
 
 def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, order: listing.Order, has_next: bool,
-                 after: str | None, count: Any, scope: tuple[Any, ...]) -> ProcessSummaryConnection:
+                 after: str | None, count: Any, scope: PageScope) -> ProcessSummaryConnection:
     """A page of summaries; from the shared cache when it holds a page read with the same `scope` (workspace,
     filter, size, which columns), `after` and `has_next` whose rows have the same ids, revisions and latest
     runs: everything a page's answer reads (the summaries' fields and cursors follow from the revision and the
@@ -357,7 +366,7 @@ def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, orde
     if shared is not None:
         page.fragment_memo = shared.keep(key, page, family=None, size=len(rows) * PAGE_ROW_BYTES,
                                          answer_bytes=len(rows) * PAGE_FRAGMENT_ROW_BYTES)
-        if page.fragment_memo is not None:
+        if page.fragment_memo is not None and scope.summary_only:  # the mark kept_page looks for
             shared.put(page_shape(kind, scope, after), True, family=None, size=PAGE_SHAPE_BYTES)
     return page
 
