@@ -129,14 +129,16 @@ async def runner(http: httpx.AsyncClient, ledger: Ledger, process_id: str, stop:
 
 
 async def terminator(dsn: str, database: str, stop: asyncio.Event, sweeps: list[int]) -> None:
-    """Every second, end every backend of the gateway's database (what a failover or an operator does)."""
+    """Every second, end every backend the gateway opened on its database (what a failover or an operator
+    does): those of its role. A superuser's backend on the same database (the test harness's, or anyone's
+    connected by hand) is not the gateway's, and ending it needs a superuser."""
     admin = await asyncpg.connect(dsn)
     try:
         while not stop.is_set():
             await asyncio.sleep(1)
             sweeps.append(int(await admin.fetchval(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1 "
-                "AND pid <> pg_backend_pid()", database)))
+                "AND usename = current_user AND pid <> pg_backend_pid()", database)))
     finally:
         await admin.close()
 
