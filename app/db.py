@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import weakref
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from sqlalchemy import MetaData, String, Table, any_, bindparam, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlmodel import SQLModel
 
 from app.bus import announcements
@@ -26,6 +30,8 @@ from app.connectivity import (
     watch_connections,
 )
 from app.settings import Settings
+
+log = logging.getLogger("processgraph.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -147,22 +153,46 @@ class _Compiled:
         self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
         self.defaults: dict[str, Any] = dict(compiled.params)
 
+    def args(self, params: dict[str, Any] | None) -> list[Any]:
+        given = params or {}
+        return [given[n] if n in given else self.defaults[n] for n in self.names]
+
 
 _compiled: dict[int, _Compiled] = {}
 _COMPILED_MAX = 512
 
 
-async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, Any] | None = None, *,
+def _compiled_for(statement: Any, dialect: Any) -> _Compiled:
+    found = _compiled.get(id(statement))
+    if found is None or found.statement is not statement:
+        if len(_compiled) >= _COMPILED_MAX:  # hot reads are a few dozen shapes; this only bounds a leak
+            _compiled.clear()
+        found = _compiled[id(statement)] = _Compiled(statement, dialect)
+    return found
+
+
+def _from_records(records: list[Any], tuples: bool) -> list[Any]:
+    if not records:
+        return []
+    if tuples:
+        return records
+    make = _row_class(tuple(records[0].keys()))._make
+    return [make(r) for r in records]
+
+
+async def fetch_plain(conn: Reads, statement: Any, params: dict[str, Any] | None = None, *,
                       tuples: bool = False) -> list[Any]:
     """`plain_rows(await conn.execute(statement, params))` for the hot reads (statements built once, in
-    autocommit connections: `reader()`). On PostgreSQL the statement's compiled text goes to asyncpg
-    directly and its records become the named tuples: SQLAlchemy's execution and Row layers cost about 85
-    us per statement and more per row (issue 7), which a tree read pays three times. The statement events
-    still fire (the statement metric and tests count these too); column types must be ones asyncpg decodes
-    as SQLAlchemy would (no result processors: tests/test_db.py compares both paths). Anywhere else (SQLite,
-    a connection inside a transaction), it is exactly the SQLAlchemy call. With `tuples`, rows that are only
-    hashed and compared, without names: plain tuples, or asyncpg's records as they come (a record hashes and
-    compares as the tuple of its values; converting 100 of them costs 20 us)."""
+    autocommit connections: `reader()`, or `plain_connection`). On PostgreSQL the statement's compiled text goes
+    to asyncpg directly and its records become the named tuples: SQLAlchemy's execution and Row layers cost
+    about 85 us per statement and more per row (issue 7), which a tree read pays three times. The statement
+    events still fire (the statement metric and tests count these too); column types must be ones asyncpg
+    decodes as SQLAlchemy would (no result processors: tests/test_db.py compares both paths). Anywhere else
+    (SQLite, a connection inside a transaction), it is exactly the SQLAlchemy call. With `tuples`, rows that
+    are only hashed and compared, without names: plain tuples, or asyncpg's records as they come (a record
+    hashes and compares as the tuple of its values; converting 100 of them costs 20 us)."""
+    if isinstance(conn, PlainConnection):
+        return await conn.fetch(statement, params, tuples)
     sync = conn.sync_connection
     fairy = sync.connection if sync is not None and conn.dialect.driver == "asyncpg" else None
     driver: Any = None if fairy is None or not getattr(fairy.dbapi_connection, "autocommit", False) \
@@ -170,13 +200,8 @@ async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, A
     if sync is None or driver is None:
         result = await conn.execute(statement, params)
         return [tuple(row) for row in result.all()] if tuples else plain_rows(result)
-    found = _compiled.get(id(statement))
-    if found is None or found.statement is not statement:
-        if len(_compiled) >= _COMPILED_MAX:  # hot reads are a few dozen shapes; this only bounds a leak
-            _compiled.clear()
-        found = _compiled[id(statement)] = _Compiled(statement, conn.dialect)
-    given = params or {}
-    args = [given[n] if n in given else found.defaults[n] for n in found.names]
+    found = _compiled_for(statement, conn.dialect)
+    args = found.args(params)
     for attempt in (1, 2):
         sync.dispatch.before_cursor_execute(sync, None, found.sql, args, None, False)
         try:
@@ -192,12 +217,80 @@ async def fetch_plain(conn: AsyncConnection, statement: Any, params: dict[str, A
                 raise
             await reconnect(conn)
             driver = (await conn.get_raw_connection()).driver_connection
-    if not records:
-        return []
-    if tuples:
-        return cast(list[Any], records)
-    make = _row_class(tuple(records[0].keys()))._make
-    return [make(r) for r in records]
+    return _from_records(records, tuples)
+
+
+class PlainConnection:
+    """A pooled PostgreSQL connection as the pool holds it, for reads that are only `fetch_plain` statements
+    (`plain_connection`): its asyncpg connection runs each statement by itself, outside any transaction, as
+    the `reader()` engine's autocommit connections do."""
+
+    __slots__ = ("dialect", "engine", "fairy")
+
+    def __init__(self, engine: AsyncEngine, fairy: Any) -> None:
+        self.engine, self.fairy, self.dialect = engine, fairy, engine.dialect
+
+    async def fetch(self, statement: Any, params: dict[str, Any] | None, tuples: bool) -> list[Any]:
+        found = _compiled_for(statement, self.dialect)
+        args = found.args(params)
+        dispatch = self.engine.sync_engine.dispatch
+        for attempt in (1, 2):
+            dispatch.before_cursor_execute(None, None, found.sql, args, None, False)
+            driver = self.fairy.driver_connection
+            try:
+                return _from_records(await driver.fetch(found.sql, *args), tuples)
+            except Exception as exc:
+                if not (driver.is_closed() or is_unavailable(exc)):
+                    raise
+                # As in fetch_plain: this connection and the pool's older ones are not handed out again, and
+                # the read runs once more on a fresh connection.
+                log.info("connection lost (%s: %s); the pool opens fresh ones", type(exc).__name__, str(exc)[:200])
+                fairy, self.fairy = self.fairy, None
+                self.engine.sync_engine.pool._invalidate(fairy, exc, _checkin=False)
+                await greenlet_spawn(fairy.invalidate, exc)  # closes the socket and gives the slot back
+                if attempt == 2:
+                    raise
+                self.fairy = await self.engine.raw_connection()
+        raise AssertionError("unreachable")
+
+    async def release(self) -> None:
+        fairy, self.fairy = self.fairy, None
+        if fairy is None:
+            return
+        pool = self.engine.sync_engine.pool
+        if isinstance(pool, QueuePool) and pool.checkedin() < pool.size():
+            fairy.close()  # back into a free slot of the pool: no I/O (nothing to roll back, nothing to close)
+            return
+        # The pool closes an overflow connection as it comes back: that is I/O, done in SQLAlchemy's way and
+        # to completion even if this task is cancelled meanwhile.
+        task = asyncio.ensure_future(greenlet_spawn(fairy.close))
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            await asyncio.wait([task])
+            raise
+
+
+Reads = AsyncConnection | PlainConnection
+
+
+@asynccontextmanager
+async def plain_connection(engine: AsyncEngine) -> AsyncIterator[Reads]:
+    """A connection for reads made only of `fetch_plain` statements (PerDialect ones included). On PostgreSQL,
+    a pooled connection as it is (`PlainConnection`): taking it and giving it back costs about 35 us of CPU,
+    where `engine.connect()` costs about 180 us (an AsyncConnection, three greenlet switches, its isolation
+    level set and reset, a task to close it), most of a cached read's database cost (issue 16). Each statement
+    runs outside a transaction: under READ COMMITTED a transaction gives each statement its own snapshot too,
+    so the reads see what they would have. Elsewhere, `engine.connect()`."""
+    if engine.dialect.driver != "asyncpg":
+        async with engine.connect() as conn:
+            yield conn
+        return
+    plain = PlainConnection(engine, await engine.raw_connection())
+    try:
+        yield plain
+    finally:
+        await plain.release()
 
 
 def _in_list(column: Any, name: str) -> Any:
@@ -220,7 +313,7 @@ class PerDialect:
         self.by_name = by_name
         self._built: dict[str, Any] = {}
 
-    def __call__(self, conn: AsyncConnection) -> Any:
+    def __call__(self, conn: Reads) -> Any:
         name = conn.dialect.name
         stmt = self._built.get(name)
         if stmt is None:

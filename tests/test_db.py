@@ -1,6 +1,7 @@
 """app/db.py `fetch_plain`: the hot reads give the same rows whether they go through SQLAlchemy or, on
 PostgreSQL in autocommit, straight to asyncpg; the statement events still fire; inside a transaction the
-read is SQLAlchemy's and sees the transaction's own writes."""
+read is SQLAlchemy's and sees the transaction's own writes. `plain_connection`: the same rows from a pooled
+connection taken as it is, a lost one replaced, and every connection back in the pool however the read ends."""
 
 from __future__ import annotations
 
@@ -15,12 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app import bus, db
 from app.auth.service import READ, WRITE, Actor, create_user
 from app.connectivity import is_unavailable
-from app.db import fetch_plain, plain_rows, reader, write_transaction
+from app.db import (
+    PlainConnection,
+    create_engine,
+    fetch_plain,
+    plain_connection,
+    plain_rows,
+    reader,
+    write_transaction,
+)
 from app.process import listing
 from app.process import service as process_service
 from app.process.draft import PROCESSES
 from app.run import service as run_service
-from app.settings import DEFAULT_WORKSPACE_ID
+from app.settings import DEFAULT_WORKSPACE_ID, Settings
 from bench.dataset import process_spec
 from tests.helpers import SqlCounter
 
@@ -174,3 +183,84 @@ async def test_a_write_cancelled_mid_statement_raises_the_cancellation(engine: A
         await task
     async with write_transaction(engine) as conn:  # the pool still serves writes
         assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+
+
+async def test_plain_connections_give_the_rows_sqlalchemy_gives(engine: AsyncEngine, sql: SqlCounter) -> None:
+    process_ids, run_ids = await _data(engine)
+    async with reader(engine).connect() as conn:
+        groups = plain_rows(await conn.execute(process_service._GROUPS_OF_PROCESSES(conn), {"ids": process_ids}))
+        expected = [plain_rows(await conn.execute(statement, params))
+                    for statement, params in _reads(conn, process_ids, run_ids, [g.id for g in groups])]
+    async with plain_connection(engine) as plain:
+        # on PostgreSQL a pooled connection as it is; elsewhere SQLAlchemy's connection
+        assert isinstance(plain, PlainConnection) == (engine.dialect.name == "postgresql")
+        reads = _reads(plain, process_ids, run_ids, [g.id for g in groups])
+        for (statement, params), rows in zip(reads, expected, strict=True):
+            sql.reset()
+            got = await fetch_plain(plain, statement, params)
+            assert sql.count == 1, sql.statements  # counted like any statement
+            assert got == rows and got, statement
+            assert [r._fields for r in got] == [r._fields for r in rows]
+            assert [[type(v) for v in r] for r in got] == [[type(v) for v in r] for r in rows]
+            assert await fetch_plain(plain, statement, params, tuples=True) == [tuple(r) for r in rows]
+    assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_a_plain_read_whose_connection_is_lost_runs_again_on_a_fresh_one(engine: AsyncEngine) -> None:
+    process_ids, _ = await _data(engine)
+    if engine.dialect.name != "postgresql":
+        return
+    params = {"ids": process_ids, "workspace_id": DEFAULT_WORKSPACE_ID}
+    statement = process_service._PROCESSES_BY_IDS
+    for _ in range(2):
+        async with plain_connection(engine) as plain:
+            assert isinstance(plain, PlainConnection)
+            lost = plain.fairy.driver_connection
+            backend = await lost.fetchval("SELECT pg_backend_pid()")
+            async with engine.connect() as admin:
+                await admin.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+            assert len(await fetch_plain(plain, statement(plain), params)) == 3
+            assert plain.fairy.driver_connection is not lost  # a fresh connection answered
+        assert engine.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    # the lost one is never handed out again
+    for _ in range(3):
+        async with plain_connection(engine) as plain:
+            assert len(await fetch_plain(plain, statement(plain), params)) == 3
+
+
+async def test_plain_connections_go_back_to_the_pool_however_the_read_ends(settings: Settings) -> None:
+    """An overflow connection is closed as it comes back, a cancelled read gives its connection back, and
+    a failed statement too; the pool then serves reads as before."""
+    engine = create_engine(settings, pool_size=1, max_overflow=1)
+    pool: Any = engine.sync_engine.pool
+    try:
+        if engine.dialect.name != "postgresql":
+            pytest.skip("pooled PostgreSQL connections: elsewhere plain_connection is engine.connect()")
+        async with plain_connection(engine) as first, plain_connection(engine) as second:
+            assert (await fetch_plain(first, text("SELECT 1 AS one")))[0].one == 1
+            assert (await fetch_plain(second, text("SELECT 2 AS two")))[0].two == 2
+            assert pool.checkedout() == 2 and pool.overflow() == 1
+        assert pool.checkedout() == 0 and pool.overflow() == 0 and pool.checkedin() == 1
+        started = asyncio.Event()
+
+        async def sleep() -> None:
+            async with plain_connection(engine) as plain:
+                started.set()
+                await fetch_plain(plain, text("SELECT pg_sleep(30) AS slept"))
+
+        task = asyncio.create_task(sleep())
+        await started.wait()
+        await asyncio.sleep(0.2)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert pool.checkedout() == 0
+        with pytest.raises(Exception, match="division by zero"):
+            async with plain_connection(engine) as plain:
+                await fetch_plain(plain, text("SELECT 1 / 0 AS nothing"))
+        assert pool.checkedout() == 0
+        for n in range(3):
+            async with plain_connection(engine) as plain:
+                assert (await fetch_plain(plain, text(f"SELECT {n} AS n")))[0].n == n
+    finally:
+        await engine.dispose()

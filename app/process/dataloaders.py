@@ -7,6 +7,7 @@ from typing import Any
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import plain_connection
 from app.process import service
 from app.process.tree import WHOLE, Tree, TreeRead
 
@@ -20,7 +21,7 @@ class ProcessByIdLoader(DataLoader[str, Any]):
         self.workspace_id = workspace_id
 
     async def batch_load_fn(self, keys: list[str]) -> list[Any]:
-        async with self.engine.connect() as conn:
+        async with plain_connection(self.engine) as conn:
             rows = await service.processes_by_ids(conn, workspace_id=self.workspace_id, ids=keys)
         return [rows.get(k) for k in keys]
 
@@ -61,7 +62,7 @@ class TreeLoader(DataLoader[TreeKey, Tree]):
             if pid not in pids:
                 pids.append(pid)
         found: dict[tuple[str, TreeRead], Tree] = {}
-        async with self.engine.connect() as conn:
+        async with plain_connection(self.engine) as conn:
             for read, pids in by_read.items():
                 trees = await service.trees_by_process_ids(conn, process_ids=pids, read=read)
                 found.update({(pid, read): tree for pid, tree in trees.items()})

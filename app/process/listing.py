@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import fetch_plain, table
+from app.db import fetch_plain, plain_connection, table
 from app.process.models import Process
 
 PROCESS_COLUMNS = table(Process).c
@@ -207,7 +207,7 @@ async def _read(
         after_nulls = tuple(v is None for v in key)
         params.update({f"after_{i}": v for i, v in enumerate(key) if v is not None})
     stmt = _page_statement(order, trashed, bool(name_contains), after_nulls, columns)
-    async with engine.connect() as conn:
+    async with plain_connection(engine) as conn:
         rows = await fetch_plain(conn, stmt, params, tuples=columns == "versions")
     return Page(rows=rows[:first], has_next=len(rows) > first)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
 from app.auth.service import users_by_ids as auth_users_by_ids
-from app.db import PerDialect, fetch_plain, reader, write_transaction
+from app.db import PerDialect, Reads, fetch_plain, plain_connection, reader, write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
 from app.process import health, history
@@ -86,7 +86,7 @@ async def _insert_all(conn: AsyncConnection, rows: RowBuilder) -> None:
 
 # ---- reads used by the per-request loaders (one statement per batch) ----
 
-async def processes_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: Iterable[str]) -> dict[str, Any]:
+async def processes_by_ids(conn: Reads, *, workspace_id: str, ids: Iterable[str]) -> dict[str, Any]:
     """Live (not trashed) processes of one workspace, by id."""
     rows = await fetch_plain(conn, _PROCESSES_BY_IDS(conn), {"ids": list(ids), "workspace_id": workspace_id})
     return {r.id: r for r in rows}
@@ -115,11 +115,11 @@ def _jobs(by: str, stamps: bool, tags: bool) -> PerDialect:
 
 async def read_process(*, engine: AsyncEngine, actor: Actor, process_id: str) -> tuple[Any, Tree] | None:
     """One live process of the actor's workspace with its whole tree (REST reads); None when not visible."""
-    async with reader(engine).connect() as conn:
+    async with plain_connection(engine) as conn:
         return await _process_and_tree(conn, actor, process_id)
 
 
-async def _process_and_tree(conn: AsyncConnection, actor: Actor, process_id: str) -> tuple[Any, Tree] | None:
+async def _process_and_tree(conn: Reads, actor: Actor, process_id: str) -> tuple[Any, Tree] | None:
     row = (await processes_by_ids(conn, workspace_id=actor.workspace_id, ids=[process_id])).get(process_id)
     if row is None:
         return None
@@ -138,7 +138,7 @@ async def check_health(*, engine: AsyncEngine, actor: Actor, process_id: str) ->
     return health.check(row, tree, {uid for uid, u in users.items() if u.active})
 
 
-async def trees_by_process_ids(conn: AsyncConnection, *, process_ids: list[str],
+async def trees_by_process_ids(conn: Reads, *, process_ids: list[str],
                                read: TreeRead = WHOLE) -> dict[str, Tree]:
     """Trees of the given processes in two statements: the groups, then the jobs (with their tags).
 

@@ -7,6 +7,7 @@ from typing import Any
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import plain_connection
 from app.run import service
 
 
@@ -18,7 +19,7 @@ class RunByIdLoader(DataLoader[str, Any]):
         self.engine, self.workspace_id = engine, workspace_id
 
     async def batch_load_fn(self, keys: list[str]) -> list[Any]:
-        async with self.engine.connect() as conn:
+        async with plain_connection(self.engine) as conn:
             rows = await service.runs_by_ids(conn, workspace_id=self.workspace_id, ids=list(keys))
         return [rows.get(k) for k in keys]
 
@@ -40,7 +41,7 @@ class RunTreeLoader(DataLoader["tuple[str, int | None]", "tuple[list[Any], list[
             self.clear(key)
 
     async def batch_load_fn(self, keys: list[tuple[str, int | None]]) -> list[tuple[list[Any], list[Any]]]:
-        async with self.engine.connect() as conn:
+        async with plain_connection(self.engine) as conn:
             trees = await service.run_trees(conn, run_ids=sorted({run_id for run_id, _ in keys}))
         return [trees[run_id] for run_id, _ in keys]
 

@@ -15,7 +15,16 @@ from app.auth.service import WRITE, Actor, require_scope
 from app.auth.service import users_by_ids as auth_users_by_ids
 from app.bus import announce, bus
 from app.clock import SYSTEM_CLOCK, Clock
-from app.db import PerDialect, fetch_plain, reader, table, update_many, write_transaction
+from app.db import (
+    PerDialect,
+    Reads,
+    fetch_plain,
+    plain_connection,
+    reader,
+    table,
+    update_many,
+    write_transaction,
+)
 from app.errors import CONFLICT, LIMIT_EXCEEDED, NOT_FOUND, AppError, ErrorList, ServiceError
 from app.ids import new_id
 from app.notify import service as notify_service
@@ -286,7 +295,7 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
 
 # ---- reads used by loaders ----
 
-async def runs_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
+async def runs_by_ids(conn: Reads, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
     rows = await fetch_plain(conn, _RUNS_BY_IDS(conn), {"ids": ids, "workspace_id": workspace_id})
     return {r.id: r for r in rows}
 
@@ -300,7 +309,7 @@ _STATUS_COUNTS = PerDialect(lambda in_ids: select(JOB_RUNS.c.run_id, JOB_RUNS.c.
                             .where(in_ids(JOB_RUNS.c.run_id, "ids")).group_by(JOB_RUNS.c.run_id, JOB_RUNS.c.status))
 
 
-async def run_trees(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, tuple[list[Any], list[Any]]]:
+async def run_trees(conn: Reads, *, run_ids: list[str]) -> dict[str, tuple[list[Any], list[Any]]]:
     """All group runs and all job runs of the given runs: two statements."""
     out: dict[str, tuple[list[Any], list[Any]]] = {rid: ([], []) for rid in run_ids}
     for g in await fetch_plain(conn, _GROUP_RUNS(conn), {"ids": run_ids}):
@@ -464,7 +473,7 @@ async def add_job_runs(*, engine: AsyncEngine, actor: Actor, run_id: str, specs:
 
 async def read_run(*, engine: AsyncEngine, actor: Actor, run_id: str) -> tuple[Any, list[Any], list[Any]] | None:
     """A run of the actor's workspace with all its group runs and job runs; None when not visible."""
-    async with reader(engine).connect() as conn:
+    async with plain_connection(engine) as conn:
         row = (await runs_by_ids(conn, workspace_id=actor.workspace_id, ids=[run_id])).get(run_id)
         if row is None:
             return None
