@@ -303,11 +303,15 @@ def measure(server: Server, workload: str, spec: dict[str, Any], *, warmup: floa
             postgres: bool, count_sql: bool) -> Row:
     drive({**spec, "duration": warmup})
     sql_before = statements(server) if count_sql else None
-    gw0 = sum(cpu_seconds(p) for p in server.pids)
+    each0 = [cpu_seconds(p) for p in server.pids]
     db0 = postgres_cpu_seconds() if postgres else 0.0
     with RssSampler(server.pids) as rss:
         result = drive({**spec, "duration": duration})
-    gw1 = sum(cpu_seconds(p) for p in server.pids)
+    each1 = [cpu_seconds(p) for p in server.pids]
+    gw0, gw1 = sum(each0), sum(each1)
+    if len(server.pids) > 1:  # how the work fell on the processes (workers share the connections unevenly)
+        log(f"{server.name} {workload}: CPU seconds per process "
+            + ", ".join(f"{b - a:.1f}" for a, b in zip(each0, each1, strict=True)))
     db1 = postgres_cpu_seconds() if postgres else 0.0
     n = max(1, result["requests"])
     sql = None if sql_before is None else (statements(server) - sql_before) / n
