@@ -20,6 +20,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 from app.errors import UNAVAILABLE, AppError
 
@@ -89,9 +90,20 @@ async def abandon(conn: AsyncConnection, error: BaseException) -> None:
     sync = conn.sync_connection
     if sync is None or sync.invalidated:
         return
-    log.info("connection lost (%s: %s); the pool opens fresh ones", type(error).__name__, str(error)[:200])
-    sync.engine.pool._invalidate(sync.connection, error, _checkin=False)
+    _forget_generation(sync.engine.pool, sync.connection, error)
     await conn.invalidate(error)
+
+
+async def abandon_pooled(pool: Any, fairy: Any, error: BaseException) -> None:
+    """`abandon` for a pooled connection taken without an AsyncConnection (app/db.py PlainConnection): its
+    socket is closed and its slot given back to the pool."""
+    _forget_generation(pool, fairy, error)
+    await greenlet_spawn(fairy.invalidate, error)
+
+
+def _forget_generation(pool: Any, fairy: Any, error: BaseException) -> None:
+    log.info("connection lost (%s: %s); the pool opens fresh ones", type(error).__name__, str(error)[:200])
+    pool._invalidate(fairy, error, _checkin=False)
 
 
 class ReadConnection(AsyncConnection):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import weakref
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable
@@ -24,14 +23,13 @@ from app.bus import announcements
 from app.connectivity import (
     ReadEngine,
     abandon,
+    abandon_pooled,
     is_unavailable,
     read_engine,
     reconnect,
     watch_connections,
 )
 from app.settings import Settings
-
-log = logging.getLogger("processgraph.db")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -244,10 +242,8 @@ class PlainConnection:
                     raise
                 # As in fetch_plain: this connection and the pool's older ones are not handed out again, and
                 # the read runs once more on a fresh connection.
-                log.info("connection lost (%s: %s); the pool opens fresh ones", type(exc).__name__, str(exc)[:200])
                 fairy, self.fairy = self.fairy, None
-                self.engine.sync_engine.pool._invalidate(fairy, exc, _checkin=False)
-                await greenlet_spawn(fairy.invalidate, exc)  # closes the socket and gives the slot back
+                await abandon_pooled(self.engine.sync_engine.pool, fairy, exc)
                 if attempt == 2:
                     raise
                 self.fairy = await self.engine.raw_connection()

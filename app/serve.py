@@ -172,8 +172,9 @@ def own_listener(shared: socket.socket) -> socket.socket:
     every worker, the first worker to wake accepts every connection waiting (uvloop accepts until none is
     left), so a burst of keep-alive connections (a load balancer's, a client pool's) can land on one worker
     for good: measured, 16 connections all on one of two workers, which then served 1.3x PostGraphile 5's
-    requests/s on workload (c) where an even split served 2.6x. With SO_REUSEPORT the kernel gives each new connection to
-    one of the workers' sockets by a hash of its addresses, so connections spread over the workers."""
+    requests/s on workload (c) where an even split served 2.6x. With SO_REUSEPORT the kernel gives each new
+    connection to one of the workers' sockets by a hash of its addresses, so connections spread over the
+    workers."""
     sock = _reusable(shared.family)
     sock.bind(shared.getsockname())
     sock.set_inheritable(True)

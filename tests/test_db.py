@@ -161,26 +161,32 @@ async def test_a_write_whose_connection_is_lost_fails_as_unavailable_and_writes_
     assert "Half written" not in {r.name for r in rows}
 
 
+async def _cancel_mid_statement(run: Any) -> None:
+    """Run `run(started)` as a task, cancel it 0.2 s after it set `started` (its statement running), and
+    check that it ends with the cancellation."""
+    started = asyncio.Event()
+    task = asyncio.create_task(run(started))
+    await started.wait()
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_a_write_cancelled_mid_statement_raises_the_cancellation(engine: AsyncEngine) -> None:
     """A write transaction cancelled while a statement runs (a stopping worker or gateway cancels its tasks)
     ends with CancelledError, not with an error about the invalidated connection raised on the way out, which
     a background loop would take for an ordinary failure and so never stop."""
     if engine.dialect.name != "postgresql":
         pytest.skip("a statement that runs long enough to be cancelled: pg_sleep")
-    started = asyncio.Event()
 
-    async def write() -> None:
+    async def write(started: asyncio.Event) -> None:
         async with write_transaction(engine) as conn:
             await bus.announce(conn, "a key that must not be announced")
             started.set()
             await conn.execute(text("SELECT pg_sleep(30)"))
 
-    task = asyncio.create_task(write())
-    await started.wait()
-    await asyncio.sleep(0.2)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await _cancel_mid_statement(write)
     async with write_transaction(engine) as conn:  # the pool still serves writes
         assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
 
@@ -241,19 +247,13 @@ async def test_plain_connections_go_back_to_the_pool_however_the_read_ends(setti
             assert (await fetch_plain(second, text("SELECT 2 AS two")))[0].two == 2
             assert pool.checkedout() == 2 and pool.overflow() == 1
         assert pool.checkedout() == 0 and pool.overflow() == 0 and pool.checkedin() == 1
-        started = asyncio.Event()
 
-        async def sleep() -> None:
+        async def sleep(started: asyncio.Event) -> None:
             async with plain_connection(engine) as plain:
                 started.set()
                 await fetch_plain(plain, text("SELECT pg_sleep(30) AS slept"))
 
-        task = asyncio.create_task(sleep())
-        await started.wait()
-        await asyncio.sleep(0.2)
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+        await _cancel_mid_statement(sleep)
         assert pool.checkedout() == 0
         with pytest.raises(Exception, match="division by zero"):
             async with plain_connection(engine) as plain:
