@@ -13,7 +13,9 @@ id and version (app/process/types.py summary_page), so it is only ever evicted.
 Cross-cutting like app/bus.py: it imports no domain. Responses that hold a cached fragment are serialized
 with orjson, as every response of the gateway is (HTTP and WebSocket). The entries' sizes are estimates in bytes (the
 domains' builders say how much they add, measured with tracemalloc on the benchmark's trees); the budget
-is the TREE_CACHE_MB setting, 0 turns the cache off.
+is the TREE_CACHE_MB setting, 0 turns the cache off. Storing an entry marks the running request as one that
+filled the cache (app/recording.py): the next request of the same text reads less, and it is that one whose
+answer app/graphql/answers.py keeps.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from collections.abc import Hashable
 from typing import Any
 
 import orjson
+
+from app.recording import filled
 
 
 class _Entry:
@@ -79,6 +83,7 @@ class SharedCache:
         the family's version held). An entry of no family (None) is only replaced or evicted."""
         if not self.budget or size > self.budget:
             return False
+        filled()
         if family is None:
             self._drop(key)
             self._entries[key] = _Entry(None, value, size)

@@ -1,10 +1,13 @@
 """Time in one place: the service layer receives a Clock (from Settings) instead of reading the system time, so
-tests move time across days without sleeping. All times are UTC."""
+tests move time across days without sleeping. All times are UTC. A request that reads the clock is marked
+(app/recording.py): its answer depends on more than its statements' rows."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from app.recording import taint
 
 
 class Clock(Protocol):
@@ -17,6 +20,7 @@ class SystemClock:
     """The real time."""
 
     def now(self) -> datetime:
+        taint()  # an answer that read the time is not given again (app/recording.py)
         return datetime.now(UTC)
 
 
@@ -27,6 +31,7 @@ class SettableClock:
         self._at = at.astimezone(UTC)
 
     def now(self) -> datetime:
+        taint()
         return self._at
 
     def set(self, at: datetime) -> None:

@@ -29,6 +29,7 @@ from app.connectivity import (
     reconnect,
     watch_connections,
 )
+from app.recording import RECORDING
 from app.settings import Settings
 
 NAMING_CONVENTION = {
@@ -215,7 +216,10 @@ async def fetch_plain(conn: Reads, statement: Any, params: dict[str, Any] | None
                 raise
             await reconnect(conn)
             driver = (await conn.get_raw_connection()).driver_connection
-    return _from_records(records, tuples)
+    rows = _from_records(records, tuples)
+    if (recording := RECORDING.get()) is not None:
+        recording.note(found.sql, args, rows, tuples)
+    return rows
 
 
 class PlainConnection:
@@ -231,12 +235,19 @@ class PlainConnection:
     async def fetch(self, statement: Any, params: dict[str, Any] | None, tuples: bool) -> list[Any]:
         found = _compiled_for(statement, self.dialect)
         args = found.args(params)
+        rows = await self.fetch_sql(found.sql, args, tuples)
+        if (recording := RECORDING.get()) is not None:
+            recording.note(found.sql, args, rows, tuples)
+        return rows
+
+    async def fetch_sql(self, sql: str, args: Any, tuples: bool) -> list[Any]:
+        """The rows of a compiled hot read's text (`fetch`'s, or one noted by app/recording.py)."""
         dispatch = self.engine.sync_engine.dispatch
         for attempt in (1, 2):
-            dispatch.before_cursor_execute(None, None, found.sql, args, None, False)
+            dispatch.before_cursor_execute(None, None, sql, args, None, False)
             driver = self.fairy.driver_connection
             try:
-                return _from_records(await driver.fetch(found.sql, *args), tuples)
+                return _from_records(await driver.fetch(sql, *args), tuples)
             except Exception as exc:
                 if not (driver.is_closed() or is_unavailable(exc)):
                     raise

@@ -14,6 +14,7 @@ from typing import Any
 import orjson
 from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
+from sqlalchemy import event
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -33,9 +34,10 @@ from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.bus import listening
 from app.cache import SharedCache
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
-from app.db import create_engine
+from app.db import create_engine, is_sqlite
 from app.errors import TIMEOUT, UNAVAILABLE, AppError
 from app.graphql import persisted
+from app.graphql.answers import Answers, Captured
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
@@ -51,6 +53,7 @@ from app.http import (
 from app.ids import new_id
 from app.lifecycle import Lifecycle
 from app.notify import scheduler
+from app.recording import RECORDING, Recording, count_statement
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -83,6 +86,22 @@ def _unavailable_throughout(body: Any, result: Any) -> bool:
         return False
     data = body.get("data") if isinstance(body, dict) else None
     return data is None or all(value is None for value in data.values())
+
+
+async def whole_body(receive: Any) -> tuple[Any, bytes | None]:
+    """The request's body (None if it came in parts), and a `receive` that hands it over again."""
+    message = await receive()
+    body = message.get("body", b"") if message["type"] == "http.request" and not message.get("more_body") \
+        else None
+    sent = False
+
+    async def again() -> Any:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return message
+        return await receive()
+    return again, body
 
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
@@ -129,6 +148,10 @@ class GraphQLApp(GraphQL[Context, None]):
         self.state = state
         self.metrics: ops.Metrics = state["metrics"]
         self.persisted = persisted.PersistedQueries(trusted_file=settings.trusted_documents_file)
+        self.answers = (Answers(settings.answer_cache_mb * 1024 * 1024, lambda: state["engine"], self.metrics,
+                                settings.request_timeout_seconds)
+                        if settings.answer_cache_mb > 0 and not is_sqlite(settings.database_url) else None)
+        state["answers"] = self.answers
         # The demo token reaches the page only in development mode on a loopback address.
         show = dev_token if settings.dev_mode and is_loopback(settings.host) else None
         self.ide = (GraphiQLPage(node_modules=Path(settings.graphiql_assets_dir), token=show)
@@ -148,9 +171,14 @@ class GraphQLApp(GraphQL[Context, None]):
             ops.record(self.metrics, operation=None, started=started, result=result,
                        request_id=getattr(context, "request_id", ""), user_id=None)
             return result
+        if (recording := RECORDING.get()) is not None:
+            recording.operations += 1
+            recording.operation = getattr(request_data, "operation_name", None)
         try:
             async with asyncio.timeout(self.settings.request_timeout_seconds):
                 result = await super().execute_single(*args, **kwargs)
+                if recording is not None:  # not with errors, nor a persisted query (the store may change)
+                    recording.clean = not result.errors and not getattr(request_data, "extensions", None)
                 return result
         except HTTPException as exc:
             cause = exc.__cause__
@@ -175,6 +203,25 @@ class GraphQLApp(GraphQL[Context, None]):
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
+        answers = self.answers
+        key = None
+        if answers is not None:
+            receive, body = await whole_body(receive)
+            key = None if body is None else answers.key(scope, body)
+            if key is not None and await answers.give(key, send):
+                return  # a repeated query whose statements returned the same rows (app/graphql/answers.py)
+        if key is None:
+            await self.answer(scope, receive, send)
+            return
+        recording, captured = Recording(), Captured(send)
+        token = RECORDING.set(recording)
+        try:
+            await self.answer(scope, receive, captured)
+        finally:
+            RECORDING.reset(token)
+        answers.keep(key, recording, captured)  # type: ignore[union-attr]
+
+    async def answer(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             response = await self.run(Request(scope, receive=receive))
         except MethodNotAllowed as exc:
@@ -282,6 +329,7 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
         ops.count_statements(state["metrics"], engine)
+        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)  # app/recording.py
         state["engine"] = engine
         oidc = (Oidc(verifier=OidcVerifier(settings), users=OidcUsers(engine=engine, settings=settings))
                 if settings.oidc_issuer else None)

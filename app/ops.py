@@ -57,6 +57,14 @@ class Metrics:
                                    "process's tree cache.", registry=self.registry)
         self.cache_lookups = Gauge("processgraph_tree_cache_lookups", "Lookups of this process's tree cache since "
                                    "it started, by result (hit, miss).", ["result"], registry=self.registry)
+        self.answer_bytes = Gauge("processgraph_answer_cache_bytes", "Estimated bytes of the answers of repeated "
+                                  "queries kept by this process (at most ANSWER_CACHE_MB).", registry=self.registry)
+        self.answer_entries = Gauge("processgraph_answer_cache_entries", "Answers of repeated queries kept by this "
+                                    "process.", registry=self.registry)
+        self.answer_lookups = Gauge("processgraph_answer_cache_lookups", "Requests that looked for a kept answer "
+                                    "since the process started, by result: given (its statements returned the same "
+                                    "rows), changed (they did not), none (no answer kept).", ["result"],
+                                    registry=self.registry)
 
         # The labelled children by operation name: `labels()` takes a lock and builds its key on every call.
         self._by_operation: dict[str, Any] = {}
@@ -146,5 +154,12 @@ def metrics_endpoint(metrics: Metrics, state: dict[str, Any]) -> Any:
             metrics.cache_entries.set(len(cache))
             metrics.cache_lookups.labels("hit").set(cache.hits)
             metrics.cache_lookups.labels("miss").set(cache.misses)
+        answers = state.get("answers")
+        if answers is not None:
+            metrics.answer_bytes.set(answers.kept.size)
+            metrics.answer_entries.set(len(answers.kept))
+            metrics.answer_lookups.labels("given").set(answers.given)
+            metrics.answer_lookups.labels("changed").set(answers.changed)
+            metrics.answer_lookups.labels("none").set(answers.kept.misses)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
     return endpoint

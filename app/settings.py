@@ -62,6 +62,9 @@ class Settings:
     # Process and run trees kept across requests by each gateway process (app/cache.py), in MB (estimated);
     # 0 turns the cache off.
     tree_cache_mb: int = 96
+    # Answers of repeated queries kept by each gateway process (app/graphql/answers.py), in MB (estimated);
+    # 0 turns them off.
+    answer_cache_mb: int = 16
     sqlite_busy_timeout_ms: int = 5000
     graphiql: bool = True
     # GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN.
@@ -207,6 +210,7 @@ def load_settings(env: dict[str, str] | None = None, env_file: Path | None = Non
         keep_alive_seconds=_seconds(merged, "KEEP_ALIVE_SECONDS", base.keep_alive_seconds),
         cors_origins=parse_origins(merged.get("CORS_ORIGINS", "")),
         tree_cache_mb=_whole_number(merged, "TREE_CACHE_MB", base.tree_cache_mb),
+        answer_cache_mb=_whole_number(merged, "ANSWER_CACHE_MB", base.answer_cache_mb),
     )
     return _with_pooler(_with_oidc(settings, merged), merged)
 

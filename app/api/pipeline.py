@@ -12,8 +12,8 @@ and a kept page). This extension does, phase by phase and in the same order, wha
   parsed document (app/graphql/validation.py), and documents over the depth, alias or cost limits refused
   (limits.refuse_over_limit);
 - execution: subscriptions over HTTP and operations outside the token's scopes answered with their refusal
-  (limits.refuse_out_of_scope), and a query's engine made read-only while it runs
-  (app/graphql/context.py read_only_engine).
+  (limits.refuse_out_of_scope), a query's engine made read-only while it runs
+  (app/graphql/context.py read_only_engine), and a recorded request marked as a query (app/recording.py).
 """
 
 from __future__ import annotations
@@ -23,11 +23,13 @@ from functools import lru_cache
 from typing import Any
 
 from graphql import parse
+from strawberry.types.graphql import OperationType
 
 from app.api import limits
 from app.graphql.context import read_only_engine
 from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.validation import validate_once
+from app.recording import RECORDING
 
 PARSED_DOCUMENTS = 256
 _parse = lru_cache(maxsize=PARSED_DOCUMENTS)(parse)
@@ -57,6 +59,8 @@ class RequestPipeline(MaskUnexpectedErrors):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
+        if (recording := RECORDING.get()) is not None:
+            recording.query = ctx.operation_type is OperationType.QUERY
         limits.refuse_out_of_scope(ctx)
         engine = read_only_engine(ctx)
         try:
