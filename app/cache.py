@@ -109,6 +109,10 @@ class SharedCache:
         self._evict()
         return True
 
+    def discard(self, key: Hashable) -> None:
+        """Drop the entry under `key`, if held (one found out of date)."""
+        self._drop(key)
+
     def grow(self, key: Hashable, size: int) -> None:
         """An entry's value took on `size` more bytes (API objects built from it, a response fragment)."""
         entry = self._entries.get(key)

@@ -96,6 +96,11 @@ async def test_a_repeated_query_is_answered_from_its_statements_until_a_write(ht
     assert "Renamed" in {e["node"]["name"] for e in page}
     if backend == "postgresql":
         assert (await counts(http))["changed"] - changed == 2  # both kept answers were run again, and differed
+    # the out-of-date answers were dropped: the next reads (which keep their answers anew) run no old ones
+    for query, variables in ((TREE, {"id": pid}), (PAGE, {})):
+        assert [await post(http, query, variables) for _ in range(2)][1].json()["data"]
+    if backend == "postgresql":
+        assert (await counts(http))["changed"] - changed == 2
 
 
 async def test_a_kept_answer_goes_to_no_other_user(settings: Settings, engine: AsyncEngine, token: str) -> None:

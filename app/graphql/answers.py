@@ -126,6 +126,7 @@ class Answers:
                     # asyncpg's records compare as the tuples of their values, named tuples included
                     if await conn.fetch_sql(sql, args, True) != rows:
                         self.changed += 1
+                        self.kept.discard(key)  # out of date: not run again before the next is kept
                         return False
         except Exception:  # a fault or a timeout: the whole way answers it as it answers any request
             self.changed += 1
