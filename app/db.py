@@ -218,7 +218,7 @@ async def fetch_plain(conn: Reads, statement: Any, params: dict[str, Any] | None
             driver = (await conn.get_raw_connection()).driver_connection
     rows = _from_records(records, tuples)
     if (recording := RECORDING.get()) is not None:
-        recording.note(found.sql, args, rows, tuples)
+        recording.note(found.sql, args, rows)
     return rows
 
 
@@ -237,7 +237,7 @@ class PlainConnection:
         args = found.args(params)
         rows = await self.fetch_sql(found.sql, args, tuples)
         if (recording := RECORDING.get()) is not None:
-            recording.note(found.sql, args, rows, tuples)
+            recording.note(found.sql, args, rows)
         return rows
 
     async def fetch_sql(self, sql: str, args: Any, tuples: bool) -> list[Any]:

@@ -156,6 +156,19 @@ def _is_ide_request(scope: Scope) -> bool:
     return "text/html" in accept
 
 
+def handing_over(message: Message, receive: Receive) -> Receive:
+    """A `receive` that gives `message` (a body already read) first, then what `receive` gives."""
+    sent = False
+
+    async def again() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return message
+        return await receive()
+    return again
+
+
 class GatewayMiddleware:
     """Refuses oversized bodies, unauthenticated requests and over-eager tokens before GraphQL (or the REST
     door, with `graphql=False`: no GraphiQL page, bodies parsed by the door, errors without a GraphQL
@@ -225,16 +238,8 @@ class GatewayMiddleware:
                                  [(b"retry-after", str(retry).encode())], graphql=self.graphql)
                 return
         scope.setdefault("state", {})["actor"] = actor
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, handing_over({"type": "http.request", "body": body, "more_body": False}, receive),
+                       send)
 
     async def _too_many_failures(self, send: Send, wait: float) -> None:
         assert self.auth_failures is not None

@@ -48,6 +48,7 @@ from app.http import (
     allowed_origins,
     cors,
     error_body,
+    handing_over,
     number_beyond_orjson,
 )
 from app.ids import new_id
@@ -93,15 +94,7 @@ async def whole_body(receive: Any) -> tuple[Any, bytes | None]:
     message = await receive()
     body = message.get("body", b"") if message["type"] == "http.request" and not message.get("more_body") \
         else None
-    sent = False
-
-    async def again() -> Any:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return message
-        return await receive()
-    return again, body
+    return handing_over(message, receive), body
 
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):

@@ -27,7 +27,7 @@ class Recording:
     __slots__ = ("clean", "filled", "operation", "operations", "query", "rows", "seen", "statements", "tainted")
 
     def __init__(self) -> None:
-        self.statements: list[tuple[str, tuple[Any, ...], list[Any], bool]] = []
+        self.statements: list[tuple[str, tuple[Any, ...], list[Any]]] = []
         self.seen = 0  # statements sent (the engine's before_cursor_execute event)
         self.rows = 0
         self.operations = 0
@@ -37,7 +37,7 @@ class Recording:
         self.filled = False  # it stored something in the tree cache: the next one will read less
         self.clean = False  # its operation returned without errors (not timed out, not refused)
 
-    def note(self, sql: str, args: list[Any], rows: list[Any], tuples: bool) -> None:
+    def note(self, sql: str, args: list[Any], rows: list[Any]) -> None:
         """One statement's text, parameters and rows (as `fetch_plain` returned them)."""
         self.rows += len(rows)
         if self.rows > MAX_ROWS:
@@ -45,7 +45,7 @@ class Recording:
         if not self.tainted:
             # Lists among the parameters (arrays of ids) are copied: the caller may reuse them.
             kept = tuple(list(a) if isinstance(a, list) else a for a in args)
-            self.statements.append((sql, kept, list(rows), tuples))
+            self.statements.append((sql, kept, list(rows)))
 
     @property
     def replayable(self) -> bool:

@@ -26,9 +26,8 @@ from app.auth import service as auth_service
 from app.cache import SharedCache
 from app.db import create_engine
 from app.ids import new_id
-from app.main import create_app
 from app.settings import DEV_USER_ID, Settings
-from tests.helpers import GraphQLClient, SqlCounter
+from tests.helpers import GraphQLClient, SqlCounter, asgi_client
 from tests.oidc import OidcProvider, serve_provider
 
 BACKENDS = [b for b in os.environ.get("PROCESSGRAPH_TEST_BACKENDS", "sqlite").split(",") if b]
@@ -181,10 +180,7 @@ async def token(engine: AsyncEngine) -> str:
 @pytest.fixture
 async def http(settings: Settings, token: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client of a fresh app (lifespan running) that sends the demo user's token."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test",
-            headers={"Authorization": f"Bearer {token}"}) as client:
+    async with asgi_client(settings, token) as client:
         yield client
 
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import orjson
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,6 +17,7 @@ from app.auth.service import READ, WRITE, Actor
 from app.cache import SharedCache
 from app.graphql.context import Context
 from app.ids import new_id
+from app.main import create_app
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 
 _TX_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.I)
@@ -77,3 +81,13 @@ class GraphQLClient:
             raise GraphQLError([e.formatted for e in result.errors])
         assert result.data is not None
         return dict(result.data)
+
+
+@asynccontextmanager
+async def asgi_client(settings: Settings, token: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of a fresh app (lifespan running) that sends `token`."""
+    app = create_app(settings)
+    async with app.router.lifespan_context(app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://test",
+            headers={"Authorization": f"Bearer {token}"}) as client:
+        yield client

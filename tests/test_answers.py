@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import random
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,27 +21,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth import service as auth
 from app.clock import SettableClock
-from app.main import create_app
 from app.settings import DEV_USER_ID, Settings, SettingsError, load_settings
 from tests.factories import CREATE
-from tests.helpers import GraphQLClient
+from tests.helpers import GraphQLClient, asgi_client
 from tests.run.helpers import people
-from tests.test_tree_cache import READS, World
+from tests.test_tree_cache import World
 
 WORKLOADS = Path(__file__).resolve().parent.parent / "bench" / "workloads"
 PAGE = (WORKLOADS / "c_process_summaries.graphql").read_text()
 TREE = (WORKLOADS / "a_process_tree.graphql").read_text()
 RENAME = """mutation($id: ID!, $ops: [PatchOperationInput!]!) { processPatch(input: {id: $id, operations: $ops}) {
     errors { code message } } }"""
-
-
-@asynccontextmanager
-async def client(settings: Settings, token: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test",
-            headers={"Authorization": f"Bearer {token}"}) as http:
-        yield http
 
 
 async def counts(http: httpx.AsyncClient) -> dict[str, float]:
@@ -110,7 +98,7 @@ async def test_a_kept_answer_goes_to_no_other_user(settings: Settings, engine: A
     other = await auth.create_user(engine, workspace_id=other_ws, name="Olga", email="olga@example.com")
     _, other_token = await auth.create_token(engine, user_id=other, scopes=["read"])
     _, read_token = await auth.create_token(engine, user_id=DEV_USER_ID, scopes=["read"])
-    async with client(settings, token) as http:
+    async with asgi_client(settings, token) as http:
         pid = (await post(http, CREATE, {"input": tree_input("Mine")})).json()["data"]["processCreate"]["process"]["id"]
         mine = [(await post(http, TREE, {"id": pid})).json() for _ in range(3)]
         page = [(await post(http, PAGE)).json() for _ in range(3)]
@@ -140,7 +128,7 @@ async def test_an_answer_that_read_the_clock_is_never_kept(settings: Settings, e
                                                            token: str) -> None:
     """`overdue` reads the clock: once the clock passes the due date, the same query answers true."""
     clock = SettableClock(datetime(2030, 1, 9, 12, tzinfo=UTC))
-    async with client(dataclasses.replace(settings, clock=clock), token) as http:
+    async with asgi_client(dataclasses.replace(settings, clock=clock), token) as http:
         created = await post(http, CREATE, {"input": tree_input("Due", due="2030-01-10")})
         pid = created.json()["data"]["processCreate"]["process"]["id"]
         started = await post(http, "mutation($id: ID!) { runStart(input: {processId: $id}) { errors { code } "
@@ -186,7 +174,7 @@ def test_the_setting_is_read_and_checked() -> None:
 
 
 async def test_a_budget_of_zero_keeps_nothing(settings: Settings, token: str) -> None:
-    async with client(dataclasses.replace(settings, answer_cache_mb=0), token) as http:
+    async with asgi_client(dataclasses.replace(settings, answer_cache_mb=0), token) as http:
         answers = [(await post(http, PAGE)).content for _ in range(4)]
         assert len(set(answers)) == 1
         assert "processgraph_answer_cache_lookups{" not in (await http.get("/metrics")).text.replace(
@@ -228,19 +216,7 @@ async def test_random_edits_run_actions_and_repeated_reads_answer_as_the_whole_w
     """tests/test_tree_cache.py's random sequence, with every read sent over HTTP twice and compared with the
     uncached client on the same database: kept answers are given only when nothing they read has changed."""
     p = await people(engine, settings, gql, "ann", "bob")
-    world = World(HttpReads(http), gql_uncached, p, random.Random(seed))  # type: ignore[arg-type]
-    for name in ("alpha", "beta", "gamma"):
-        await world.create(name)
-    await world.compare()
-    for step in range(30):
-        if world.rng.random() < 0.5:
-            await world.edit(step)
-        else:
-            await world.act(step)
-        await world.compare(world.rng.choice(list(READS)))
-        if step % 10 == 9:
-            await world.compare()
-    await world.compare()
+    await World(HttpReads(http), gql_uncached, p, random.Random(seed)).run(30)  # type: ignore[arg-type]
     found = await counts(http)
     if backend == "postgresql":  # kept answers were given, and some were run again and found changed
         assert found["given"] > 30 and found["changed"] > 5, found

@@ -144,6 +144,21 @@ class World:
             return [{"id": i} for i in self.rng.sample(ids, 3)]
         return [{"id": pid} for pid in self.processes]
 
+    async def run(self, steps: int) -> None:
+        """Three processes, then `steps` random edits and run actions, every read compared along the way."""
+        for name in ("alpha", "beta", "gamma"):
+            await self.create(name)
+        await self.compare()
+        for step in range(steps):
+            if self.rng.random() < 0.5:
+                await self.edit(step)
+            else:
+                await self.act(step)
+            await self.compare(self.rng.choice(list(READS)))
+            if step % 10 == 9:
+                await self.compare()
+        await self.compare()
+
     async def edit(self, step: int) -> None:
         """One definition write through the cached client, chosen at random (refusals are fine too)."""
         rng, pid = self.rng, self.rng.choice(self.processes)
@@ -233,19 +248,7 @@ async def test_random_edits_run_actions_and_reads_answer_as_without_the_cache(
 ) -> None:
     assert gql.cache is not None
     p = await people(engine, settings, gql, "ann", "bob")
-    world = World(gql, gql_uncached, p, random.Random(seed))
-    for name in ("alpha", "beta", "gamma"):
-        await world.create(name)
-    await world.compare()
-    for step in range(40):
-        if world.rng.random() < 0.5:
-            await world.edit(step)
-        else:
-            await world.act(step)
-        await world.compare(world.rng.choice(list(READS)))
-        if step % 10 == 9:
-            await world.compare()
-    await world.compare()
+    await World(gql, gql_uncached, p, random.Random(seed)).run(40)
     # the cache answered (this test is about its hits), and kept within its budget
     assert gql.cache.hits > 50 and gql.cache.size <= gql.cache.budget
 

@@ -122,7 +122,7 @@ class Answers:
             async with asyncio.timeout(self.timeout), plain_connection(self.engine()) as conn:
                 if not isinstance(conn, PlainConnection):
                     return False
-                for sql, args, rows, _tuples in found.statements:
+                for sql, args, rows in found.statements:
                     # asyncpg's records compare as the tuples of their values, named tuples included
                     if await conn.fetch_sql(sql, args, True) != rows:
                         self.changed += 1
