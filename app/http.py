@@ -54,6 +54,22 @@ def cors(settings: Settings) -> Middleware:
                       expose_headers=["X-Request-Id", "Retry-After", "ETag", "Location"], max_age=600)
 
 
+class Straight:
+    """Starlette middleware, the innermost: GET and POST requests to `path` go straight to `to` (the app their
+    route calls), past Starlette's exception middleware and router; anything else goes on as usual. What is in
+    front (ServerErrorMiddleware, CORS) stays in front. The two layers cost about 15 us of the 300 of a repeated
+    query's answer (issue 16)."""
+
+    def __init__(self, app: ASGIApp, *, path: str, to: ASGIApp) -> None:
+        self.app, self.path, self.to = app, path, to
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == self.path and scope["method"] in ("POST", "GET"):
+            await self.to(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
 def error_body(error: AppError, *, graphql: bool = True) -> bytes:
     """The seed's Error shape as the body, plus (for GraphQL clients) a GraphQL `errors` list."""
     body: dict[str, Any] = {"code": error.code, "message": error.message, "target": error.target, "details": None,

@@ -16,6 +16,7 @@ from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from sqlalchemy import event
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -44,6 +45,7 @@ from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.http import (
     METHOD_NOT_ALLOWED,
     GatewayMiddleware,
+    Straight,
     TokenBucket,
     allowed_origins,
     cors,
@@ -324,6 +326,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         ops.count_statements(state["metrics"], engine)
         event.listen(engine.sync_engine, "before_cursor_execute", count_statement)  # app/recording.py
         state["engine"] = engine
+        if state["answers"] is not None:
+            state["answers"].closed = False
         oidc = (Oidc(verifier=OidcVerifier(settings), users=OidcUsers(engine=engine, settings=settings))
                 if settings.oidc_issuer else None)
         state["actors"] = ActorResolver(engine=engine, cache_seconds=settings.token_cache_seconds, oidc=oidc,
@@ -344,6 +348,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         finally:
             if delivery is not None:
                 await delivery.stop()
+            if state["answers"] is not None:
+                await state["answers"].close()  # its spare connections, back to the pool
             await engine.dispose()
 
     graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)
@@ -367,6 +373,9 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
         dev_token=dev_token if settings.dev_mode and is_loopback(settings.host) else None)
     if graphql_app.ide is not None:  # GraphiQL's own files, from the allow-list in app/graphql/ide.py
         routes.append(Route(STATIC_PREFIX + "{path:path}", graphql_app.ide.static, methods=["GET", "HEAD"]))
-    app = Starlette(routes=routes, middleware=[cors(settings)], lifespan=lifespan)
+    # GET and POST /graphql past Starlette's exception middleware and router (app/http.py Straight); the
+    # route stays for the methods it refuses.
+    app = Starlette(routes=routes, middleware=[cors(settings), Middleware(Straight, path="/graphql", to=guarded)],
+                    lifespan=lifespan)
     app.state.lifecycle = lifecycle
     return app

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from typing import Any
 
+import orjson
 from alembic.script import ScriptDirectory
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -114,9 +114,9 @@ def record(metrics: Metrics, *, operation: str | None, started: float, result: A
     for code in codes:
         metrics.errors.labels(code=code).inc()
     if request_log.isEnabledFor(logging.INFO):
-        request_log.info(json.dumps({"requestId": request_id, "operation": name,
-                                     "durationMs": round(elapsed * 1000, 2), "status": "error" if codes else "ok",
-                                     "errorCodes": codes, "userId": user_id}))
+        request_log.info(orjson.dumps({"requestId": request_id, "operation": name,
+                                       "durationMs": round(elapsed * 1000, 2), "status": "error" if codes else "ok",
+                                       "errorCodes": codes, "userId": user_id}).decode())
 
 
 async def healthz(_request: Request) -> Response:

@@ -65,6 +65,7 @@ def configure_logging(level: str) -> None:
     # The format reads none of a record's thread or process fields, so they are not gathered: getpid() and
     # the current thread were about a tenth of the request log line's cost (py-spy, issue 16).
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # nor where the call was made (a walk up the stack for every line)
 
 
 def worker_app() -> ASGIApp:

@@ -9,6 +9,7 @@ is noted), and the same answers are checked there too.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import random
 from datetime import UTC, datetime
@@ -187,6 +188,44 @@ class Answer:
     errors: Any
 
 
+
+async def backends(engine: AsyncEngine) -> int:
+    """The other connections to this database (the gateway's, the fixtures' pools)."""
+    async with engine.connect() as conn:
+        return int((await conn.exec_driver_sql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalar_one())
+
+
+async def test_spare_connections_survive_the_database_and_go_back_at_the_end(
+    settings: Settings, engine: AsyncEngine, token: str, backend: str
+) -> None:
+    """Replays keep a few connections between requests (app/graphql/answers.py SPARE_CONNECTIONS). When the
+    server ends them, the next replay reconnects and the answer is given as before; when the gateway stops,
+    they are closed with its pool, none left behind."""
+    if backend != "postgresql":
+        pytest.skip("answers are kept on PostgreSQL only")
+    before = await backends(engine)
+    async with asgi_client(settings, token) as http:
+        await post(http, CREATE, {"input": tree_input("Spare")})
+        first = [await post(http, PAGE) for _ in range(2)][1]
+        given = (await counts(http))["given"]
+        answers = await asyncio.gather(*(post(http, PAGE) for _ in range(8)))  # several replays at once
+        assert {a.content for a in answers} == {first.content}
+        assert (await counts(http))["given"] - given == 8
+        async with engine.connect() as conn:  # every connection but this one, the spares among them
+            await conn.exec_driver_sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                                       "datname = current_database() AND pid <> pg_backend_pid()")
+        given = (await counts(http))["given"]
+        assert (await post(http, PAGE)).content == first.content
+        assert (await counts(http))["given"] - given == 1  # given again, on a fresh connection
+    await engine.dispose()  # the fixture's own connections, ended by the server above
+    for _ in range(50):  # a backend leaves pg_stat_activity a moment after its connection closes
+        if await backends(engine) <= before:
+            break
+        await asyncio.sleep(0.1)
+    assert await backends(engine) <= before
+
 class HttpReads:
     """`World`'s cached client over HTTP: each query is sent twice (so that it is kept, and given again
     when nothing it reads has changed since), and both answers must be the same; mutations once."""
@@ -210,13 +249,15 @@ class HttpReads:
 @pytest.mark.parametrize("seed", [3])
 @pytest.mark.timeout(300)
 async def test_random_edits_run_actions_and_repeated_reads_answer_as_the_whole_way(
-    http: httpx.AsyncClient, gql: GraphQLClient, gql_uncached: GraphQLClient, engine: AsyncEngine,
-    settings: Settings, backend: str, seed: int
+    gql: GraphQLClient, gql_uncached: GraphQLClient, engine: AsyncEngine, settings: Settings, token: str,
+    backend: str, seed: int
 ) -> None:
     """tests/test_tree_cache.py's random sequence, with every read sent over HTTP twice and compared with the
-    uncached client on the same database: kept answers are given only when nothing they read has changed."""
+    uncached client on the same database: kept answers are given only when nothing they read has changed.
+    Hundreds of requests from one token: no rate limit (on a fast machine they outran its burst)."""
     p = await people(engine, settings, gql, "ann", "bob")
-    await World(HttpReads(http), gql_uncached, p, random.Random(seed)).run(30)  # type: ignore[arg-type]
-    found = await counts(http)
+    async with asgi_client(dataclasses.replace(settings, rate_limit_per_second=0.0), token) as http:
+        await World(HttpReads(http), gql_uncached, p, random.Random(seed)).run(30)  # type: ignore[arg-type]
+        found = await counts(http)
     if backend == "postgresql":  # kept answers were given, and some were run again and found changed
         assert found["given"] > 30 and found["changed"] > 5, found

@@ -44,6 +44,16 @@ async def total(client: httpx.AsyncClient) -> int:
     return int((await data_of(client, COUNT))["processes"]["totalCount"])
 
 
+
+async def test_other_methods_on_graphql_are_405_with_allow(client: httpx.AsyncClient) -> None:
+    """GET and POST /graphql go straight to the gateway (app/http.py Straight); any other method is still
+    refused by the route, with the methods it allows."""
+    for method in ("PUT", "DELETE", "PATCH"):
+        response = await client.request(method, "/graphql", json={"query": COUNT})
+        assert response.status_code == 405, (method, response.text)
+        assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    assert (await client.get("/graphql", params={"query": COUNT})).json()["data"]["processes"]["totalCount"] == 0
+
 # ---- 1. queries and mutations as application/json ----
 
 async def test_post_mutation_then_query_reads_it_back(client: httpx.AsyncClient) -> None:

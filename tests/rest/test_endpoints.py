@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
@@ -261,8 +262,8 @@ async def test_requests_are_counted_and_logged(http: httpx.AsyncClient, caplog: 
     assert 'processgraph_requests_total{operation="GET /v1/processes"} 1.0' in metrics
     assert 'processgraph_requests_total{operation="GET /v1/processes/{id}"} 1.0' in metrics
     assert 'processgraph_errors_total{code="NOT_FOUND"} 1.0' in metrics
-    lines = [r.getMessage() for r in caplog.records if r.name == "processgraph.requests"]
-    assert any('"operation": "GET /v1/processes/{id}"' in line and '"errorCodes": ["NOT_FOUND"]' in line
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "processgraph.requests"]
+    assert any(line["operation"] == "GET /v1/processes/{id}" and line["errorCodes"] == ["NOT_FOUND"]
                for line in lines), lines
     response = await http.get("/v1/processes")
     assert len(response.headers["x-request-id"]) == 32
