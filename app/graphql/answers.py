@@ -4,9 +4,9 @@ A request whose answer depends only on its statements' rows (app/recording.py: a
 clock, every statement through `fetch_plain`, at most `MAX_ROWS` rows, a 200 without errors) is kept: the
 response's status, headers and body, with the statements' texts, parameters and rows. When the same request
 comes again (the same method, query string, body, Accept and Content-Type, from the same acting user and
-token), the statements run again on one pooled connection, in the order they ran; when each returns the
-rows it returned then, the kept response is sent with a new request id. Otherwise, or when a statement
-fails, the request takes the whole way through Strawberry as any other.
+token), the statements run again on one connection (kept between replays, or the pool's), in the order
+they ran; when each returns the rows it returned then, the kept response is sent with a new request id.
+Otherwise, or when a statement fails, the request takes the whole way through Strawberry as any other.
 
 Why the answer is right: GraphQL execution is a function of the request and of what it reads. What it
 reads that could change is the database (each statement's rows, compared), the clock (a request that reads
