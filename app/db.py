@@ -260,6 +260,18 @@ class PlainConnection:
                 self.fairy = await self.engine.raw_connection()
         raise AssertionError("unreachable")
 
+    def current(self) -> bool:
+        """What the pool checks before it hands a connection out (SQLAlchemy's connection record, and the
+        checkout event of app/connectivity.py): its socket is still open, and it was opened after the pool last
+        met a fault (after which older connections are replaced). A connection kept checked out between uses
+        (app/graphql/answers.py's spares) is checked so before each use."""
+        fairy = self.fairy
+        if fairy is None or fairy.driver_connection.is_closed():
+            return False
+        record = getattr(fairy, "_connection_record", None)
+        started = getattr(record, "starttime", None)
+        return started is not None and started >= getattr(self.engine.sync_engine.pool, "_invalidate_time", 0)
+
     async def release(self) -> None:
         fairy, self.fairy = self.fairy, None
         if fairy is None:

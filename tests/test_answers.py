@@ -20,8 +20,14 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app import ops
+from app.actor import Actor
 from app.auth import service as auth
 from app.clock import SettableClock
+from app.connectivity import abandon_pooled
+from app.db import PlainConnection, plain_connection
+from app.graphql.answers import AnswerKey, Answers, KeptAnswer
+from app.recording import Recording
 from app.settings import DEV_USER_ID, Settings, SettingsError, load_settings
 from tests.factories import CREATE
 from tests.helpers import GraphQLClient, asgi_client
@@ -225,6 +231,40 @@ async def test_spare_connections_survive_the_database_and_go_back_at_the_end(
             break
         await asyncio.sleep(0.1)
     assert await backends(engine) <= before
+
+
+async def test_a_spare_connection_older_than_a_fault_is_not_used_again(engine: AsyncEngine, backend: str) -> None:
+    """A spare is checked as the pool checks a connection it hands out: once the pool has met a fault (and
+    replaces its older connections), a spare opened before it goes back to the pool instead of serving the
+    next replay (a failed-over database may still answer on the old one)."""
+    if backend != "postgresql":
+        pytest.skip("answers are kept on PostgreSQL only")
+    answers = Answers(1 << 20, lambda: engine, ops.Metrics(), 5.0)
+    recording = Recording()
+    async with plain_connection(engine) as conn:
+        assert isinstance(conn, PlainConnection)
+        recording.note("SELECT 1 AS one", [], await conn.fetch_sql("SELECT 1 AS one", [], True))
+    key = AnswerKey("POST", b"", b"{}", Actor(user_id=DEV_USER_ID, workspace_id="w", scopes=frozenset({"read"})), ())
+    answers.kept.put(key, KeptAnswer(200, [], b"{}", recording, None), family=None, size=100)
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    def spare_backend() -> int:
+        assert len(answers.spares) == 1
+        return int(answers.spares[0].fairy.driver_connection.get_server_pid())
+
+    try:
+        assert await answers.give(key, send)
+        first = spare_backend()
+        assert await answers.give(key, send) and spare_backend() == first  # kept, and used again
+        other = await engine.raw_connection()  # a fault met on another connection, as fetch_plain meets one
+        await abandon_pooled(engine.sync_engine.pool, other, ConnectionError("the server went away"))
+        assert await answers.give(key, send) and spare_backend() != first
+        assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [200, 200, 200]
+    finally:
+        await answers.close()
 
 class HttpReads:
     """`World`'s cached client over HTTP: each query is sent twice (so that it is kept, and given again

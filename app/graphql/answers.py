@@ -125,12 +125,10 @@ class Answers:
         if found is None:
             return False
         started = time.perf_counter()
-        conn = self.spares.pop() if self.spares else None
+        conn = None
         try:
             async with asyncio.timeout(self.timeout):
-                if conn is None:
-                    engine = self.engine()
-                    conn = PlainConnection(engine, await engine.raw_connection())
+                conn = await self._connection()
                 same = await self._same_rows(conn, found)
         except BaseException as exc:  # a fault or a timeout: the whole way answers it as it answers any request
             if conn is not None:
@@ -155,6 +153,17 @@ class Answers:
         ops.record(self.metrics, operation=found.operation, started=started, result=None, request_id=request_id,
                    user_id=key.actor.user_id or None, codes=[])
         return True
+
+    async def _connection(self) -> PlainConnection:
+        """A spare connection that the pool would still hand out, or one from the pool. A spare opened before
+        the pool last met a fault, or whose socket is closed, goes back to the pool, which replaces it."""
+        while self.spares:
+            conn = self.spares.pop()
+            if conn.current():
+                return conn
+            await conn.release()
+        engine = self.engine()
+        return PlainConnection(engine, await engine.raw_connection())
 
     @staticmethod
     async def _same_rows(conn: PlainConnection, found: KeptAnswer) -> bool:
