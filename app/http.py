@@ -190,7 +190,8 @@ class GatewayMiddleware:
     door, with `graphql=False`: no GraphiQL page, bodies parsed by the door, errors without a GraphQL
     `errors` list) sees them.
 
-    The acting user goes into `scope["state"]["actor"]`; the GraphiQL page itself needs no token.
+    The acting user goes into `scope["state"]["actor"]` and the body read into `scope["state"]["body"]`; the
+    GraphiQL page itself needs no token.
     """
 
     def __init__(self, app: ASGIApp, *, resolver: Callable[[], ActorResolver], max_body_bytes: int,
@@ -253,7 +254,8 @@ class GatewayMiddleware:
                                                                        "burst": self.rate_limiter.burst}),
                                  [(b"retry-after", str(retry).encode())], graphql=self.graphql)
                 return
-        scope.setdefault("state", {})["actor"] = actor
+        state = scope.setdefault("state", {})
+        state["actor"], state["body"] = actor, body  # the body for what comes next (app/graphql/answers.py)
         await self.app(scope, handing_over({"type": "http.request", "body": body, "more_body": False}, receive),
                        send)
 

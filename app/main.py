@@ -50,7 +50,6 @@ from app.http import (
     allowed_origins,
     cors,
     error_body,
-    handing_over,
     number_beyond_orjson,
 )
 from app.ids import new_id
@@ -89,14 +88,6 @@ def _unavailable_throughout(body: Any, result: Any) -> bool:
         return False
     data = body.get("data") if isinstance(body, dict) else None
     return data is None or all(value is None for value in data.values())
-
-
-async def whole_body(receive: Any) -> tuple[Any, bytes | None]:
-    """The request's body (None if it came in parts), and a `receive` that hands it over again."""
-    message = await receive()
-    body = message.get("body", b"") if message["type"] == "http.request" and not message.get("more_body") \
-        else None
-    return handing_over(message, receive), body
 
 
 class TextFrameWebSocketAdapter(ASGIWebSocketAdapter):
@@ -199,22 +190,19 @@ class GraphQLApp(GraphQL[Context, None]):
             await super().__call__(scope, receive, send)
             return
         answers = self.answers
-        key = None
-        if answers is not None:
-            receive, body = await whole_body(receive)
-            key = None if body is None else answers.key(scope, body)
-            if key is not None and await answers.give(key, send):
-                return  # a repeated query whose statements returned the same rows (app/graphql/answers.py)
-        if key is None:
+        key = None if answers is None else answers.key(scope)
+        if answers is None or key is None:
             await self.answer(scope, receive, send)
             return
+        if await answers.give(key, send):
+            return  # a repeated query whose statements returned the same rows (app/graphql/answers.py)
         recording, captured = Recording(), Captured(send)
         token = RECORDING.set(recording)
         try:
             await self.answer(scope, receive, captured)
         finally:
             RECORDING.reset(token)
-        answers.keep(key, recording, captured)  # type: ignore[union-attr]
+        answers.keep(key, recording, captured)
 
     async def answer(self, scope: Any, receive: Any, send: Any) -> None:
         try:

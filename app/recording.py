@@ -49,9 +49,10 @@ class Recording:
 
     @property
     def replayable(self) -> bool:
-        """One query, answered without errors, that read no clock, and whose every statement (at least one) was noted with its rows;
-        not one that filled the tree cache, since the same request will then run fewer, cheaper statements
-        (a page's versions instead of its rows), and those are the ones worth running again."""
+        """One query, answered without errors, that read no clock, and whose every statement (at least one)
+        was noted with its rows; not one that filled the tree cache, since the same request will then run
+        fewer, cheaper statements (a page's versions instead of its rows), and those are the ones worth
+        running again."""
         return (self.clean and not self.tainted and not self.filled and self.query and self.operations == 1
                 and 0 < self.seen == len(self.statements))
 

@@ -110,11 +110,14 @@ class Answers:
         self.given = 0  # kept answers sent
         self.changed = 0  # kept answers whose statements returned other rows (or failed)
 
-    def key(self, scope: Any, body: bytes) -> AnswerKey | None:
+    def key(self, scope: Any) -> AnswerKey | None:
         """What chooses the answer, besides what it reads; None for a request that is never kept (no
-        authenticated user: the GraphiQL page)."""
-        actor = scope.get("state", {}).get("actor")
-        if not isinstance(actor, Actor) or not actor.scopes or len(body) > MAX_REQUEST_BYTES:
+        authenticated user: the GraphiQL page). The acting user and the body are those GatewayMiddleware
+        resolved and read (app/http.py)."""
+        state = scope.get("state", {})
+        actor, body = state.get("actor"), state.get("body")
+        if not isinstance(actor, Actor) or not actor.scopes or not isinstance(body, bytes) \
+                or len(body) > MAX_REQUEST_BYTES:
             return None
         headers = [(k.lower(), v) for k, v in scope["headers"] if k.lower() in _CHOSEN_BY]
         return AnswerKey(scope["method"], scope.get("query_string", b""), body, actor, tuple(sorted(headers)))
