@@ -3,6 +3,7 @@ and the CORS policy for browser front ends on other origins."""
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import time
@@ -14,14 +15,17 @@ from urllib.parse import unquote_to_bytes
 import orjson
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 
 from app.auth.service import ActorResolver, AuthError
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
-from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
+from app.errors import INTERNAL, LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.graphql.ide import is_loopback
+from app.ids import new_id
 from app.settings import Settings
 
+log = logging.getLogger("processgraph")
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -77,6 +81,17 @@ def error_body(error: AppError, *, graphql: bool = True) -> bytes:
     if graphql:
         body["errors"] = [{"message": error.message, "extensions": error_extensions(error)}]
     return orjson.dumps(body)
+
+
+async def internal_error(_request: object, exc: Exception) -> Response:
+    """The last resort for an exception no layer answered (Starlette's ServerErrorMiddleware calls it, then
+    re-raises for the server's log): the Error shape as JSON with a request id to report, never text/plain."""
+    request_id = new_id()
+    log.error("unhandled %s (request id %s)", type(exc).__name__, request_id, exc_info=exc,
+              extra={"request_id": request_id})
+    error = AppError(INTERNAL, f"Internal server error (request id {request_id}).", None, {"requestId": request_id})
+    return Response(error_body(error), status_code=500, media_type="application/json",
+                    headers={"X-Request-Id": request_id})
 
 
 async def send_error(send: Send, status: int, error: AppError, headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
@@ -36,7 +36,7 @@ from app.bus import listening
 from app.cache import SharedCache
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine, is_sqlite
-from app.errors import TIMEOUT, UNAVAILABLE, AppError
+from app.errors import NOT_FOUND, TIMEOUT, UNAVAILABLE, VALIDATION_ERROR, AppError
 from app.graphql import persisted
 from app.graphql.answers import Answers, Captured
 from app.graphql.context import Context, Loaders
@@ -50,6 +50,7 @@ from app.http import (
     allowed_origins,
     cors,
     error_body,
+    internal_error,
     number_beyond_orjson,
 )
 from app.ids import new_id
@@ -61,6 +62,8 @@ from app.settings import Settings
 log = logging.getLogger("processgraph")
 NOBODY = Actor(user_id="", workspace_id="", scopes=frozenset())
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+# The code of a request Strawberry refuses before GraphQL (HTTPException), by status.
+HTTP_CODES = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
 
 
 def accepts_graphql_response(accept: str) -> bool:
@@ -210,8 +213,10 @@ class GraphQLApp(GraphQL[Context, None]):
         except MethodNotAllowed as exc:
             response = Response(error_body(AppError(METHOD_NOT_ALLOWED, exc.reason, "method")), status_code=405,
                                 headers={"Allow": "POST"}, media_type="application/json")
-        except HTTPException as exc:
-            response = PlainTextResponse(exc.reason, status_code=exc.status_code)
+        except HTTPException as exc:  # a request GraphQL cannot read: the Error shape, never text/plain
+            response = Response(error_body(AppError(HTTP_CODES.get(exc.status_code, VALIDATION_ERROR), exc.reason,
+                                                    "body")), status_code=exc.status_code,
+                                media_type="application/json")
         await response(scope, receive, send)
 
     async def on_ws_connect(self, context: Context) -> None:
@@ -235,6 +240,10 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def parse_http_body(self, request: Any) -> Any:
         data = await super().parse_http_body(request)
+        for one in data if isinstance(data, list) else (data,):
+            if not isinstance(getattr(one, "operation_name", None), str | None):  # Strawberry checks the others
+                raise HTTPException(400, "The GraphQL operation's `operationName` must be a string or null, "
+                                    "if provided.")
         if isinstance(data, list):
             return data
         return self.persisted.resolve(data)
@@ -364,6 +373,6 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     # GET and POST /graphql past Starlette's exception middleware and router (app/http.py Straight); the
     # route stays for the methods it refuses.
     app = Starlette(routes=routes, middleware=[cors(settings), Middleware(Straight, path="/graphql", to=guarded)],
-                    lifespan=lifespan)
+                    exception_handlers={Exception: internal_error}, lifespan=lifespan)
     app.state.lifecycle = lifecycle
     return app

@@ -40,7 +40,7 @@ from bench import growth as growth_data
 from bench.procs import free_port, process_tree, stop_group
 
 WORKLOADS = ROOT / "bench" / "workloads"
-VAR = ROOT / "var" / "bench"
+VAR = Path(os.environ.get("BENCH_DIR") or ROOT / "var" / "bench")  # BENCH_DIR: the smoke test's own folder
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NAMES = {"a": "a process tree", "b": "b 50 processes, 2 levels", "c": "c 100 summaries", "d": "d run tree",
@@ -747,9 +747,22 @@ def batch_rename_3000(gw: Server, m: dataset.Manifest) -> float:
                                                    "{ errors { message } } }", "variables": {"id": process["id"]}})
     time.sleep(0.3)  # the log line is written as the response goes out
     for line in reversed(gw.log_path.read_text().splitlines()):
-        if '"operation": "BatchRename3000"' in line:
-            return float(json.loads(line[line.index("{"):])["durationMs"])
+        entry = request_log_entry(line)  # the line's JSON, read as JSON: its spacing is the logger's own
+        if entry is not None and entry.get("operation") == "BatchRename3000":
+            return float(entry["durationMs"])
     raise RuntimeError("no request log line for the 3,000-item batch rename")
+
+
+def request_log_entry(line: str) -> dict[str, Any] | None:
+    """The JSON object of a request log line (docs/operations.md), or None for any other line."""
+    start = line.find("{")
+    if start < 0:
+        return None
+    try:
+        entry = json.loads(line[start:])
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 if __name__ == "__main__":

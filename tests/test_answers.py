@@ -131,6 +131,32 @@ async def test_the_accept_header_chooses_its_own_answer(http: httpx.AsyncClient)
         assert graphql.headers["content-type"].startswith(newer)
 
 
+async def test_a_replayed_answer_carries_the_cors_headers_of_its_own_request(settings: Settings, token: str) -> None:
+    """The answer kept from one origin's requests goes out again with the CORS headers computed for the request
+    being answered (issue 28): none for no Origin or an unlisted one, the origin for a listed one, `Vary: Origin`
+    once. The CORS middleware outside adds its headers to the response-start message in place; a kept answer
+    that shared that message gave them to everyone after."""
+    app_origin, other_app, evil = "http://localhost:5173", "https://app.example.test", "https://evil.example"
+    listed = dataclasses.replace(settings, cors_origins=(app_origin, other_app))
+    async with asgi_client(listed, token) as http:
+        for _ in range(3):
+            first = await post(http, PAGE, origin=app_origin)
+            assert first.headers["access-control-allow-origin"] == app_origin
+        given_before = (await counts(http))["given"]
+        for origin in (None, evil):
+            answer = await post(http, PAGE) if origin is None else await post(http, PAGE, origin=origin)
+            assert answer.content == first.content
+            assert "access-control-allow-origin" not in answer.headers, (origin, answer.headers)
+            assert answer.headers.get("vary", "Origin") == "Origin", answer.headers
+        again = await post(http, PAGE, origin=other_app)
+        assert again.headers["access-control-allow-origin"] == other_app
+        assert again.headers.get_list("vary") == ["Origin"], again.headers
+        assert [k for k, _ in again.headers.raw if k.lower() == b"access-control-allow-origin"] == \
+            [b"access-control-allow-origin"]
+        if "postgresql" in str(settings.database_url):  # answers are kept on PostgreSQL only: they were given
+            assert (await counts(http))["given"] >= given_before + 3
+
+
 async def test_an_answer_that_read_the_clock_is_never_kept(settings: Settings, engine: AsyncEngine,
                                                            token: str) -> None:
     """`overdue` reads the clock: once the clock passes the due date, the same query answers true."""

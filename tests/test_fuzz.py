@@ -102,10 +102,6 @@ KNOWN_BUGS = {
                       "text column: INTERNAL (asyncpg CharacterNotInRepertoireError: invalid byte sequence 0x00)",
 }
 LIKE_PATTERN_LIMIT = 50_000  # SQLITE_MAX_LIKE_PATTERN_LENGTH, in bytes
-# Not a bug class but a documented exception: Strawberry's HTTP view refuses requests it cannot read as a
-# GraphQL request (unparsable body, wrong content type, batch, GET mutation, unknown operationName) with a
-# text/plain 400; only requests of the "transport" family may get such an answer.
-PLAIN_TEXT_400 = "plain-text-400"
 
 APP_CODES = set(ERROR_CODES) | {UNAUTHENTICATED, RATE_LIMITED, METHOD_NOT_ALLOWED}
 PAYLOAD_CODES = APP_CODES | set(HEALTH_CODES)
@@ -1464,9 +1460,6 @@ class Fuzz:
         status, ctype = response.status_code, response.headers.get("content-type", "")
         if status >= 500:
             self.finding(op, f"HTTP {status}: {response.text[:300]}")
-            return None
-        if op.family == "transport" and status == 400 and ctype.startswith("text/plain"):
-            self.known_issues[PLAIN_TEXT_400] += 1
             return None
         try:
             body = response.json()

@@ -86,7 +86,9 @@ class Captured:
 
     async def __call__(self, message: Any) -> None:
         if message["type"] == "http.response.start":
-            self.start = message
+            # A copy: the middleware outside (CORS) adds its headers to the message it is sent, in place, and
+            # those belong to this request's origin, not to the requests this answer is given again to.
+            self.start = {**message, "headers": list(message.get("headers", ()))}
         elif message["type"] == "http.response.body":
             self.body.append(message.get("body", b""))
             self.whole = not message.get("more_body", False) and len(self.body) == 1
