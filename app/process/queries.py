@@ -10,6 +10,7 @@ import strawberry
 from app.auth.dataloaders import UserByIdLoader
 from app.db import reader
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
+from app.fast.pages import Pages
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
 from app.graphql.lookahead import lookahead, lookahead_at
@@ -18,15 +19,9 @@ from app.ids import is_id
 from app.process import health, limits, listing
 from app.process.dataloaders import ProcessByIdLoader, TreeLoader
 from app.process.enums import OrderDirection, ProcessOrderField
+from app.process.pages import PageScope, kept_page, summary_page
 from app.process.tree_types import TREE_NESTING, shared_tree
-from app.process.types import (
-    PageScope,
-    Process,
-    ProcessSummaryConnection,
-    kept_page,
-    summary_page,
-    tree_read,
-)
+from app.process.types import Process, ProcessSummaryConnection, tree_read
 
 
 @strawberry.input(description="Filters of a process list.")
@@ -95,15 +90,15 @@ async def process_connection(
     kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
-    scope, shared = PageScope(workspace_id, name, size, summary_only), info.context.loaders.shared
+    scope, pages = PageScope(workspace_id, name, size, summary_only), Pages(info.context.loaders.shared)
     where: dict[str, Any] = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order,
                              "name_contains": name, "after": _after_key(after, order, kind)}
-    if (kept := await kept_page(engine, shared, kind=kind, scope=scope, after=after, where=where)) is not None:
+    if (kept := await kept_page(engine, pages, kind=kind, scope=scope, after=after, where=where)) is not None:
         return kept
     result = await listing.page(engine, **where, summary_only=summary_only)
     await _load_trees(info, result.rows, summary_only)
     count = partial(listing.count, engine, workspace_id=workspace_id, trashed=trashed, name_contains=name)
-    return summary_page(result.rows, shared, kind=kind, order=order, has_next=result.has_next, after=after,
+    return summary_page(result.rows, pages, kind=kind, order=order, has_next=result.has_next, after=after,
                         count=count, scope=scope)
 
 

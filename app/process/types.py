@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from datetime import date, datetime
-from typing import Annotated, Any, NamedTuple
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.types import Action, User
-from app.cache import FragmentMemo, SharedCache
+from app.cache import FragmentMemo
 from app.graphql.context import Info
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.scalars import utc
-from app.process import limits, listing
+from app.process import limits
 from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
 from app.process.enums import Weekday
 from app.process.tree import WHOLE, Tree, TreeRead
@@ -232,66 +232,6 @@ class ProcessSummary:
         return Process.from_row(self._row, exclude_generated=exclude_generated_jobs)
 
 
-class _KeptSummary:
-    """What the gateway's shared cache keeps of a process at one revision for its lists (app/cache.py): a
-    summary whose fields are filled (with the memo of what compiled selections answered for it), and the
-    rows' cursors by list kind for the orders whose sort key only changes with the revision."""
-
-    __slots__ = ("cursors", "summary")
-
-    def __init__(self, summary: ProcessSummary) -> None:
-        self.summary = summary
-        self.cursors: dict[str, str] = {}
-
-    def for_row(self, row: Any) -> ProcessSummary:
-        """A copy for this request, with its row: the row also carries what changes without a revision (the
-        latest run, read by `ProcessSummary.run`), so the kept summary itself is never handed out."""
-        made: ProcessSummary = object.__new__(ProcessSummary)
-        made.__dict__.update(self.summary.__dict__)
-        made._row = row
-        return made
-
-
-def summary_edges(rows: list[Any], shared: SharedCache | None, kind: str, order: listing.Order
-                  ) -> list[ProcessSummaryEdge]:
-    """A page's edges; their summaries and cursors from the shared cache when it holds the row's revision."""
-    if shared is None:
-        return [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
-                                   node=ProcessSummary.from_row(row)) for row in rows]
-    stable = listing.revision_stable(order)
-    edges = []
-    for row in rows:
-        kept = _kept_summary(shared, row)
-        cursor = kept.cursors.get(kind) if kept is not None and stable else None
-        if cursor is None:
-            cursor = encode_cursor(kind, listing.key_values(order, row))
-            if kept is not None and stable:
-                kept.cursors[kind] = cursor  # a handful of kinds (list, order, direction)
-        edges.append(ProcessSummaryEdge(cursor=cursor, node=ProcessSummary.from_row(row) if kept is None
-                                        else kept.for_row(row)))
-    return edges
-
-
-def _kept_summary(shared: SharedCache, row: Any) -> _KeptSummary | None:
-    process_id = str(row.id)
-    key = ("summary", process_id, row.revision)
-    kept: _KeptSummary | None = shared.get(key)
-    if kept is None:
-        kept = _KeptSummary(ProcessSummary.from_row(row))
-        kept.summary._row = None  # each copy gets its request's row (for_row)
-        memo = shared.keep(key, kept, family=process_id, version=row.revision, size=SUMMARY_BYTES,
-                           answer_bytes=SUMMARY_FRAGMENT_BYTES)
-        if memo is None:
-            return None
-        kept.summary.fragment_memo = memo
-    return kept
-
-
-# Estimated bytes (tracemalloc, the benchmark's summaries) of a kept summary, and of one answer in its memo.
-SUMMARY_BYTES = 5500
-SUMMARY_FRAGMENT_BYTES = 500
-
-
 @strawberry.type(description="An edge of a process summary list.")
 class ProcessSummaryEdge:
     cursor: str = strawberry.field(description="Opaque keyset cursor of this row; pass it as `after`.")
@@ -309,70 +249,3 @@ class ProcessSummaryConnection:
     @strawberry.field(description="How many rows the whole list has (filter applied); costs one counting query.")
     async def total_count(self) -> int:
         return int(await self._count())
-
-
-class PageScope(NamedTuple):
-    """What, besides the list, order and cursor, picks a page's rows and columns: part of its keys."""
-
-    workspace_id: str
-    name_contains: str | None
-    size: int
-    summary_only: bool  # no `process` selected: the summary columns only
-
-
-def page_shape(kind: str, scope: PageScope, after: str | None) -> tuple[Any, ...]:
-    """The key of the mark that the shared cache has kept a page of this list, order, scope and `after`: a
-    list read looks a page up by its versions first (listing.versions) only when it has."""
-    return ("page-shape", kind, scope, after)
-
-
-def page_key(kind: str, scope: PageScope, after: str | None, has_next: bool,
-             versions: Iterable[tuple[Any, ...]]) -> tuple[Any, ...]:
-    """A page's key in the shared cache; `versions` has each row's (id, revision, latest run id,
-    `latest_run_stamp`), as listing.versions reads them (listing.version_of off a full row)."""
-    return ("page", kind, scope, after, has_next, tuple(versions))
-
-
-async def kept_page(engine: Any, shared: SharedCache | None, *, kind: str, scope: PageScope, after: str | None,
-                    where: dict[str, Any]) -> ProcessSummaryConnection | None:
-    """The page the shared cache kept, when it has kept a page of this list, order, scope and `after`, and the
-    rows `where` selects (listing.versions) have the same versions as that page's; None otherwise, and the
-    caller reads the rows (a second statement). Only for pages of summaries alone (`scope.summary_only`): a
-    page that selects the processes' trees keeps its one statement for the rows, so that one whose rows
-    changed costs at most three (the rows, the missing trees' groups and jobs)."""
-    if shared is None or not scope.summary_only or not shared.holds(page_shape(kind, scope, after)):
-        return None
-    seen = await listing.versions(engine, **where)
-    kept: ProcessSummaryConnection | None = shared.get(page_key(kind, scope, after, seen.has_next, seen.rows))
-    return kept
-
-
-def summary_page(rows: list[Any], shared: SharedCache | None, *, kind: str, order: listing.Order, has_next: bool,
-                 after: str | None, count: Any, scope: PageScope) -> ProcessSummaryConnection:
-    """A page of summaries; from the shared cache when it holds a page read with the same `scope` (workspace,
-    filter, size, which columns), `after` and `has_next` whose rows have the same ids, revisions and latest
-    runs: everything a page's answer reads (the summaries' fields and cursors follow from the revision and the
-    latest run's time; `run` reads the latest run's id; `process` the row, equal at the same revision). Such
-    a page keeps what compiled selections answered for it, so a repeated page costs its one statement."""
-    key = None
-    if shared is not None:
-        key = page_key(kind, scope, after, has_next, map(listing.version_of, rows))
-        kept: ProcessSummaryConnection | None = shared.get(key)
-        if kept is not None:
-            return kept
-    edges = summary_edges(rows, shared, kind, order)
-    page = ProcessSummaryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=has_next, after=after),
-                                    _count=count)
-    if shared is not None:
-        page.fragment_memo = shared.keep(key, page, family=None, size=len(rows) * PAGE_ROW_BYTES,
-                                         answer_bytes=len(rows) * PAGE_FRAGMENT_ROW_BYTES)
-        if page.fragment_memo is not None and scope.summary_only:  # the mark kept_page looks for
-            shared.put(page_shape(kind, scope, after), True, family=None, size=PAGE_SHAPE_BYTES)
-    return page
-
-
-# Estimated bytes of a page's shape mark (its key).
-PAGE_SHAPE_BYTES = 300
-# Estimated bytes per row (tracemalloc, the benchmark's pages) of a kept page, and of one answer kept for it.
-PAGE_ROW_BYTES = 2500
-PAGE_FRAGMENT_ROW_BYTES = 400
