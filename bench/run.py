@@ -164,7 +164,7 @@ class MailSink:
 @contextmanager
 def mail_sink() -> Iterator[tuple[MailSink, dict[str, str]]]:
     """The sink and the gateway settings that send to it, polled every second so e-mails leave during the run."""
-    from aiosmtpd.controller import Controller  # a dev dependency, installed from requirements.lock
+    from aiosmtpd.controller import Controller  # a dev tool, from requirements-dev.lock
 
     sink, port = MailSink(), free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)

@@ -1,6 +1,9 @@
-# Shared by the scripts: a project virtualenv installed from the lock file, and the Node packages of
+# Shared by the scripts: a project virtualenv installed from the hash-pinned locks, and the Node packages of
 # vendor/graphiql and web/ installed from theirs with npm ci. Sourced, not run. Each installs only when
 # its lock changed since its last install.
+#   requirements.lock      the runtime: every script installs it (serving needs nothing else)
+#   requirements-dev.lock  the dev tools (pytest, mypy, ruff, ...): only scripts that set DEV_TOOLS=1 before
+#                          sourcing this file (scripts/test) install it, together with the runtime lock
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -10,12 +13,21 @@ if [ ! -x "$VENV/bin/python" ]; then
   echo "install: creating $VENV with $($PY --version)" >&2
   "$PY" -m venv "$VENV"
 fi
-stamp="$VENV/.lock-installed"
-want=$(sha256sum requirements.lock | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "install: installing pinned dependencies from requirements.lock" >&2
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.lock >&2
-  echo "$want" > "$stamp"
+# install_locks STAMP LOCK...: pip-install the locks (hashes required) unless STAMP holds their digest.
+install_locks() {
+  local stamp="$VENV/$1" want lock args=()
+  shift
+  want=$(cat "$@" | sha256sum | cut -d' ' -f1)
+  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+    echo "install: installing pinned dependencies from $*" >&2
+    for lock in "$@"; do args+=(-r "$lock"); done
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes "${args[@]}" >&2
+    echo "$want" > "$stamp"
+  fi
+}
+install_locks .lock-installed requirements.lock
+if [ "${DEV_TOOLS:-0}" = "1" ]; then
+  install_locks .dev-lock-installed requirements.lock requirements-dev.lock
 fi
 export PATH="$VENV/bin:$PATH"
 # Node packages, each from its package-lock.json with npm ci: GraphiQL's scripts and styles (vendor/graphiql,
@@ -37,4 +49,8 @@ npm_ci() {
   fi
 }
 npm_ci vendor/graphiql "GraphiQL's pinned assets"
-npm_ci web "the web client's pinned packages"
+# The web client's packages are build tools, not something the gateway serves: only the tests (DEV_TOOLS=1)
+# and scripts/web (WEB_PACKAGES=1) install them.
+if [ "${DEV_TOOLS:-0}" = "1" ] || [ "${WEB_PACKAGES:-0}" = "1" ]; then
+  npm_ci web "the web client's pinned packages"
+fi

@@ -1,4 +1,4 @@
-"""Imports flow one way (issue 18, STYLE.md): no cycle between the modules of app/ or between its packages,
+"""Imports flow one way (issue 18, docs/conventions.md): no cycle between the modules of app/ or between its packages,
 with the GraphQL type graph counted (a `strawberry.lazy("app.x")` reference is an edge to app.x), and the
 domain arrows kept: `run` may use `process`, `notify` and `auth`, never the reverse; `auth` uses no other
 domain; the shared GraphQL base (`app/graphql/`) uses no domain and not the composition root (`app/api/`);
@@ -17,7 +17,7 @@ import pytest
 
 APP = Path(__file__).resolve().parent.parent / "app"
 DOMAINS = ("auth", "process", "run", "notify")
-# What each domain may use besides itself (the arrows of STYLE.md and docs/architecture.md).
+# What each domain may use besides itself (the arrows of docs/conventions.md and docs/architecture.md).
 MAY_USE = {"auth": set(), "process": {"auth"}, "notify": {"auth"}, "run": {"auth", "process", "notify"}}
 GRAPHQL_MODULES = ("types", "tree_types", "queries", "mutations", "subscriptions", "fields", "live", "dataloaders")
 

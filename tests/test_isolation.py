@@ -1,4 +1,4 @@
-"""Workspace isolation (PRODUCT §4; issue 4 point 3): no one sees or changes another workspace's objects.
+"""Workspace isolation (docs/access-control.md, Workspaces; issue 4 point 3): no one sees or changes another workspace's objects.
 
 A matrix built from the live schema by introspection: every root query and mutation, every field of an
 object or interface type that takes or returns an ID, and every input field that takes an ID is a

@@ -1,4 +1,4 @@
-"""The schema is an artifact: committed SDL is current, and everything is described (STYLE habit 7)."""
+"""The schema is an artifact: committed SDL is current, and everything is described (docs/conventions.md, habit 7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Small modules, thin resolvers (issue 18, STYLE.md habits 1 and 3): no module of app/ over 500 lines, and
+"""Small modules, thin resolvers (issue 18, docs/conventions.md habits 1 and 3): no module of app/ over 500 lines, and
 no resolver body over 15 lines (a Strawberry field, mutation or subscription, and the helpers of the root
 query, mutation, subscription and field modules, which are resolvers' bodies by another name). The logic
 belongs in the service layer or in a named helper."""

@@ -1,7 +1,7 @@
 """Request limits, checked before anything executes: depth, parser tokens, aliases, estimated cost;
 and the token's scope for the operation type. Each refusal carries a code and the numbers.
 
-Cost (PRODUCT §5): a connection multiplies everything below it by its `first` (default page size) and
+Cost (docs/access-control.md, Limits): a connection multiplies everything below it by its `first` (default page size) and
 adds that many; entering a process tree (`root`, `nodes`, `children`, `generated`) adds the tree
 limit (5,000) times the enclosing multiplier, once per entry; `nodes(ids)` multiplies by the ids given.
 """

@@ -1,4 +1,4 @@
-"""The generated group of a certification job, derived from its arguments (PRODUCT §1)."""
+"""The generated group of a certification job, derived from its arguments (docs/data-model.md, The model's rules)."""
 
 from __future__ import annotations
 

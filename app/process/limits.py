@@ -1,4 +1,4 @@
-"""Limits of the process model (PRODUCT §5 and the seed), in one place for service, schema and docs."""
+"""Limits of the process model (docs/access-control.md, docs/data-model.md and the seed), in one place for service, schema and docs."""
 
 MAX_GROUP_DEPTH = 16  # group levels below the root (level 0); jobs are not a level
 MAX_TREE_NODES = 5000  # groups and jobs below the root that clients wrote (generated ones excluded)

@@ -1,4 +1,4 @@
-"""Keyset pagination of process rows, ordered the same way on every database (PRODUCT §2a).
+"""Keyset pagination of process rows, ordered the same way on every database (docs/data-model.md, API conventions).
 
 Nulls sort last in both directions through an explicit `IS NULL` key, and names
 compare a stored casefolded key, so SQLite and PostgreSQL answer alike.

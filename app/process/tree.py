@@ -1,4 +1,4 @@
-"""A whole process tree, loaded in one batch and assembled in memory (STYLE habit 4)."""
+"""A whole process tree, loaded in one batch and assembled in memory (docs/conventions.md, habit 4)."""
 
 from __future__ import annotations
 

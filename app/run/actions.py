@@ -1,4 +1,4 @@
-"""What people do on a run (PRODUCT §3 rules 5-10 and "who acts"), applied to a RunState."""
+"""What people do on a run (docs/runs.md rules 5-10 and "Who acts"), applied to a RunState."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Business-day arithmetic for relative dates (PRODUCT §3 rule 11). Pure; all dates are UTC dates."""
+"""Business-day arithmetic for relative dates (docs/runs.md rule 11). Pure; all dates are UTC dates."""
 
 from __future__ import annotations
 

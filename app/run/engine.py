@@ -1,4 +1,4 @@
-"""The run engine: PRODUCT §3's rules as pure functions over an in-memory run (no database, no GraphQL).
+"""The run engine: the rules of docs/runs.md as pure functions over an in-memory run (no database, no GraphQL).
 
 A RunState holds the run, its group runs and job runs as mutable dicts. Every change goes
 through `_set`, which records one event per transition (with the next sequence number) and

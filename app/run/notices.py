@@ -1,4 +1,4 @@
-"""Who is told about what: the notifications a set of run transitions asks for (PRODUCT §7). Pure: it reads
+"""Who is told about what: the notifications a set of run transitions asks for (docs/notifications.md). Pure: it reads
 the events an action recorded and the run's state after it; no database (docs/notifications.md has the table).
 """
 

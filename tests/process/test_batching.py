@@ -1,4 +1,4 @@
-"""Batching: a whole tree per request in a fixed number of SQL statements (STYLE habit 4, issue 2 point 6)."""
+"""Batching: a whole tree per request in a fixed number of SQL statements (docs/conventions.md habit 4, issue 2 point 6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Create a process with a whole tree and read it back (PRODUCT §1, §2; issue 2 points 3-5)."""
+"""Create a process with a whole tree and read it back (docs/data-model.md, The model's rules; issue 2 points 3-5)."""
 
 from __future__ import annotations
 

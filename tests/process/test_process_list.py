@@ -1,4 +1,4 @@
-"""The process list: ordering, keyset cursors, the name filter and page sizes (PRODUCT §2a).
+"""The process list: ordering, keyset cursors, the name filter and page sizes (docs/data-model.md, API conventions).
 
 Every expected order is computed here, in Python, from the rows the test made:
 NAME compares `str.casefold()` of the name then the id (both in the chosen
@@ -77,7 +77,7 @@ class Row:
 
 
 def expected_ids(rows: list[Row], order: tuple[str, bool]) -> list[str]:
-    """The ids in the order PRODUCT §2a defines, computed in Python."""
+    """The ids in the order docs/data-model.md (API conventions) defines, computed in Python."""
     field, descending = order
     if field == "NAME":
         return [r.id for r in sorted(rows, key=lambda r: (r.name.casefold(), r.id), reverse=descending)]

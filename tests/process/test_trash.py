@@ -1,4 +1,4 @@
-"""Trash, restore, purge (PRODUCT §1 Delete; issue 2 point 5)."""
+"""Trash, restore, purge (docs/data-model.md, Delete; issue 2 point 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Every JSON example of the seed, read out of `../shared/seed/processes-api-models.txt` (issue 17, point 2).
+"""Every JSON example of the seed (issue 17, point 2), from tests/data/seed_examples.json.
+
+That file holds the `Example#` JSON of each schema heading of the seed's model reference
+(processes-api-models.txt), copied once as the seed wrote them, so that the repository's tests need nothing
+outside it (issue 28, point 5).
 
 Each example is valid under the model of its name (app/rest/models.py, the models that validate requests and
 make the OpenAPI document); each input example is accepted by the endpoint that takes it; each output example
@@ -7,7 +11,7 @@ answer with the same value, except
 - ids (keys `id`, `process`, `managerUser`, `sourceProcessRun`, `jobId`, an error's `target` naming a job):
   present, as strings;
 - times (`dateTime`, `completedDate`): present, as UTC date-times or (completedDate of a running run) null;
-- `processTemplate`: process templates are out of scope (PRODUCT §6), so it is never set;
+- `processTemplate`: process templates are out of scope (docs/data-model.md, Out of scope), so it is never set;
 - `statusCounts`: the seed's example keys (`Completed`, `Running`, `Waiting`) are none of its status
   spellings; ours are the seven statuses (`complete`, `running`, `waiting`, ... zeros included), so the
   example's keys are compared lower-cased with `Completed` as `complete`;
@@ -30,34 +34,16 @@ from app.settings import DEV_USER_ID, ROOT
 from tests.helpers import GraphQLClient
 from tests.rest.helpers import create, patch
 
-SEED = ROOT.parent / "shared" / "seed" / "processes-api-models.txt"
-HEADINGS = re.compile(r"^([A-Za-z]+)#$")
-NOT_A_SCHEMA = {"Properties", "Example"}
+SEED_EXAMPLES = ROOT / "tests" / "data" / "seed_examples.json"
 
 
-def seed_examples(path: Path = SEED) -> dict[str, Any]:
-    """Schema name -> its example, as the seed file writes them (a heading `Name#`, later `Example#` and JSON)."""
-    if not path.is_file():
-        pytest.fail(f"the seed is not at {path}: the repository's tests read it from ../shared/seed/ beside the "
-                    "clone, as CI lays it out")
-    text = path.read_text()
-    lines = text.splitlines(keepends=True)
-    examples: dict[str, Any] = {}
-    name: str | None = None
-    offset = 0
-    decoder = json.JSONDecoder()
-    for line in lines:
-        found = HEADINGS.match(line.strip())
-        if found and found.group(1) not in NOT_A_SCHEMA:
-            name = found.group(1)
-        elif line.strip() == "Example#" and name is not None:
-            start = min(i for i in (text.find("{", offset), text.find("[", offset)) if i >= 0)
-            examples[name], _ = decoder.raw_decode(text, start)
-        offset += len(line)
+def seed_examples(path: Path = SEED_EXAMPLES) -> dict[str, Any]:
+    """Schema name -> its example, as the seed wrote it."""
+    examples: dict[str, Any] = json.loads(path.read_text())["examples"]
     return examples
 
 
-EXAMPLES = seed_examples() if SEED.is_file() else {}
+EXAMPLES = seed_examples()
 OUTPUT_MODELS: dict[str, type[Any]] = {
     "Action": m.Action, "User": m.User, "Error": m.Error, "ErrorDetail": m.ErrorDetail,
     "ProcessGroup": m.ProcessGroup, "ProcessGroupChild": m.ProcessGroupChild, "ProcessJob": m.ProcessJob,

@@ -1,4 +1,4 @@
-"""Business-day arithmetic (PRODUCT §3 rule 11), pure."""
+"""Business-day arithmetic (docs/runs.md rule 11), pure."""
 
 from __future__ import annotations
 

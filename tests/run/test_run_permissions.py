@@ -1,4 +1,4 @@
-"""Who acts on a run (PRODUCT §3 "who acts"), job-run revisions, and a few read details (issue 5)."""
+"""Who acts on a run (docs/runs.md, Who acts), job-run revisions, and a few read details (issue 5)."""
 
 from __future__ import annotations
 

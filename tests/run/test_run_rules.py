@@ -1,4 +1,4 @@
-"""The run engine through GraphQL: PRODUCT §3 rules 1-5, 9, 12 (issue 5 points 1-2)."""
+"""The run engine through GraphQL: docs/runs.md rules 1-5, 9, 12 (issue 5 points 1-2)."""
 
 from __future__ import annotations
 

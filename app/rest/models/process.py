@@ -1,6 +1,6 @@
 """The seed's JSON objects of process definitions, summaries and errors as pydantic models: they validate every REST request and make the OpenAPI document.
 
-Descriptions follow the seed (`../shared/seed/processes-api-models.txt`); restrictions are JSON Schema
+Descriptions follow the seed (its model reference, `processes-api-models.txt`); restrictions are JSON Schema
 keywords (required, lengths, item counts, enums, uniqueness), so the document promises exactly what the
 validation does. Inputs (`...Input`) and outputs differ only where the server decides: outputs may hold
 generated certification jobs, inputs never. Read-only fields are accepted in requests (so a response can
