@@ -77,6 +77,8 @@ class _GivenVariables(_Variables):
 
 @cache
 def _reader(base: type[_Variables]) -> type[_Variables]:
+    """`base` with a text field per variable: made from the groups so that no field is listed twice, and text
+    so that Settings alone converts and checks, the same for the environment as for values given in code."""
     text: dict[str, Any] = dict.fromkeys(VARIABLES, (str | None, None))
     return create_model(base.__name__, __base__=base, **text)
 
@@ -85,13 +87,13 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
     """Build Settings from `.env` (default: the repository's, if present) overlaid by the process environment
     (or by `env` in its place). A value the gateway refuses raises SettingsError naming its variable."""
     path = env_file if env_file is not None else ROOT / ".env"
-    sources: dict[str, Any] = {"_env_file": path}
+    sources: dict[str, Any] = {"_env_file": path}  # a dict: mypy's view of BaseSettings has only the fields
     if env is None:
         read = _reader(_Variables)(**sources)
     else:
         given = {name.lower(): value for name, value in env.items() if name.lower() in VARIABLES}
         read = _reader(_GivenVariables)(**sources, **given)
-    # A blank variable is an unset one (the default), as before pydantic-settings.
+    # A blank (or all-space) variable is an unset one: its default.
     values: dict[str, Any] = {name: value.strip() for name, value in read.model_dump().items()
                               if isinstance(value, str) and value.strip()}
     try:
