@@ -10,6 +10,13 @@ from typing import Protocol
 from app.recording import taint
 
 
+def utc_now() -> datetime:
+    """The real time, unmarked: the one place app/ reads it (tests/test_clock_reads.py). For bookkeeping that
+    shapes no answer of a query (when a row was written, when a cached token expires); the service layer's
+    reads go through a Clock, whose reads are marked."""
+    return datetime.now(UTC)
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""
@@ -21,7 +28,7 @@ class SystemClock:
 
     def now(self) -> datetime:
         taint()  # an answer that read the time is not given again (app/recording.py)
-        return datetime.now(UTC)
+        return utc_now()
 
 
 class SettableClock:

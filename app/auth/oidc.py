@@ -17,7 +17,6 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -25,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.models import User, Workspace
+from app.clock import utc_now
 from app.db import table, write_transaction
 from app.ids import new_id
 from app.settings import Settings
@@ -270,5 +270,5 @@ class OidcUsers:
             user_id = new_id()
             await conn.execute(USERS.insert().values(id=user_id, workspace_id=workspace_id, name=name,
                                                   name_key=name.casefold(), email=email or "", active=True,
-                                                  created_at=datetime.now(UTC), oidc_subject=sub))
+                                                  created_at=utc_now(), oidc_subject=sub))
             return user_id

@@ -8,7 +8,6 @@ import secrets
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -20,6 +19,7 @@ from app.actor import WRITE as WRITE
 from app.actor import Actor as Actor
 from app.auth.models import ApiToken, User, Workspace
 from app.auth.oidc import OidcError, OidcUsers, OidcVerifier, scopes_of
+from app.clock import utc_now
 from app.db import reader, table
 from app.errors import FORBIDDEN, AppError, ServiceError
 from app.ids import new_id
@@ -124,7 +124,7 @@ class ActorResolver:
         except OidcError as exc:
             raise AuthError(str(exc)) from None
         return (Actor(user_id=user_id, workspace_id=workspace_id, scopes=scopes_of(claims)),
-                max(0.0, float(claims["exp"]) - time.time()))
+                max(0.0, float(claims["exp"]) - utc_now().timestamp()))
 
     async def _lookup(self, digest: str) -> Actor | None:
         stmt = (select(API_TOKENS.c.id, API_TOKENS.c.token_hash, API_TOKENS.c.scopes, USERS.c.id.label("user_id"), USERS.c.workspace_id)
@@ -144,7 +144,7 @@ class ActorResolver:
 async def create_workspace(engine: AsyncEngine, *, name: str) -> str:
     workspace_id = new_id()
     async with engine.begin() as conn:
-        await conn.execute(WORKSPACES.insert().values(id=workspace_id, name=name, created_at=datetime.now(UTC)))
+        await conn.execute(WORKSPACES.insert().values(id=workspace_id, name=name, created_at=utc_now()))
     return workspace_id
 
 
@@ -154,7 +154,7 @@ async def create_user(engine: AsyncEngine, *, workspace_id: str, name: str, emai
     async with engine.begin() as conn:
         await conn.execute(USERS.insert().values(id=user_id, workspace_id=workspace_id, name=name,
                                               name_key=name.casefold(), email=email, active=True,
-                                              created_at=datetime.now(UTC)))
+                                              created_at=utc_now()))
     return user_id
 
 
@@ -174,14 +174,14 @@ async def create_token(engine: AsyncEngine, *, user_id: str, scopes: list[str], 
     async with engine.begin() as conn:
         await conn.execute(API_TOKENS.insert().values(id=token_id, user_id=user_id, token_hash=hash_token(token),
                                               scopes=" ".join(s for s in SCOPES if s in scopes), label=label,
-                                              created_at=datetime.now(UTC)))
+                                              created_at=utc_now()))
     return token_id, token
 
 
 async def revoke_token(engine: AsyncEngine, *, token_id: str) -> bool:
     async with engine.begin() as conn:
         result = await conn.execute(API_TOKENS.update().where(API_TOKENS.c.id == token_id, API_TOKENS.c.revoked_at.is_(None))
-                                    .values(revoked_at=datetime.now(UTC)))
+                                    .values(revoked_at=utc_now()))
     return bool(result.rowcount)
 
 

@@ -13,10 +13,11 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.clock import utc_now
 from app.notify.delivery import DeliveryCounts, DeliveryPolicy, deliver_pending
 from app.settings import Settings
 from app.smtp import parse_smtp_url
@@ -45,7 +46,7 @@ class DeliveryWorker:
         """Batches until a batch comes back empty or smaller than the batch size."""
         total = DeliveryCounts()
         while True:
-            counts = await deliver_pending(self.engine, smtp=self.smtp, now=datetime.now(UTC), policy=self.policy)
+            counts = await deliver_pending(self.engine, smtp=self.smtp, now=utc_now(), policy=self.policy)
             if self.on_counts is not None:
                 self.on_counts(counts)
             total.sent, total.retried, total.failed = (total.sent + counts.sent, total.retried + counts.retried,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
 from app.auth.service import users_by_ids as auth_users_by_ids
+from app.clock import utc_now
 from app.db import PerDialect, Reads, fetch_plain, plain_connection, reader, write_transaction
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
@@ -24,7 +25,7 @@ from app.process.validation import validate_process
 
 
 def now_utc() -> datetime:
-    return datetime.now(UTC)
+    return utc_now()
 
 
 def reminder_json(data: ReminderDataSpec | None) -> dict[str, Any] | None:
