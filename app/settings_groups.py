@@ -193,6 +193,9 @@ class CacheSettings:
         "Process and run trees kept across requests (app/cache.py), in MB (estimated); 0 turns the cache off."))
     answer_cache_mb: int = Field(default=16, ge=0, description=(
         "Answers of repeated queries (app/graphql/answers.py), in MB (estimated); 0 turns them off."))
+    page_cache: bool = Field(default=True, description=(
+        "Pages of process summaries and the summaries on them kept in the tree cache's budget, looked up by "
+        "their rows' versions (app/fast/pages.py); false turns the page layer off (the tree cache stays)."))
     token_cache_seconds: float = Field(default=5.0, ge=0, description=(
         "How long a token lookup is trusted: revocation and deactivation take effect within this time."))
     token_cache_size: int = Field(default=10_000, ge=0, description=(

@@ -8,6 +8,7 @@ definition edits and run actions.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -241,16 +242,30 @@ class World:
             await do(self.gql, "jobRunStart", {"id": job["id"]})
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+# The fast path's layers all on (the defaults), or all off (docs/architecture.md, its switches table).
+def layers_off(settings: Settings) -> Settings:
+    return replace(settings, tree_cache_mb=0, page_cache=False, answer_cache_mb=0)
+
+
+@pytest.mark.parametrize(("seed", "layers"), [(1, "on"), (2, "on"), (1, "off")])
 @pytest.mark.timeout(240)
 async def test_random_edits_run_actions_and_reads_answer_as_without_the_cache(
-    gql: GraphQLClient, gql_uncached: GraphQLClient, engine: AsyncEngine, settings: Settings, seed: int
+    gql: GraphQLClient, gql_uncached: GraphQLClient, engine: AsyncEngine, settings: Settings, seed: int,
+    layers: str
 ) -> None:
+    """The differential suite: random edits, run actions and reads, each read compared with the uncached
+    client's, with every layer of the fast path on, and again with every layer off (its switches)."""
+    if layers == "off":
+        off = layers_off(settings)
+        gql = GraphQLClient(engine=engine, settings=off, cache=SharedCache(off.tree_cache_mb * 1024 * 1024))
+        assert gql.cache is not None and not gql.cache.enabled
     assert gql.cache is not None
     p = await people(engine, settings, gql, "ann", "bob")
     await World(gql, gql_uncached, p, random.Random(seed)).run(40)
-    # the cache answered (this test is about its hits), and kept within its budget
-    assert gql.cache.hits > 50 and gql.cache.size <= gql.cache.budget
+    if layers == "on":  # the cache answered (this test is about its hits), and kept within its budget
+        assert gql.cache.hits > 50 and gql.cache.size <= gql.cache.budget
+    else:
+        assert len(gql.cache) == 0 and gql.cache.hits == 0
 
 
 async def test_a_kept_page_answers_only_a_request_for_the_same_page(
@@ -358,6 +373,29 @@ async def test_a_repeated_page_reads_only_its_rows_versions_until_one_changes(
     assert started["processes"]["edges"][2]["node"]["revision"] == renamed["processes"]["edges"][2]["node"]["revision"]
     warm, again = await read()
     assert len(warm) == 2 and "created_at" not in warm[0] and again == started
+
+
+async def test_page_cache_false_turns_the_page_layer_off_and_leaves_the_tree_cache_on(
+    gql: GraphQLClient, sql: SqlCounter, engine: AsyncEngine, settings: Settings
+) -> None:
+    """PAGE_CACHE=false (the page layer's own switch): a repeated page reads its rows each time, not their
+    versions, and keeps no page or summary; trees are still kept."""
+    off = GraphQLClient(engine=engine, settings=replace(settings, page_cache=False), cache=gql.cache)
+    p = await people(engine, settings, gql, "ann", "bob")
+    pid = (await gql(CREATE, {"input": _process("po-0", p)}))["processCreate"]["process"]["id"]
+    page = '{ processes(first: 10, filter: {nameContains: "po-"}) { edges { cursor node { id name } } } }'
+    assert gql.cache is not None
+    gql.cache.clear()
+    reads = []
+    for _ in range(3):
+        sql.reset()
+        answer = await off(page)
+        reads.append((answer, list(sql.statements)))
+    assert all(len(statements) == 1 and "created_at" in statements[0] for _, statements in reads), reads
+    assert len(gql.cache) == 0  # no page, no summary, no mark
+    tree = "query($id: ID!) { process(id: $id) { root { name } } }"
+    await off(tree, {"id": pid})
+    assert len(gql.cache) > 0  # the tree cache is on
 
 
 async def test_the_cache_stays_within_its_budget(

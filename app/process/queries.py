@@ -90,7 +90,7 @@ async def process_connection(
     kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
-    scope, pages = PageScope(workspace_id, name, size, summary_only), Pages(info.context.loaders.shared)
+    scope, pages = PageScope(workspace_id, name, size, summary_only), Pages(info.context.loaders.shared if settings.page_cache else None)
     where: dict[str, Any] = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order,
                              "name_contains": name, "after": _after_key(after, order, kind)}
     if (kept := await kept_page(engine, pages, kind=kind, scope=scope, after=after, where=where)) is not None:
