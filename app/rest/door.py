@@ -17,9 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import ops
-from app.auth.service import Actor
+from app.actor import Actor, scope_refusal
 from app.errors import (
-    FORBIDDEN,
     INTERNAL,
     NOT_FOUND,
     TIMEOUT,
@@ -142,9 +141,8 @@ class Endpoint:
                                          f"{self.allow}.", None, {"allowed": sorted(self.operations)}), 405,
                                 {"Allow": self.allow})
             assert actor is not None, "the gateway middleware authenticates every REST request"
-            if op.scope not in actor.scopes:
-                raise RestError(AppError(FORBIDDEN, f"This token lacks the '{op.scope}' scope.", "Authorization",
-                                         {"requiredScope": op.scope, "scopes": sorted(actor.scopes)}), 403)
+            if (refusal := scope_refusal(actor, op.scope, target="Authorization")) is not None:
+                raise RestError(refusal, 403)
             call = Call(request=request, actor=actor, engine=self.state["engine"], settings=self.settings,
                         request_id=request_id)
             async with asyncio.timeout(self.settings.request_timeout_seconds):
