@@ -1,0 +1,46 @@
+"""The REST door follows the standards it cites (issue 28, point 9) and reads the one patch table (point 8):
+each test goes through HTTP and fails without its fix."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+import httpx
+
+from app.process import patch as patch_table
+from app.rest import models
+from tests.rest.helpers import assert_error, create, patch
+
+
+def _variant_paths(model: type[Any]) -> set[str]:
+    return set(get_args(model.model_fields["path"].annotation))
+
+
+def test_the_rest_patch_models_are_the_one_table() -> None:
+    # Given the REST variants of a patch operation
+    variants = [models.PatchReplaceDate, models.PatchReplaceFlag, models.PatchReplaceName, models.PatchReplaceTrigger,
+                models.PatchReplaceWeekdays, models.PatchReplaceDates, models.PatchReplaceCalendars,
+                models.PatchReplaceReminders]
+    # Then together they replace exactly the table's paths, and remove exactly its removable ones
+    replaced = set().union(*(_variant_paths(v) for v in variants))
+    assert replaced == set(patch_table.paths_of(op="replace")) == set(patch_table.PATHS)
+    assert _variant_paths(models.PatchRemove) == set(patch_table.paths_of(op="remove"))
+    assert patch_table.table_text() in (models.ProcessJSONPatchDocument.__doc__ or "")
+
+
+async def test_members_an_operation_does_not_define_are_ignored(http: httpx.AsyncClient) -> None:
+    # Given a process with a due date
+    made = await create(http)
+    await patch(http, made["id"], [{"op": "replace", "path": "/dueDate", "value": "2030-01-02"}])
+    # When a patch's operations carry members their op does not define (RFC 6902 §4)
+    answer = await patch(http, made["id"], [
+        {"op": "remove", "path": "/dueDate", "value": "2031-01-01", "from": "/name"},
+        {"op": "replace", "path": "/name", "value": "Renamed", "from": "/x", "comment": 1}])
+    # Then they are ignored: the remove removes, the replace replaces
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["name"] == "Renamed" and "dueDate" not in answer.json()
+
+
+async def test_an_operation_without_a_member_it_defines_is_still_refused(http: httpx.AsyncClient) -> None:
+    made = await create(http)
+    assert_error(await patch(http, made["id"], [{"op": "replace", "path": "/name"}]), 400, "REQUIRED")
