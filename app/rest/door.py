@@ -3,7 +3,6 @@ the time budget, errors in the seed's shape, the request log and metrics (app/op
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -18,10 +17,10 @@ from starlette.responses import Response
 
 from app import ops
 from app.actor import Actor, scope_refusal
+from app.budget import OverBudget, within_budget
 from app.errors import (
     INTERNAL,
     NOT_FOUND,
-    TIMEOUT,
     VALIDATION_ERROR,
     AppError,
     ServiceError,
@@ -145,18 +144,15 @@ class Endpoint:
                 raise RestError(refusal, 403)
             call = Call(request=request, actor=actor, engine=self.state["engine"], settings=self.settings,
                         request_id=request_id)
-            async with asyncio.timeout(self.settings.request_timeout_seconds):
+            async with within_budget(self.settings.request_timeout_seconds):
                 result = await op.handler(call)
         except RestError as exc:
             result = response(exc)
+        except OverBudget as exc:
+            result = response(RestError(exc.errors, 503, {"Retry-After": "1"}))
         except ServiceError as exc:
             result = response(RestError([replace(e, target=RENAMED.get(e.target or "", e.target))
                                          for e in exc.errors]))
-        except TimeoutError:
-            limit = self.settings.request_timeout_seconds
-            result = response(RestError(AppError(
-                TIMEOUT, f"The request took longer than its {limit:g} s budget and was stopped; nothing it wrote "
-                "was kept.", None, {"limitSeconds": limit}), 503, {"Retry-After": "1"}))
         except Exception:
             log.exception("unexpected error in %s %s (request id %s)", request.method, request.url.path, request_id)
             result = response(RestError(AppError(INTERNAL, f"Internal server error (request id {request_id}).", None,
