@@ -19,6 +19,7 @@ from app import ops
 from app.actor import Actor, scope_refusal
 from app.budget import OverBudget, within_budget
 from app.errors import (
+    CONFLICT,
     INTERNAL,
     NOT_FOUND,
     VALIDATION_ERROR,
@@ -79,6 +80,11 @@ class Call:
         value = self.request.headers.get("if-match")
         if value is None or value == "*":
             return None
+        if WEAK_ETAG.fullmatch(value):
+            # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches no representation.
+            raise RestError(AppError(CONFLICT, "If-Match compares ETags strongly: a weak tag (W/...) never "
+                                     "matches; send the ETag as the server gave it.", "If-Match",
+                                     {"actual": value[:100]}), 412)
         found = ETAG.fullmatch(value)
         if found is None:
             raise RestError(AppError(VALIDATION_ERROR, 'If-Match holds an ETag of this API: "<revision>" (or *).',
@@ -86,7 +92,8 @@ class Call:
         return int(found.group(1))
 
 
-ETAG = re.compile(r'(?:W/)?"([0-9]{1,18})"')
+ETAG = re.compile(r'"([0-9]{1,18})"')
+WEAK_ETAG = re.compile(r'W/"[^"]*"')
 
 
 def etag(revision: int) -> dict[str, str]:

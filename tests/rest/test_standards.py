@@ -44,3 +44,30 @@ async def test_members_an_operation_does_not_define_are_ignored(http: httpx.Asyn
 async def test_an_operation_without_a_member_it_defines_is_still_refused(http: httpx.AsyncClient) -> None:
     made = await create(http)
     assert_error(await patch(http, made["id"], [{"op": "replace", "path": "/name"}]), 400, "REQUIRED")
+
+
+async def test_if_match_compares_strongly(http: httpx.AsyncClient) -> None:
+    # Given a process at revision 1
+    made = await create(http)
+    # When a patch sends the current revision as a weak tag
+    weak = await patch(http, made["id"], [{"op": "replace", "path": "/name", "value": "X"}], **{"If-Match": 'W/"1"'})
+    # Then it does not match (RFC 9110 §13.1.1): 412, nothing written
+    assert_error(weak, 412, "CONFLICT", "If-Match")
+    assert (await http.get(f"/v1/processes/{made['id']}")).json()["name"] == made["name"]
+    strong = await patch(http, made["id"], [{"op": "replace", "path": "/name", "value": "X"}], **{"If-Match": '"1"'})
+    assert strong.status_code == 200, strong.text
+
+
+async def test_error_meta_values_are_strings_or_null(http: httpx.AsyncClient) -> None:
+    # Given a process at revision 1
+    made = await create(http)
+    # When a stale If-Match is refused (its meta holds revisions, numbers in the service's error)
+    stale = assert_error(await http.delete(f"/v1/processes/{made['id']}", headers={"If-Match": '"7"'}), 412,
+                         "CONFLICT")
+    # and a body with several problems is refused (details with an index)
+    bad = (await http.post("/v1/processes", json={"name": "", "root": []})).json()
+    # Then every meta value is a string or null, as the seed's Error types it
+    metas = [stale["meta"], bad["meta"], *(d["meta"] for d in bad["details"] or [])]
+    assert stale["meta"]["currentRevision"] == "1" and stale["meta"]["expectedRevision"] == "7"
+    for meta in metas:
+        assert meta is None or all(v is None or isinstance(v, str) for v in meta.values()), meta

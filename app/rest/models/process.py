@@ -425,13 +425,16 @@ class ProcessesListResult(Wire):
 
 # ---- errors ----
 
+META_DOC = ("Contains additional metadata about the failure (ids, index, limit, actual value). Every value is a "
+            "string or null, as the seed types it: any other value is written as its JSON text (the number 3 as "
+            "the string 3, a list of scopes as the string [\"read\"]).")
+
 class ErrorDetail(Wire):
     """Detailed error information for a specific validation or processing failure."""
 
     code: str = Field(description="One of a server-defined set of error codes.")
     message: str | Absent = Field(default=None, description="A human-readable representation of the error.")
-    meta: dict[str, Any] | None = Field(default=None, description="Contains additional metadata about the failure "
-                                        "(ids, index, limit, actual value); numbers stay numbers.")
+    meta: dict[str, str | None] | None = Field(default=None, description=META_DOC)
     target: str | None = Field(default=None, description="The target of the error.")
 
 
@@ -445,8 +448,7 @@ class Error(Wire):
                                "(`root.children[0].group.name`), a patch path or a batch item (`data[3]`).")
     details: list[ErrorDetail] | None = Field(default=None, description="An array of details about the error: one "
                                               "per problem when there are several.")
-    meta: dict[str, Any] | None = Field(default=None, description="Contains additional metadata about the failure "
-                                        "(ids, index, limit, actual value); numbers stay numbers.")
+    meta: dict[str, str | None] | None = Field(default=None, description=META_DOC)
     documentation_url: str | None = Field(default=None, description="Link to some documentation relevant to the "
                                           "issue or endpoint in use.")
 
