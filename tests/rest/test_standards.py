@@ -71,3 +71,22 @@ async def test_error_meta_values_are_strings_or_null(http: httpx.AsyncClient) ->
     assert stale["meta"]["currentRevision"] == "1" and stale["meta"]["expectedRevision"] == "7"
     for meta in metas:
         assert meta is None or all(v is None or isinstance(v, str) for v in meta.values()), meta
+
+
+async def test_unknown_paths_and_methods_under_v1_answer_the_error_shape(http: httpx.AsyncClient) -> None:
+    # Given paths the door does not have, and methods its paths do not take
+    answers = {
+        "GET /v1/nothing": await http.get("/v1/nothing"),
+        "GET /v1": await http.get("/v1"),
+        "POST /v1/processes/x/y/z": await http.post("/v1/processes/x/y/z", json={}),
+        "PUT /v1/processes": await http.put("/v1/processes", json={}),
+        "POST /v1/openapi.json": await http.post("/v1/openapi.json"),
+        "DELETE /v1/openapi.json": await http.delete("/v1/openapi.json"),
+    }
+    # Then each answers JSON in the seed's Error shape: 404 for a path, 405 with Allow for a method
+    for name in ("GET /v1/nothing", "GET /v1", "POST /v1/processes/x/y/z"):
+        assert_error(answers[name], 404, "NOT_FOUND")
+    for name in ("PUT /v1/processes", "POST /v1/openapi.json", "DELETE /v1/openapi.json"):
+        assert_error(answers[name], 405, "METHOD_NOT_ALLOWED")
+        assert answers[name].headers["allow"]
+    assert (await http.get("/v1/openapi.json")).json()["openapi"].startswith("3.1")
