@@ -20,7 +20,6 @@ from app.process.inputs import (
     ProcessSpec,
     ReminderDataSpec,
     ReminderSpec,
-    TagSpec,
 )
 from app.process.tree import Tree, job_name
 from app.rest import models
@@ -251,8 +250,8 @@ def job_spec(job: models.ProcessJobInput) -> JobSpec:
         action_name, args = "certification", _json_args(variant.certification_args)
     else:
         action_name, args = "sendTask", _json_args(None if variant is None else variant.send_task_args)
-    return JobSpec(action=action_name, arguments=args, trigger_type=job.trigger_type or "whenEligible",
-                   tags=[TagSpec(category=t.category, value=t.value) for t in job.tags])
+    # `tags` is read-only in the seed: accepted and ignored, like every field the server writes.
+    return JobSpec(action=action_name, arguments=args, trigger_type=job.trigger_type or "whenEligible")
 
 
 def group_spec(group: models.ProcessGroupInput) -> GroupSpec:

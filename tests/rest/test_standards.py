@@ -9,7 +9,7 @@ import httpx
 
 from app.process import patch as patch_table
 from app.rest import models
-from tests.rest.helpers import assert_error, create, patch
+from tests.rest.helpers import assert_error, create, job, patch, process_body
 
 
 def _variant_paths(model: type[Any]) -> set[str]:
@@ -90,3 +90,26 @@ async def test_unknown_paths_and_methods_under_v1_answer_the_error_shape(http: h
         assert_error(answers[name], 405, "METHOD_NOT_ALLOWED")
         assert answers[name].headers["allow"]
     assert (await http.get("/v1/openapi.json")).json()["openapi"].startswith("3.1")
+
+
+async def test_job_tags_are_read_only(http: httpx.AsyncClient) -> None:
+    # Given a job sent with tags (read-only in the seed)
+    made = await create(http, process_body("Tagged", job("Review", tags=[{"category": "area", "value": "x"}])))
+    # Then the request is accepted and the tags are ignored, like every field the server writes
+    assert made["root"]["children"][0]["job"]["tags"] == []
+    document = (await http.get("/v1/openapi.json")).json()["components"]["schemas"]
+    assert document["ProcessJobInput"]["properties"]["tags"]["readOnly"] is True
+
+
+async def test_reminders_only_with_mode_custom_is_in_the_document(http: httpx.AsyncClient) -> None:
+    # Given the ReminderData schema of the served document
+    schema = (await http.get("/v1/openapi.json")).json()["components"]["schemas"]["ReminderData"]
+    # Then it says what the service refuses: with another mode, no reminders
+    assert schema["if"]["properties"]["mode"]["const"] == "custom" and schema["if"]["required"] == ["mode"]
+    assert schema["else"]["properties"]["reminders"]["maxItems"] == 0
+    reminder = {"daysFromDue": -1, "subject": "S", "body": "B"}
+    refused = await http.post("/v1/processes", json=process_body(
+        defaultCertSignerReminders={"mode": "default", "reminders": [reminder]}))
+    assert_error(refused, 400, "VALIDATION_ERROR")
+    kept = await create(http, process_body(defaultCertSignerReminders={"mode": "custom", "reminders": [reminder]}))
+    assert kept["defaultCertSignerReminders"]["reminders"] == [reminder]
