@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -32,11 +31,12 @@ from app import ops, rest
 from app.api.schema import build_schema
 from app.auth.oidc import OidcUsers, OidcVerifier
 from app.auth.service import Actor, ActorResolver, AuthError, Oidc
+from app.budget import OverBudget, within_budget
 from app.bus import listening
 from app.cache import SharedCache
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine, is_sqlite
-from app.errors import NOT_FOUND, TIMEOUT, UNAVAILABLE, VALIDATION_ERROR, AppError
+from app.errors import NOT_FOUND, UNAVAILABLE, VALIDATION_ERROR, AppError
 from app.graphql import persisted
 from app.graphql.answers import Answers, Captured
 from app.graphql.context import Context, Loaders
@@ -164,7 +164,7 @@ class GraphQLApp(GraphQL[Context, None]):
             recording.operations += 1
             recording.operation = getattr(request_data, "operation_name", None)
         try:
-            async with asyncio.timeout(self.settings.request_timeout_seconds):
+            async with within_budget(self.settings.request_timeout_seconds):
                 result = await super().execute_single(*args, **kwargs)
                 if recording is not None:  # not with errors, nor a persisted query (the store may change)
                     recording.clean = not result.errors and not getattr(request_data, "extensions", None)
@@ -174,10 +174,8 @@ class GraphQLApp(GraphQL[Context, None]):
             if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.MUTATION:
                 raise MethodNotAllowed from exc
             raise
-        except TimeoutError:
-            limit = self.settings.request_timeout_seconds
-            error = AppError(TIMEOUT, f"The request took longer than its {limit:g} s budget and was stopped; "
-                             "nothing it wrote was kept.", None, {"limitSeconds": limit})
+        except OverBudget as exc:
+            (error,) = exc.errors
             result = ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions=error_extensions(error))])
             return result
         finally:

@@ -27,8 +27,8 @@ from graphql import (
 from graphql.language import Lexer, Source, TokenKind
 from strawberry.types.graphql import OperationType
 
-from app.actor import READ, WRITE
-from app.errors import FORBIDDEN, LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
+from app.actor import READ, WRITE, scope_refusal
+from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.process.limits import MAX_TREE_NODES
 
@@ -220,7 +220,7 @@ def refuse_out_of_scope(ctx: Any) -> None:
             VALIDATION_ERROR, "Subscriptions run over WebSocket (graphql-transport-ws) at /graphql, not over HTTP.")])
         return
     needed = WRITE if ctx.operation_type is OperationType.MUTATION else READ
-    if needed not in ctx.context.actor.scopes:
-        message = f"This token lacks the '{needed}' scope that a {ctx.operation_type.value} needs."
-        ctx.result = GraphQLExecutionResult(data=None, errors=[_refusal(
-            FORBIDDEN, message, requiredScope=needed, scopes=sorted(ctx.context.actor.scopes))])
+    refusal = scope_refusal(ctx.context.actor, needed, f"a {ctx.operation_type.value}")
+    if refusal is not None:
+        ctx.result = GraphQLExecutionResult(data=None, errors=[
+            GraphQLError(refusal.message, extensions=error_extensions(refusal))])

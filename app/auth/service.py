@@ -17,11 +17,12 @@ from app.actor import READ as READ
 from app.actor import SCOPES as SCOPES
 from app.actor import WRITE as WRITE
 from app.actor import Actor as Actor
+from app.actor import scope_refusal
 from app.auth.models import ApiToken, User, Workspace
 from app.auth.oidc import OidcError, OidcUsers, OidcVerifier, scopes_of
 from app.clock import utc_now
 from app.db import reader, table
-from app.errors import FORBIDDEN, AppError, ServiceError
+from app.errors import ServiceError
 from app.ids import new_id
 
 TOKEN_PREFIX = "pgt_"
@@ -47,10 +48,9 @@ class AuthError(Exception):
 
 
 def require_scope(actor: Actor, scope: str) -> None:
-    """Service-level guard: refuse with FORBIDDEN when the token lacks the scope."""
-    if scope not in actor.scopes:
-        raise ServiceError(AppError(FORBIDDEN, f"This token lacks the '{scope}' scope.", None,
-                                    {"requiredScope": scope, "scopes": sorted(actor.scopes)}))
+    """Service-level guard: refuse with FORBIDDEN when the token lacks the scope (app/actor.py decides)."""
+    if (refusal := scope_refusal(actor, scope)) is not None:
+        raise ServiceError(refusal)
 
 
 def hash_token(token: str) -> str:

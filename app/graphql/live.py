@@ -12,9 +12,9 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from app.actor import READ
+from app.actor import READ, scope_refusal
 from app.bus import bus
-from app.errors import FORBIDDEN, LIMIT_EXCEEDED, AppError
+from app.errors import LIMIT_EXCEEDED, AppError
 from app.graphql.context import Context
 from app.graphql.errors import error_extensions
 
@@ -34,9 +34,9 @@ def refuse(code: str, message: str, target: str = "runId", **meta: Any) -> Graph
 
 
 def require_read(ctx: Context, target: str) -> None:
-    if READ not in ctx.actor.scopes:
-        raise refuse(FORBIDDEN, "This token lacks the 'read' scope that a subscription needs.", target,
-                     requiredScope=READ)
+    """A subscription needs the `read` scope (app/actor.py decides; this answers its refusal in GraphQL)."""
+    if (refusal := scope_refusal(ctx.actor, READ, "a subscription", target)) is not None:
+        raise GraphQLError(refusal.message, extensions=error_extensions(refusal))
 
 
 @contextlib.asynccontextmanager

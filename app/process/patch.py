@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError, ErrorList
 from app.process import limits
@@ -14,7 +14,6 @@ from app.process.validation import check_business_window, check_reminders
 
 MAX_PATCH_OPERATIONS = 1000
 
-# path -> (allowed ops, process column or root-group column, value parser)
 Parser = Callable[[Any], Any]
 
 
@@ -112,26 +111,61 @@ def _reminders(v: Any) -> dict[str, Any]:
 
 REMOVE_OR_REPLACE = ("remove", "replace")
 REPLACE_ONLY = ("replace",)
-# The seed's table. `target` is ("process", column) or ("root", column); `cleared` is what remove leaves.
-PATHS: dict[str, tuple[tuple[str, ...], tuple[str, str], Parser, Any]] = {
-    "/dueDate": (REMOVE_OR_REPLACE, ("process", "due_date"), _date, None),
-    "/businessStartDate": (REMOVE_OR_REPLACE, ("process", "business_start_date"), _date, None),
-    "/businessEndDate": (REMOVE_OR_REPLACE, ("process", "business_end_date"), _date, None),
-    "/businessDaysOfWeek": (REMOVE_OR_REPLACE, ("process", "business_days_of_week"), _unique_list(_weekday, "weekdays"), None),
-    "/businessDateExclusions": (REMOVE_OR_REPLACE, ("process", "business_date_exclusions"), _unique_list(_date_str, "dates"), []),
-    "/businessDateInclusions": (REMOVE_OR_REPLACE, ("process", "business_date_inclusions"), _unique_list(_date_str, "dates"), []),
-    "/calendarIds": (REMOVE_OR_REPLACE, ("process", "calendars"), _unique_list(_calendar, "calendar ids"), []),
-    "/name": (REPLACE_ONLY, ("process", "name"), _name, None),
-    "/autoClose": (REPLACE_ONLY, ("process", "auto_close"), _bool, None),
-    "/ipmBetaEnabled": (REPLACE_ONLY, ("process", "ipm_beta_enabled"), _bool, None),
-    "/iwmOptOut": (REPLACE_ONLY, ("process", "iwm_opt_out"), _bool, None),
-    "/relativeDates": (REPLACE_ONLY, ("process", "relative_dates"), _bool, None),
-    "/root/parallel": (REPLACE_ONLY, ("root", "parallel"), _bool, None),
-    "/root/triggerType": (REPLACE_ONLY, ("root", "trigger_type"), _trigger, None),
-    "/certAutoApprove": (REPLACE_ONLY, ("process", "cert_auto_approve"), _bool, None),
-    "/defaultCertSignerReminders": (REMOVE_OR_REPLACE, ("process", "default_cert_signer_reminders"), _reminders, None),
-    "/defaultCertApproverReminders": (REMOVE_OR_REPLACE, ("process", "default_cert_approver_reminders"), _reminders, None),
+
+
+class PatchPath(NamedTuple):
+    """One row of the seed's table: the ops allowed on the path, the column it writes (`("process", column)`
+    or `("root", column)` for the root group), the value's parser, what `remove` leaves, and the kind of
+    value (the REST door's models, app/rest/models/edits.py, are made from these rows by kind)."""
+
+    ops: tuple[str, ...]
+    target: tuple[str, str]
+    parser: Parser
+    cleared: Any
+    kind: str
+
+
+_WEEKDAYS, _DATES = _unique_list(_weekday, "weekdays"), _unique_list(_date_str, "dates")
+# The seed's table: the one list of patchable paths, for both doors.
+PATHS: dict[str, PatchPath] = {
+    "/dueDate": PatchPath(REMOVE_OR_REPLACE, ("process", "due_date"), _date, None, "date"),
+    "/businessStartDate": PatchPath(REMOVE_OR_REPLACE, ("process", "business_start_date"), _date, None, "date"),
+    "/businessEndDate": PatchPath(REMOVE_OR_REPLACE, ("process", "business_end_date"), _date, None, "date"),
+    "/businessDaysOfWeek": PatchPath(REMOVE_OR_REPLACE, ("process", "business_days_of_week"), _WEEKDAYS, None,
+                                     "weekdays"),
+    "/businessDateExclusions": PatchPath(REMOVE_OR_REPLACE, ("process", "business_date_exclusions"), _DATES, [],
+                                         "dates"),
+    "/businessDateInclusions": PatchPath(REMOVE_OR_REPLACE, ("process", "business_date_inclusions"), _DATES, [],
+                                         "dates"),
+    "/calendarIds": PatchPath(REMOVE_OR_REPLACE, ("process", "calendars"),
+                              _unique_list(_calendar, "calendar ids"), [], "calendars"),
+    "/name": PatchPath(REPLACE_ONLY, ("process", "name"), _name, None, "name"),
+    "/autoClose": PatchPath(REPLACE_ONLY, ("process", "auto_close"), _bool, None, "flag"),
+    "/ipmBetaEnabled": PatchPath(REPLACE_ONLY, ("process", "ipm_beta_enabled"), _bool, None, "flag"),
+    "/iwmOptOut": PatchPath(REPLACE_ONLY, ("process", "iwm_opt_out"), _bool, None, "flag"),
+    "/relativeDates": PatchPath(REPLACE_ONLY, ("process", "relative_dates"), _bool, None, "flag"),
+    "/root/parallel": PatchPath(REPLACE_ONLY, ("root", "parallel"), _bool, None, "flag"),
+    "/root/triggerType": PatchPath(REPLACE_ONLY, ("root", "trigger_type"), _trigger, None, "trigger"),
+    "/certAutoApprove": PatchPath(REPLACE_ONLY, ("process", "cert_auto_approve"), _bool, None, "flag"),
+    "/defaultCertSignerReminders": PatchPath(REMOVE_OR_REPLACE, ("process", "default_cert_signer_reminders"),
+                                             _reminders, None, "reminders"),
+    "/defaultCertApproverReminders": PatchPath(REMOVE_OR_REPLACE, ("process", "default_cert_approver_reminders"),
+                                               _reminders, None, "reminders"),
 }
+
+
+def paths_of(*, kind: str | None = None, op: str | None = None) -> tuple[str, ...]:
+    """The table's paths, in its order, of one kind of value and/or allowing one op."""
+    return tuple(path for path, row in PATHS.items()
+                 if (kind is None or row.kind == kind) and (op is None or op in row.ops))
+
+
+def table_text() -> str:
+    """The table in words, for the documents of both doors: `/dueDate, ...: remove and replace; ...`."""
+    by_ops: dict[tuple[str, ...], list[str]] = {}
+    for path, row in PATHS.items():
+        by_ops.setdefault(row.ops, []).append(path)
+    return "; ".join(f"{', '.join(paths)}: {' and '.join(ops)}" for ops, paths in by_ops.items())
 
 
 def parse(operations: list[dict[str, Any]]) -> tuple[list[tuple[tuple[str, str], Any]], list[AppError]]:
@@ -150,7 +184,7 @@ def parse(operations: list[dict[str, Any]]) -> tuple[list[tuple[tuple[str, str],
             errs.append(AppError(VALIDATION_ERROR, f"Path '{path}' cannot be patched; patchable paths: "
                                  f"{', '.join(PATHS)}.", path, meta))
             continue
-        ops, target, parser, cleared = entry
+        ops, target, parser, cleared = entry.ops, entry.target, entry.parser, entry.cleared
         if name not in ops:
             errs.append(AppError(VALIDATION_ERROR, f"Operation '{name}' is not allowed on '{path}'; allowed: "
                                  f"{', '.join(ops)}.", path, {**meta, "allowed": list(ops)}))

@@ -52,12 +52,14 @@ WholeNumber = Annotated[int, BeforeValidator(_whole_number)]
 """An integer as JSON Schema counts them: `3.0` is one (it is taken as 3); `3.5` and `"3"` are not."""
 
 
-def server_written(description: str, **extra: Any) -> Any:
-    """A field the server writes: in a request it is accepted (checked for its type) and ignored."""
-    if "max_length" in extra:
+def server_written(description: str, *, unique: bool = False, **extra: Any) -> Any:
+    """A field the server writes: in a request it is accepted (checked for its type) and ignored. `unique`:
+    a list of unique items."""
+    if "max_length" in extra and not unique:
         extra.setdefault("pattern", NO_NUL)
+    schema_extra: dict[str, Any] = {"readOnly": True, **({"uniqueItems": True} if unique else {})}
     return Field(default=None, description=f"{description} Read-only: ignored in requests.",
-                 json_schema_extra={"readOnly": True}, **extra)
+                 json_schema_extra=schema_extra, **extra)
 
 
 class Wire(BaseModel):

@@ -3,7 +3,6 @@ the time budget, errors in the seed's shape, the request log and metrics (app/op
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -17,12 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from app import ops
-from app.auth.service import Actor
+from app.actor import Actor, scope_refusal
+from app.budget import OverBudget, within_budget
 from app.errors import (
-    FORBIDDEN,
+    CONFLICT,
     INTERNAL,
     NOT_FOUND,
-    TIMEOUT,
     VALIDATION_ERROR,
     AppError,
     ServiceError,
@@ -81,6 +80,11 @@ class Call:
         value = self.request.headers.get("if-match")
         if value is None or value == "*":
             return None
+        if WEAK_ETAG.fullmatch(value):
+            # If-Match compares strongly (RFC 9110 §13.1.1): a weak tag matches no representation.
+            raise RestError(AppError(CONFLICT, "If-Match compares ETags strongly: a weak tag (W/...) never "
+                                     "matches; send the ETag as the server gave it.", "If-Match",
+                                     {"actual": value[:100]}), 412)
         found = ETAG.fullmatch(value)
         if found is None:
             raise RestError(AppError(VALIDATION_ERROR, 'If-Match holds an ETag of this API: "<revision>" (or *).',
@@ -88,7 +92,8 @@ class Call:
         return int(found.group(1))
 
 
-ETAG = re.compile(r'(?:W/)?"([0-9]{1,18})"')
+ETAG = re.compile(r'"([0-9]{1,18})"')
+WEAK_ETAG = re.compile(r'W/"[^"]*"')
 
 
 def etag(revision: int) -> dict[str, str]:
@@ -142,23 +147,19 @@ class Endpoint:
                                          f"{self.allow}.", None, {"allowed": sorted(self.operations)}), 405,
                                 {"Allow": self.allow})
             assert actor is not None, "the gateway middleware authenticates every REST request"
-            if op.scope not in actor.scopes:
-                raise RestError(AppError(FORBIDDEN, f"This token lacks the '{op.scope}' scope.", "Authorization",
-                                         {"requiredScope": op.scope, "scopes": sorted(actor.scopes)}), 403)
+            if (refusal := scope_refusal(actor, op.scope, target="Authorization")) is not None:
+                raise RestError(refusal, 403)
             call = Call(request=request, actor=actor, engine=self.state["engine"], settings=self.settings,
                         request_id=request_id)
-            async with asyncio.timeout(self.settings.request_timeout_seconds):
+            async with within_budget(self.settings.request_timeout_seconds):
                 result = await op.handler(call)
         except RestError as exc:
             result = response(exc)
+        except OverBudget as exc:
+            result = response(RestError(exc.errors, 503, {"Retry-After": "1"}))
         except ServiceError as exc:
             result = response(RestError([replace(e, target=RENAMED.get(e.target or "", e.target))
                                          for e in exc.errors]))
-        except TimeoutError:
-            limit = self.settings.request_timeout_seconds
-            result = response(RestError(AppError(
-                TIMEOUT, f"The request took longer than its {limit:g} s budget and was stopped; nothing it wrote "
-                "was kept.", None, {"limitSeconds": limit}), 503, {"Retry-After": "1"}))
         except Exception:
             log.exception("unexpected error in %s %s (request id %s)", request.method, request.url.path, request_id)
             result = response(RestError(AppError(INTERNAL, f"Internal server error (request id {request_id}).", None,

@@ -69,7 +69,8 @@ def _id_parameter(kind: str) -> dict[str, Any]:
 
 IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
             "description": 'Refuse with 412 (and write nothing) unless the process is at this revision: the '
-            '`ETag` of an earlier answer, `"<revision>"`. Left out or `*`: any revision.',
+            '`ETag` of an earlier answer, `"<revision>"`. Left out or `*`: any revision. The comparison is '
+            'strong (RFC 9110 §13.1.1): a weak tag (`W/"<revision>"`) never matches, so it is refused with 412.',
             "schema": {"type": "string", "pattern": '^(\\*|(W/)?"[0-9]{1,18}")$'}}
 _PROCESS_LINKS = {name: {"operationId": name, "parameters": {"id": "$response.body#/id"},
                          "description": f"{name} of the process just written."}

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 
 from app.errors import AppError
@@ -19,7 +20,6 @@ from app.process.inputs import (
     ProcessSpec,
     ReminderDataSpec,
     ReminderSpec,
-    TagSpec,
 )
 from app.process.tree import Tree, job_name
 from app.rest import models
@@ -218,12 +218,21 @@ def job_runs(groups: list[Any], jobs: list[Any], ids: list[str]) -> list[Json]:
 
 # ---- errors ----
 
+def meta(values: dict[str, Any] | None) -> dict[str, str | None] | None:
+    """An error's meta as the seed types it, a map of strings or null: a string stays, any other value is
+    written as its JSON (`3`, `["read"]`, `true`). Only this door: GraphQL's ErrorMeta keeps JSON values."""
+    if values is None:
+        return None
+    return {k: v if v is None or isinstance(v, str) else orjson.dumps(v, default=str).decode()
+            for k, v in values.items()}
+
+
 def error(e: AppError) -> Json:
     """The seed's Error: every field, null where the seed allows it."""
     return {"code": e.code, "message": e.message, "target": e.target,
-            "details": [{"code": d.code, "message": d.message, "target": d.target, "meta": d.meta}
+            "details": [{"code": d.code, "message": d.message, "target": d.target, "meta": meta(d.meta)}
                         for d in e.details] or None,
-            "meta": e.meta, "documentationUrl": e.documentation_url}
+            "meta": meta(e.meta), "documentationUrl": e.documentation_url}
 
 
 # ---- requests to service specs ----
@@ -241,8 +250,8 @@ def job_spec(job: models.ProcessJobInput) -> JobSpec:
         action_name, args = "certification", _json_args(variant.certification_args)
     else:
         action_name, args = "sendTask", _json_args(None if variant is None else variant.send_task_args)
-    return JobSpec(action=action_name, arguments=args, trigger_type=job.trigger_type or "whenEligible",
-                   tags=[TagSpec(category=t.category, value=t.value) for t in job.tags])
+    # `tags` is read-only in the seed: accepted and ignored, like every field the server writes.
+    return JobSpec(action=action_name, arguments=args, trigger_type=job.trigger_type or "whenEligible")
 
 
 def group_spec(group: models.ProcessGroupInput) -> GroupSpec:

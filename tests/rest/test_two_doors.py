@@ -1,7 +1,7 @@
 """One domain, two doors (issue 17, point 5): GraphQL and REST answer the same data.
 
-A set of processes (every field, nested and read-only groups, tags, a certification with its generated
-nodes, one written through each door), a run part-way through and the process list are read both ways
+A set of processes (every field, nested and read-only groups, tags (written through GraphQL: REST's are
+read-only), a certification with its generated nodes, one written through each door), a run part-way through and the process list are read both ways
 and compared field by field after the documented spelling mapping (docs/rest-api.md, "Spelling"):
 
 - enums: GraphQL's UPPER_SNAKE values are the seed's spellings (`WHEN_ELIGIBLE` is `whenEligible`);
@@ -174,7 +174,8 @@ async def test_processes_run_and_list_read_alike(http: httpx.AsyncClient, gql: G
     assert (await patch(http, rich["id"], [{"op": "replace", "path": "/name", "value": "Two doors, patched"}])
             ).status_code == 200
     made = await gql(CREATE, {"input": {"name": "Through GraphQL", "dueDate": "2024-12-31", "root": {
-        "name": "Main", "children": [{"job": {"arguments": {"sendTask": {"title": "Only", "assignee": DEV_USER_ID}}}}]}}})
+        "name": "Main", "children": [{"job": {"arguments": {"sendTask": {"title": "Only", "assignee": DEV_USER_ID}},
+                                              "tags": [{"category": "area", "value": "finance"}]}}]}}})
     plain_id = made["processCreate"]["process"]["id"]
 
     compared = 0

@@ -23,7 +23,7 @@ from app.process.mutations.inputs import (
 _CMID = "Echoed back in the payload."
 
 
-_PAIRS = ", ".join(f"{path} ({'/'.join(entry[0])})" for path, entry in patch.PATHS.items())
+_PAIRS = ", ".join(f"{path} ({'/'.join(entry.ops)})" for path, entry in patch.PATHS.items())
 
 
 @strawberry.input(description="One RFC 6902 operation of the seed's ProcessJSONPatchDocument. Only the seed's "

@@ -1,14 +1,15 @@
 """The seed's edit requests as pydantic models: batch renames (BatchUpdate) and JSON Patch
-(ProcessJSONPatchDocument), only the path/op pairs of the seed's table, each value of its path's type."""
+(ProcessJSONPatchDocument), only the path/op pairs of the seed's table (app/process/patch.py, the one
+table both doors read), each value of its path's type."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, RootModel, Tag
+from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag
 
-from app.process.patch import MAX_PATCH_OPERATIONS
+from app.process import patch
 from app.rest.base import NO_NUL, Wire, text
 from app.rest.models.process import (
     DATE_DOC,
@@ -74,85 +75,89 @@ class BatchUpdate(Wire):
                                         max_length=3000)
 
 
-_REMOVABLE_PATHS = ("/dueDate", "/businessStartDate", "/businessEndDate", "/businessDaysOfWeek", "/businessDateExclusions",
-       "/businessDateInclusions", "/calendarIds", "/defaultCertSignerReminders", "/defaultCertApproverReminders")
+def _paths(kind: str | None = None, op: str | None = None) -> Any:
+    """The path type of a variant: the paths of the one table (app/process/patch.py) of this kind or op."""
+    return Literal[patch.paths_of(kind=kind, op=op)]
 
 
-class PatchRemove(Wire):
+class PatchOperationBase(Wire):
+    """What every operation shares. Members an operation does not define (`from`, a value on `remove`) are
+    ignored, as RFC 6902 §4 says, not refused."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class PatchRemove(PatchOperationBase):
     """Remove a field (only paths the seed allows `remove` on)."""
 
     op: Literal["remove"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal[_REMOVABLE_PATHS] = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
+    path: _paths(op="remove") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
 
 
-class PatchReplaceDate(Wire):
+class PatchReplaceDate(PatchOperationBase):
     """Replace a date."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/dueDate", "/businessStartDate", "/businessEndDate"] = Field(description="JSON Pointer to the "
-                                                                                "target location.")
+    path: _paths("date") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: date = Field(description="The new date. " + DATE_DOC)
 
 
-class PatchReplaceFlag(Wire):
+class PatchReplaceFlag(PatchOperationBase):
     """Replace a Boolean flag."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/autoClose", "/ipmBetaEnabled", "/iwmOptOut", "/relativeDates", "/root/parallel",
-                  "/certAutoApprove"] = Field(description="JSON Pointer to the target location.")
+    path: _paths("flag") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: bool = Field(description="The new value.")
 
 
-class PatchReplaceName(Wire):
+class PatchReplaceName(PatchOperationBase):
     """Replace the process's name."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/name"] = Field(description="JSON Pointer to the target location.")
+    path: _paths("name") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: str = text("The new name.", max_length=NAME)
 
 
-class PatchReplaceTrigger(Wire):
+class PatchReplaceTrigger(PatchOperationBase):
     """Replace the root group's trigger type."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/root/triggerType"] = Field(description="JSON Pointer to the target location.")
+    path: _paths("trigger") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: TriggerType = Field(description=TRIGGER_DOC)
 
 
-class PatchReplaceWeekdays(Wire):
+class PatchReplaceWeekdays(PatchOperationBase):
     """Replace the business days of the week."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/businessDaysOfWeek"] = Field(description="JSON Pointer to the target location.")
+    path: _paths("weekdays") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: list[Weekday] = Field(description="The working days (unique).", max_length=7,
                                  json_schema_extra={"uniqueItems": True})
 
 
-class PatchReplaceDates(Wire):
+class PatchReplaceDates(PatchOperationBase):
     """Replace a list of business dates."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/businessDateExclusions", "/businessDateInclusions"] = Field(description="JSON Pointer to the "
-                                                                                "target location.")
+    path: _paths("dates") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: list[DateItem] = Field(description="The dates (unique).", max_length=ITEMS,
                                   json_schema_extra={"uniqueItems": True})
 
 
-class PatchReplaceCalendars(Wire):
+class PatchReplaceCalendars(PatchOperationBase):
     """Replace the calendar ids."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/calendarIds"] = Field(description="JSON Pointer to the target location.")
+    path: _paths("calendars") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: list[CalendarId] = Field(description="The calendar ids (unique).", max_length=ITEMS,
                                     json_schema_extra={"uniqueItems": True})
 
 
-class PatchReplaceReminders(Wire):
+class PatchReplaceReminders(PatchOperationBase):
     """Replace a default reminder configuration."""
 
     op: Literal["replace"] = Field(description="The JSON Patch operation to perform.")
-    path: Literal["/defaultCertSignerReminders", "/defaultCertApproverReminders"] = Field(
-        description="JSON Pointer to the target location.")
+    path: _paths("reminders") = Field(description="JSON Pointer to the target location.")  # type: ignore[valid-type]
     value: ReminderData = Field(description="The new reminder configuration.")
 
 
@@ -161,8 +166,8 @@ _PATCH_VARIANTS: dict[str, type[Wire]] = {
     "trigger": PatchReplaceTrigger, "weekdays": PatchReplaceWeekdays, "dates": PatchReplaceDates,
     "calendars": PatchReplaceCalendars, "reminders": PatchReplaceReminders,
 }
-_PATH_KIND = {p: k for k, v in _PATCH_VARIANTS.items() if k != "remove"
-              for p in v.model_fields["path"].annotation.__args__}  # type: ignore[union-attr]
+# Every kind of value in the table has its variant (a new kind fails here, at import, until it has one).
+_PATH_KIND = {path: row.kind for path, row in patch.PATHS.items() if _PATCH_VARIANTS[row.kind]}
 
 
 def _patch_tag(value: Any) -> str | None:
@@ -186,12 +191,13 @@ class PatchOperation(RootModel[Annotated[
 
 class ProcessJSONPatchDocument(RootModel[list[PatchOperation]]):
     """A JSON Patch document as defined by RFC 6902 (media type `application/json-patch+json`): an array of
-    patch operations, at most 1000. Valid path and op combinations: /dueDate, /businessStartDate,
-    /businessEndDate, /businessDaysOfWeek, /businessDateExclusions, /businessDateInclusions, /calendarIds,
-    /defaultCertSignerReminders, /defaultCertApproverReminders: remove and replace; /name, /autoClose,
-    /ipmBetaEnabled, /iwmOptOut, /relativeDates, /root/parallel, /root/triggerType, /certAutoApprove: replace.
-    All operations apply or none."""
+    patch operations, at most 1000. All operations apply or none."""
 
-    root: list[PatchOperation] = Field(max_length=MAX_PATCH_OPERATIONS)
+    root: list[PatchOperation] = Field(max_length=patch.MAX_PATCH_OPERATIONS)
+
+
+# The valid path and op combinations, in the document's description, from the one table.
+ProcessJSONPatchDocument.__doc__ = (f"{ProcessJSONPatchDocument.__doc__} Valid path and op combinations: "
+                                    f"{patch.table_text()}.")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, RootModel, Tag
+from pydantic import ConfigDict, Discriminator, Field, RootModel, Tag
 
 from app.process import limits
 from app.rest.base import NO_NUL, Absent, WholeNumber, Wire, optional_text, server_written, text
@@ -69,6 +69,12 @@ class ReminderData(Wire):
     Supports multiple reminder modes including system defaults, process defaults, custom schedules, or no
     reminders. `reminders` only with mode `custom` (at most 3)."""
 
+    # The rule in JSON Schema too, not only in prose: with a mode other than `custom`, `reminders` is left out
+    # or empty (the service refuses any other; app/process/validation.py check_reminders).
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"mode": {"const": "custom", "description": "A custom schedule."}}, "required": ["mode"]},
+        "else": {"properties": {"reminders": {"maxItems": 0, "description": "Only with mode `custom`."}}}})
+
     mode: ReminderMode = Field(description="The reminder schedule: `default`, `processDefault`, `custom` or `none`.")
     reminders: list[Reminder] | Absent = Field(
         default=None, max_length=limits.MAX_CUSTOM_REMINDERS,
@@ -76,7 +82,7 @@ class ReminderData(Wire):
 
 
 class TagLink(Wire):
-    """A tag on a job: a category and a value. Writable when a job is created (PRODUCT §6)."""
+    """A tag on a job: a category and a value. Read-only in this API, as the seed says (docs/rest-api.md)."""
 
     id: str | Absent = server_written("The tag link's id.", max_length=SHORT)
     category: str = text("The tag's category.", max_length=SHORT)
@@ -206,9 +212,8 @@ class _JobFields(Wire):
     revision: int | Absent = server_written("The revision number of the current representation of the Job.")
     created: Action | Absent = server_written("When the Job was created, and by whom.")
     modified: Action | Absent = server_written("When the Job was last changed, and by whom.")
-    tags: list[TagLink] = Field(default_factory=list, description="The tag link, category, and value information "
-                                "associated with this Job (unique; writable, see PRODUCT §6).", max_length=ITEMS,
-                                json_schema_extra={"uniqueItems": True})
+    tags: list[TagLink] | Absent = server_written("The tag link, category, and value information associated with "
+                                                  "this Job (unique).", max_length=ITEMS, unique=True)
 
 
 class ProcessJob(_JobFields):
@@ -425,13 +430,16 @@ class ProcessesListResult(Wire):
 
 # ---- errors ----
 
+META_DOC = ("Contains additional metadata about the failure (ids, index, limit, actual value). Every value is a "
+            "string or null, as the seed types it: any other value is written as its JSON text (the number 3 as "
+            "the string 3, a list of scopes as the string [\"read\"]).")
+
 class ErrorDetail(Wire):
     """Detailed error information for a specific validation or processing failure."""
 
     code: str = Field(description="One of a server-defined set of error codes.")
     message: str | Absent = Field(default=None, description="A human-readable representation of the error.")
-    meta: dict[str, Any] | None = Field(default=None, description="Contains additional metadata about the failure "
-                                        "(ids, index, limit, actual value); numbers stay numbers.")
+    meta: dict[str, str | None] | None = Field(default=None, description=META_DOC)
     target: str | None = Field(default=None, description="The target of the error.")
 
 
@@ -445,8 +453,7 @@ class Error(Wire):
                                "(`root.children[0].group.name`), a patch path or a batch item (`data[3]`).")
     details: list[ErrorDetail] | None = Field(default=None, description="An array of details about the error: one "
                                               "per problem when there are several.")
-    meta: dict[str, Any] | None = Field(default=None, description="Contains additional metadata about the failure "
-                                        "(ids, index, limit, actual value); numbers stay numbers.")
+    meta: dict[str, str | None] | None = Field(default=None, description=META_DOC)
     documentation_url: str | None = Field(default=None, description="Link to some documentation relevant to the "
                                           "issue or endpoint in use.")
 
