@@ -12,7 +12,7 @@ from pathlib import Path
 from app.settings import ROOT
 
 # Spelt in pieces so that this file does not hold what it looks for.
-OUTSIDE = ("../" + "shared", "STYLE" + ".md", "PRODUCT" + ".md")
+OUTSIDE = ("../" + "shared", "STYLE" + ".md", "PRODUCT" + ".md", "PRODUCT" + " §", "STYLE" + " habit")
 # Lock files hold hashes and names of other projects' packages, not citations.
 LOCKS = ("requirements.lock", "requirements-dev.lock", "package-lock.json")
 

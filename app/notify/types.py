@@ -53,7 +53,7 @@ def _when(value: datetime | None) -> datetime | None:
     return None if value is None else utc(value)
 
 
-@strawberry.type(description="One message to one person about a run or a job run (PRODUCT §7).")
+@strawberry.type(description="One message to one person about a run or a job run (docs/notifications.md).")
 class Notification:
     id: strawberry.ID = strawberry.field(description="The notification's id.")
     sequence: int = strawberry.field(description="Per recipient 1, 2, 3, ... in the order they were written: "

@@ -80,7 +80,7 @@ def _status_count(status: str, count: int) -> StatusCount:
     return found
 
 
-@strawberry.type(description="One transition of a run, group run or job run (PRODUCT §3 rule 13).")
+@strawberry.type(description="One transition of a run, group run or job run (docs/runs.md, rule 13: every transition is recorded).")
 class RunEvent:
     sequence: int = strawberry.field(description="Per-run sequence number: 1, 2, 3, ... without gaps.")
     node_id: strawberry.ID = strawberry.field(description="The run, group run or job run that changed.")
