@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
+from app.adapters.sqlalchemy import forget_generation
 from app.errors import UNAVAILABLE, AppError
 
 log = logging.getLogger("processgraph.db")
@@ -103,7 +104,7 @@ async def abandon_pooled(pool: Any, fairy: Any, error: BaseException) -> None:
 
 def _forget_generation(pool: Any, fairy: Any, error: BaseException) -> None:
     log.info("connection lost (%s: %s); the pool opens fresh ones", type(error).__name__, str(error)[:200])
-    pool._invalidate(fairy, error, _checkin=False)
+    forget_generation(pool, fairy, error)
 
 
 class ReadConnection(AsyncConnection):

@@ -19,6 +19,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.util.concurrency import greenlet_spawn
 from sqlmodel import SQLModel
 
+from app.adapters.sqlalchemy import opened_since_last_fault
 from app.bus import announcements
 from app.connectivity import (
     ReadEngine,
@@ -268,9 +269,7 @@ class PlainConnection:
         fairy = self.fairy
         if fairy is None or fairy.driver_connection.is_closed():
             return False
-        record = getattr(fairy, "_connection_record", None)
-        started = getattr(record, "starttime", None)
-        return started is not None and started >= getattr(self.engine.sync_engine.pool, "_invalidate_time", 0)
+        return opened_since_last_fault(self.engine.sync_engine.pool, fairy)
 
     async def release(self) -> None:
         fairy, self.fairy = self.fairy, None

@@ -13,7 +13,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
-from types import FrameType, FunctionType
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -21,6 +21,9 @@ from starlette.types import ASGIApp
 from uvicorn.supervisors import multiprocess
 
 from app import bootstrap, demo, faults, migrate
+from app.adapters.cpython import with_extra_locals
+from app.adapters.logging import skip_caller_lookup
+from app.adapters.uvicorn import exit_after_shutdown, worker_server
 from app.graphql.ide import is_loopback
 from app.lifecycle import RESTART_CLOSE_CODE, Lifecycle
 from app.main import create_app
@@ -38,11 +41,7 @@ def _in_roomy_chunk(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[
     return fn(*args, **kwargs)
 
 
-_code = _in_roomy_chunk.__code__
-_code = _code.replace(co_varnames=_code.co_varnames + tuple(f"_pad{i}" for i in range(PAD_SLOTS)),
-                      co_nlocals=_code.co_nlocals + PAD_SLOTS)
-_roomy: Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any] = FunctionType(
-    _code, globals(), "_in_roomy_chunk")
+_roomy = with_extra_locals(_in_roomy_chunk, PAD_SLOTS)
 
 
 def in_roomy_chunk(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -66,7 +65,7 @@ def configure_logging(level: str) -> None:
     # The format reads none of a record's thread or process fields, so they are not gathered: getpid() and
     # the current thread were about a tenth of the request log line's cost (py-spy, issue 16).
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    logging._srcfile = None  # nor where the call was made (a walk up the stack for every line)
+    skip_caller_lookup()  # nor where the call was made (a walk up the stack for every line)
 
 
 def worker_app() -> ASGIApp:
@@ -113,7 +112,7 @@ class GracefulServer(uvicorn.Server):
             lifecycle.begin_drain()
         if sig == signal.SIGTERM and self._drain_from is None and self.settle_seconds > 0 and not self.should_exit:
             self._drain_from = time.monotonic()
-            self._captured_signals.append(sig)  # uvicorn re-raises it after the shutdown, as for its own exits
+            exit_after_shutdown(self, sig)  # uvicorn re-raises it after the shutdown, as for its own exits
             return
         super().handle_exit(sig, frame)
 
@@ -145,9 +144,8 @@ class _RoomyProcess(multiprocess.Process):
 
     @property
     def server(self) -> uvicorn.Server:
-        if self._server is None:
-            self._server = GracefulServer(self.config, settle_seconds=load_settings().shutdown_settle_seconds)
-        return self._server
+        return worker_server(self, lambda: GracefulServer(self.config,
+                                                          settle_seconds=load_settings().shutdown_settle_seconds))
 
     def target(self, sockets: Any = None) -> None:
         in_roomy_chunk(super().target, [own_listener(s) for s in sockets or []])

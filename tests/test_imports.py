@@ -2,7 +2,8 @@
 with the GraphQL type graph counted (a `strawberry.lazy("app.x")` reference is an edge to app.x), and the
 domain arrows kept: `run` may use `process`, `notify` and `auth`, never the reverse; `auth` uses no other
 domain; the shared GraphQL base (`app/graphql/`) uses no domain and not the composition root (`app/api/`);
-models and services import no Strawberry; the REST door reaches the domains through their services only.
+models and services import no Strawberry; the REST door reaches the domains through their services only;
+the library adapters (`app/adapters/`) are a leaf that every package may import and that imports no app module.
 
 Every import counts, wherever it is written (inside a function, under TYPE_CHECKING): a resolve-time import
 hides a cycle, it does not remove it."""
@@ -19,6 +20,8 @@ APP = Path(__file__).resolve().parent.parent / "app"
 DOMAINS = ("auth", "process", "run", "notify")
 # What each domain may use besides itself (the arrows of docs/conventions.md and docs/architecture.md).
 MAY_USE = {"auth": set(), "process": {"auth"}, "notify": {"auth"}, "run": {"auth", "process", "notify"}}
+# Packages every other package may import, and that import nothing of app/ (issue 28: the library adapters).
+LEAVES = ("app.adapters",)
 GRAPHQL_MODULES = ("types", "tree_types", "queries", "mutations", "subscriptions", "fields", "live", "dataloaders")
 
 
@@ -169,6 +172,16 @@ def test_the_rest_door_reaches_the_domains_through_services_not_the_graphql_door
     assert wrong == []
 
 
+def leaf_imports(graph: dict[str, set[str]]) -> list[str]:
+    """The edges from a leaf package into another package of app/."""
+    return sorted(f"{m} -> {t}" for m, ts in graph.items() if package_of(m) in LEAVES for t in ts
+                  if package_of(t) != package_of(m))
+
+
+def test_leaves_import_no_other_module_of_app(graph: dict[str, set[str]]) -> None:
+    assert leaf_imports(graph) == []
+
+
 # The checks themselves: each fails on the mistake it is there to catch.
 
 def test_the_cycle_check_finds_a_resolve_time_import_and_a_lazy_type(tmp_path: Path) -> None:
@@ -197,3 +210,10 @@ def test_the_package_check_finds_a_cycle_no_module_cycle_shows() -> None:
                "app.auth.service": set()}
     assert cycles(modules) == []
     assert cycles(package_graph(modules)) == [["app.auth", "app.graphql"]]
+
+
+def test_the_leaf_check_finds_an_adapter_that_imports_the_app() -> None:
+    modules = {"app.adapters.sqlalchemy": {"app.adapters"}, "app.db": {"app.adapters.sqlalchemy"}}
+    assert leaf_imports(modules) == []
+    modules["app.adapters.sqlalchemy"].add("app.settings")
+    assert leaf_imports(modules) == ["app.adapters.sqlalchemy -> app.settings"]

@@ -28,6 +28,7 @@ from graphql.language import Lexer, Source, TokenKind
 from strawberry.types.graphql import OperationType
 
 from app.actor import READ, WRITE, scope_refusal
+from app.adapters.strawberry import graphql_schema
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.process.limits import MAX_TREE_NODES
@@ -196,10 +197,10 @@ def refuse_over_limit(ctx: Any) -> None:
     """Refuses a valid document over the depth, alias or cost limit, before execution (a validation hook of
     app/api/pipeline.py, after the document's validation)."""
     if ctx.pre_execution_errors is None and ctx.graphql_document is not None:
-        ctx.pre_execution_errors = validate(ctx.schema._schema, ctx.graphql_document, ctx.validation_rules)
+        ctx.pre_execution_errors = validate(graphql_schema(ctx.schema), ctx.graphql_document, ctx.validation_rules)
     if not ctx.pre_execution_errors and ctx.graphql_document is not None:
         settings = ctx.context.settings
-        depth, aliases, cost = measure_cached(ctx.schema._schema, ctx.graphql_document, ctx.operation_name,
+        depth, aliases, cost = measure_cached(graphql_schema(ctx.schema), ctx.graphql_document, ctx.operation_name,
                                              ctx.variables or {}, settings.default_page_size)
         refusals = []
         for name, actual, limit in (("depth", depth, settings.max_query_depth),

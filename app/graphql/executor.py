@@ -20,7 +20,8 @@ Anything unusual, such as a null in a non-null field, a value the scalar refuses
 or a Strawberry type cast, goes to the stock code, which reports it as it always does (same errors, paths
 and nulls); compiled functions only read attributes, so nothing runs twice. The module leans on
 graphql-core internals (`execute_fields`, `collect_and_execute_subfields`, `complete_abstract_value`,
-`complete_object_value` of its `Executor` in 3.3): the lock file pins graphql-core, and
+`complete_object_value` of its `Executor` in 3.3): the lock file pins graphql-core,
+tests/test_adapters.py checks those methods are still there with the same parameters, and
 tests/test_executor.py compares this executor's results with the stock executor's.
 
 This module is the runtime (the executor class); app/graphql/executor_plans.py holds the plans and the compiler

@@ -22,6 +22,7 @@ from graphql import (
     get_named_type,
     is_leaf_type,
 )
+from strawberry.resolvers import is_default_resolver
 from strawberry.types.cast import get_strawberry_type_cast
 
 _MAX_INT, _MIN_INT = 2**31 - 1, -(2**31)
@@ -68,7 +69,7 @@ class Plan:
 def plan_of(field: Any) -> Plan | None:
     resolve = field.resolve
     definition = field.extensions.get("strawberry-definition")
-    if field.args or definition is None or not getattr(resolve, "_is_default", False):
+    if field.args or definition is None or not is_default_resolver(resolve):
         return None
     t, non_null = field.type, False
     if isinstance(t, GraphQLNonNull):

@@ -12,6 +12,8 @@ from typing import Any
 
 from graphql import FieldNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 
+from app.adapters.strawberry import resolve_info
+
 
 @dataclass(frozen=True, slots=True)
 class Needs:
@@ -56,7 +58,7 @@ def _needs(nodes: list[FieldNode], fragments: dict[str, Any], nesting: frozenset
 
 def lookahead(info: Any, nesting: frozenset[str]) -> Needs:
     """What the current field's selection needs, cached per request and field node."""
-    raw = info._raw_info
+    raw = resolve_info(info)
     cache = info.context.loaders.built
     key = ("lookahead", id(raw.field_nodes[0]), nesting)
     found = cache.get(key)
@@ -87,7 +89,7 @@ def lookahead_at(info: Any, path: tuple[str, ...], nesting: frozenset[str]) -> N
     "process", "root")`; every alias of each is followed, and @skip/@include are not evaluated), or None
     when nothing is selected there. A list resolver uses it to load, in one batch, what its items' fields
     will ask for; the answer is a superset, so it may load more than is read, never less."""
-    raw = info._raw_info
+    raw = resolve_info(info)
     cache = info.context.loaders.built
     key = ("lookahead_at", id(raw.field_nodes[0]), path, nesting)
     if key in cache:

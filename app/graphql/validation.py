@@ -13,6 +13,8 @@ from typing import Any
 
 from strawberry.schema.schema import validate_document
 
+from app.adapters.strawberry import graphql_schema
+
 MAXSIZE = 256
 _validated: dict[int, tuple[Any, Any, Any, list[Any]]] = {}
 
@@ -23,7 +25,7 @@ def validate_once(ctx: Any) -> None:
     document, rules = ctx.graphql_document, ctx.validation_rules
     if document is None:  # nothing parsed, nothing to validate
         return
-    schema = ctx.schema._schema
+    schema = graphql_schema(ctx.schema)
     found = _validated.get(id(document))
     if found is None or found[0] is not document or found[1] is not schema or found[2] != rules:
         errors = validate_document(schema, document, rules)
