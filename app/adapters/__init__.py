@@ -1,4 +1,4 @@
-"""Adapters: the only modules that touch a library's private attributes (STYLE habit 13).
+"""Adapters: the only modules that touch a library's private attributes (docs/conventions.md, habit 13).
 
 Each module here wraps the private attributes of one library that no public API replaces, one small named
 function per access, with a docstring that says why. tests/test_adapters.py checks on the installed versions
