@@ -1,4 +1,4 @@
-"""Private library API in one place per library (issue 28, STYLE habit 13).
+"""Private library API in one place per library (issue 28; docs/conventions.md, habit 13).
 
 Canaries: every private attribute an adapter of app/adapters/ relies on is still there, and still does what the
 adapter uses it for, on the installed versions; a failure names the adapter file and the attribute. The same for
