@@ -265,7 +265,7 @@ class PlainConnection:
         """What the pool checks before it hands a connection out (SQLAlchemy's connection record, and the
         checkout event of app/connectivity.py): its socket is still open, and it was opened after the pool last
         met a fault (after which older connections are replaced). A connection kept checked out between uses
-        (app/graphql/answers.py's spares) is checked so before each use."""
+        (app/fast/answers.py's spares) is checked so before each use."""
         fairy = self.fairy
         if fairy is None or fairy.driver_connection.is_closed():
             return False

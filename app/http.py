@@ -270,7 +270,7 @@ class GatewayMiddleware:
                                  [(b"retry-after", str(retry).encode())], graphql=self.graphql)
                 return
         state = scope.setdefault("state", {})
-        state["actor"], state["body"] = actor, body  # the body for what comes next (app/graphql/answers.py)
+        state["actor"], state["body"] = actor, body  # the body for what comes next (app/fast/answers.py)
         await self.app(scope, handing_over({"type": "http.request", "body": body, "more_body": False}, receive),
                        send)
 

@@ -33,12 +33,12 @@ from app.auth.oidc import OidcUsers, OidcVerifier
 from app.auth.service import Actor, ActorResolver, AuthError, Oidc
 from app.budget import OverBudget, within_budget
 from app.bus import listening
-from app.cache import SharedCache
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine, is_sqlite
 from app.errors import NOT_FOUND, UNAVAILABLE, VALIDATION_ERROR, AppError
+from app.fast.answers import Answers, Captured
+from app.fast.cache import SharedCache
 from app.graphql import persisted
-from app.graphql.answers import Answers, Captured
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
@@ -196,7 +196,7 @@ class GraphQLApp(GraphQL[Context, None]):
             await self.answer(scope, receive, send)
             return
         if await answers.give(key, send):
-            return  # a repeated query whose statements returned the same rows (app/graphql/answers.py)
+            return  # a repeated query whose statements returned the same rows (app/fast/answers.py)
         recording, captured = Recording(), Captured(send)
         token = RECORDING.set(recording)
         try:

@@ -3,7 +3,7 @@
 A query's answer is a function of the request (its body, the acting user, the headers that choose the
 response's form), of the statements it ran and their results, and of nothing else, as long as it read no
 clock and no statement went past `fetch_plain` (app/db.py notes each one here). So when the same request
-comes again and the same statements return the same rows, the answer is the same: app/graphql/answers.py
+comes again and the same statements return the same rows, the answer is the same: app/fast/answers.py
 keeps such answers and gives them again after running the statements once more.
 
 Cross-cutting like app/bus.py: it imports nothing of the application. The clock (app/clock.py) and the
@@ -68,7 +68,7 @@ def taint() -> None:
 
 
 def filled() -> None:
-    """The running request stored something in the tree cache (app/cache.py)."""
+    """The running request stored something in the tree cache (app/fast/cache.py)."""
     found = RECORDING.get()
     if found is not None:
         found.filled = True

@@ -190,9 +190,9 @@ class CacheSettings:
     """What each gateway process keeps in memory across requests."""
 
     tree_cache_mb: int = Field(default=96, ge=0, description=(
-        "Process and run trees kept across requests (app/cache.py), in MB (estimated); 0 turns the cache off."))
+        "Process and run trees kept across requests (app/fast/cache.py), in MB (estimated); 0 turns the cache off."))
     answer_cache_mb: int = Field(default=16, ge=0, description=(
-        "Answers of repeated queries (app/graphql/answers.py), in MB (estimated); 0 turns them off."))
+        "Answers of repeated queries (app/fast/answers.py), in MB (estimated); 0 turns them off."))
     page_cache: bool = Field(default=True, description=(
         "Pages of process summaries and the summaries on them kept in the tree cache's budget, looked up by "
         "their rows' versions (app/fast/pages.py); false turns the page layer off (the tree cache stays)."))

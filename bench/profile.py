@@ -12,8 +12,8 @@ from typing import Any
 
 from app.api.schema import build_schema
 from app.auth.service import READ, WRITE, Actor
-from app.cache import SharedCache
 from app.db import create_engine
+from app.fast.cache import SharedCache
 from app.graphql.context import Context
 from app.ids import new_id
 from app.serve import in_roomy_chunk, settle_heap

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import migrate
 from app.auth import service as auth_service
-from app.cache import SharedCache
 from app.db import create_engine
+from app.fast.cache import SharedCache
 from app.ids import new_id
 from app.settings import DEV_USER_ID, Settings
 from tests.helpers import GraphQLClient, SqlCounter, asgi_client

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.schema import schema
 from app.auth.service import READ, WRITE, Actor
-from app.cache import SharedCache
+from app.fast.cache import SharedCache
 from app.graphql.context import Context
 from app.ids import new_id
 from app.main import create_app
@@ -58,7 +58,7 @@ class GraphQLClient:
                  cache: SharedCache | None = None) -> None:
         self.engine = engine
         self.settings = settings
-        self.cache = cache  # the gateway's shared tree cache (app/cache.py), as the server passes it
+        self.cache = cache  # the gateway's shared tree cache (app/fast/cache.py), as the server passes it
         self.actor = actor or Actor(user_id=DEV_USER_ID, workspace_id=DEFAULT_WORKSPACE_ID,
                                     scopes=frozenset({READ, WRITE}))
 

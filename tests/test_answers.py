@@ -1,4 +1,4 @@
-"""Answers of repeated queries given again (app/graphql/answers.py, issue 16): invisible to clients.
+"""Answers of repeated queries given again (app/fast/answers.py, issue 16): invisible to clients.
 
 A kept answer is sent only after its statements ran again and returned the rows they returned; these tests
 drive the gateway over HTTP (the ASGI app with its lifespan, as `http` does) and check that every answer is
@@ -26,7 +26,7 @@ from app.auth import service as auth
 from app.clock import SettableClock
 from app.connectivity import abandon_pooled
 from app.db import PlainConnection, plain_connection
-from app.graphql.answers import AnswerKey, Answers, KeptAnswer
+from app.fast.answers import AnswerKey, Answers, KeptAnswer
 from app.recording import Recording
 from app.settings import DEV_USER_ID, Settings, SettingsError, load_settings
 from tests.factories import CREATE
@@ -234,7 +234,7 @@ async def holding_replays(engine: AsyncEngine) -> list[Any]:
 async def test_spare_connections_survive_the_database_and_go_back_at_the_end(
     settings: Settings, engine: AsyncEngine, token: str, backend: str
 ) -> None:
-    """Replays keep a few connections between requests (app/graphql/answers.py SPARE_CONNECTIONS). When the
+    """Replays keep a few connections between requests (app/fast/answers.py SPARE_CONNECTIONS). When the
     server ends them, the next replay reconnects and the answer is given as before; when the gateway stops,
     they are closed with its pool, none left behind."""
     if backend != "postgresql":

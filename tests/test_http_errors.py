@@ -18,7 +18,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import ops
 from app.auth.service import ActorResolver
-from app.graphql.answers import Answers
+from app.fast.answers import Answers
 from app.main import GraphQLApp, create_app
 from app.run import service as run_service
 from app.settings import Settings
@@ -97,7 +97,7 @@ async def test_an_exception_in_any_layer_is_a_500_in_the_error_shape(settings: S
         response = await client.request(method, path, json=QUERY if method == "POST" else None,
                                         headers={"Origin": "http://elsewhere.test"})
     if layer == "kept answers" and response.status_code == 200:
-        pytest.skip("no answer is kept on SQLite (app/graphql/answers.py)")
+        pytest.skip("no answer is kept on SQLite (app/fast/answers.py)")
     body = assert_error_shape(response, 500, "INTERNAL")
     request_id = body["meta"]["requestId"]
     assert request_id in body["message"] and response.headers["x-request-id"] == request_id

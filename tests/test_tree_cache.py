@@ -1,4 +1,4 @@
-"""The gateway's shared tree cache (app/cache.py, issue 16): invisible to clients, bounded, off at 0.
+"""The gateway's shared tree cache (app/fast/cache.py, issue 16): invisible to clients, bounded, off at 0.
 
 `gql` has a cache as a server does; `gql_uncached` has none (TREE_CACHE_MB=0). Every answer of the cached
 client is compared with the uncached one on the same database, after every write of a random sequence of
@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.cache import SharedCache
+from app.fast.cache import SharedCache
 from app.settings import DEV_USER_ID, Settings, SettingsError, load_settings
 from tests.factories import CREATE
 from tests.helpers import GraphQLClient, SqlCounter
@@ -521,7 +521,7 @@ async def test_the_metrics_show_what_the_cache_holds_and_how_often_it_answered(h
     after = (await http.get("/metrics")).text
     hits = 'processgraph_tree_cache_lookups{result="hit"}'
     # the second and third reads: from the tree cache, or (on PostgreSQL) the third one's whole answer given
-    # again (app/graphql/answers.py), which looks up no tree
+    # again (app/fast/answers.py), which looks up no tree
     given = 'processgraph_answer_cache_lookups{result="given"}'
     answered = (gauge(after, hits) - gauge(before, hits)
                 + (gauge(after, given) - gauge(before, given) if given in after else 0))

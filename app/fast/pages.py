@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
-from app.cache import FragmentMemo, SharedCache
+from app.fast.cache import FragmentMemo, SharedCache
 
 T = TypeVar("T")
 # Estimated bytes of a page's mark (its key).

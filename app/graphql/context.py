@@ -11,8 +11,8 @@ from strawberry.types import Info as StrawberryInfo
 from strawberry.types.graphql import OperationType
 
 from app.actor import Actor
-from app.cache import SharedCache
 from app.db import reader
+from app.fast.cache import SharedCache
 from app.settings import Settings
 
 LoaderT = TypeVar("LoaderT")
@@ -26,7 +26,7 @@ class Loaders:
     def __init__(self, engine: AsyncEngine, actor: Actor, cache: SharedCache | None = None) -> None:
         self.engine = reader(engine)  # loaders only read
         self.actor = actor
-        # The gateway's trees kept across requests (app/cache.py); None when there is none or it is off.
+        # The gateway's trees kept across requests (app/fast/cache.py); None when there is none or it is off.
         self.shared = cache if cache is not None and cache.enabled else None
         # API objects built from whole trees, once per request (keyed by their loader key).
         self.built: dict[Any, Any] = {}
@@ -58,7 +58,7 @@ class Context:
     response: Any = None
     # graphql-transport-ws: the connection_init payload (the token travels there).
     connection_params: Any = None
-    # Trees kept across requests by this gateway process (app/cache.py); None: every read builds its own.
+    # Trees kept across requests by this gateway process (app/fast/cache.py); None: every read builds its own.
     cache: SharedCache | None = None
     loaders: Loaders = field(init=False)
 

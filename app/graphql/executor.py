@@ -11,7 +11,7 @@ resolve by their exact Python class.
 - A selection made only of plain fields (on an object type, and below it) is compiled into a generated
   Python function per object type and selection, memoized per request and, for operations without
   directives, shared by every request of the same parsed operation. An object that carries a
-  `fragment_memo` (the root of a tree in the gateway's shared cache, app/cache.py) keeps what such a shared
+  `fragment_memo` (the root of a tree in the gateway's shared cache, app/fast/cache.py) keeps what such a shared
   function returned for it, and later requests reuse that answer.
 - Elsewhere, plain fields skip the per-field machinery one by one, in the order the stock executor runs
   them.
@@ -60,7 +60,7 @@ from app.graphql.executor_plans import (
 def memoized(run: Any) -> Any:
     """`run` for objects that may carry a `fragment_memo`: their kept answer to it when there is one, else
     `run`'s answer, then kept. Such a function reads only plain attributes of an object that is never changed
-    once built (app/cache.py), so the kept answer is what `run` would return."""
+    once built (app/fast/cache.py), so the kept answer is what `run` would return."""
     def call(src: Any) -> Any:
         memo = src.fragment_memo
         if memo is None:
@@ -283,7 +283,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     compiled = self._compile(member_type, sub_fields)
                     if compiled is None:
                         return None
-                    # Objects that may carry a fragment memo (kept across requests, app/cache.py) are asked
+                    # Objects that may carry a fragment memo (kept across requests, app/fast/cache.py) are asked
                     # for their answer first, when the function is shared by every request of the operation.
                     sub[cls] = memoized(compiled) if self._shared is not None and hasattr(cls, "fragment_memo") \
                         else compiled
@@ -298,7 +298,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             run = self._compile(return_type, field_details_list)
             if run is not None:
                 # An object of a cached tree keeps its answers to selections shared across requests
-                # (app/cache.py FragmentMemo): the same function on the same unchanging object.
+                # (app/fast/cache.py FragmentMemo): the same function on the same unchanging object.
                 memo = getattr(result, "fragment_memo", None) if self._shared is not None else None
                 if memo is not None:
                     found = memo.get(run)

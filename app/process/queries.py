@@ -74,7 +74,7 @@ async def _load_trees(info: Info, rows: list[Any], summary_only: bool) -> None:
     if needs is None:
         return
     read, shared = tree_read(needs), info.context.loaders.shared
-    # (not the trees the gateway's shared cache holds at the rows' revisions: app/cache.py)
+    # (not the trees the gateway's shared cache holds at the rows' revisions: app/fast/cache.py)
     wanted = [(str(row.id), read, row.revision) for row in rows if row.trashed_at is None and (
         shared is None or shared_tree(shared, str(row.id), row.revision, read, False) is None)]
     if wanted:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User, user_or_none, users_or_none
-from app.cache import FragmentMemo, SharedCache
+from app.fast.cache import FragmentMemo, SharedCache
 from app.graphql.context import Info
 from app.graphql.node import Node
 from app.graphql.scalars import utc
@@ -174,7 +174,7 @@ class ProcessGroup(Node):
         "ProcessGroupChild", description="A child of a group: a group or a job (the seed's ProcessGroupChild).")]] = (
         strawberry.field(description="The group's children in ordinal order.")
     )
-    # On the root of a tree in the shared cache: its answers to compiled selections (app/cache.py).
+    # On the root of a tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
 
 
@@ -243,7 +243,7 @@ def read_fields(read: TreeRead) -> frozenset[str] | None:
 def shared_tree(shared: SharedCache, process_id: str, revision: int, read: TreeRead, exclude_generated: bool
                 ) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]] | None:
     """The API objects of a process tree at `revision` when the gateway's shared cache holds them for `read`
-    (or for the whole tree, which answers any selection): built once for every request (app/cache.py)."""
+    (or for the whole tree, which answers any selection): built once for every request (app/fast/cache.py)."""
     return shared.get(("tree", process_id, revision, read, exclude_generated),  # type: ignore[no-any-return]
                       ("tree", process_id, revision, WHOLE, exclude_generated))
 

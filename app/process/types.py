@@ -10,7 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.types import Action, User
-from app.cache import FragmentMemo
+from app.fast.cache import FragmentMemo
 from app.graphql.context import Info
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
@@ -99,7 +99,7 @@ class Process(Node):
             _exclude_generated=exclude_generated,
         )
 
-    # Trees come from the gateway's shared cache when it holds this revision (app/cache.py); else from the
+    # Trees come from the gateway's shared cache when it holds this revision (app/fast/cache.py); else from the
     # request's loader, under a key with the revision, so that the rows are read after this process row.
     def _shared(self, info: Info, read: TreeRead) -> tuple[ProcessGroup, list[Any]] | None:
         shared = info.context.loaders.shared
@@ -209,7 +209,7 @@ class ProcessSummary:
     modified: Action = strawberry.field(description="Who last changed the process, and when.")
     trashed: Action | None = strawberry.field(description="Who moved the process to the trash, and when; null when live.")
     _row: strawberry.Private[Any] = None
-    # What compiled selections answered for this process at this revision, kept across requests (app/cache.py).
+    # What compiled selections answered for this process at this revision, kept across requests (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
 
     @classmethod
@@ -243,7 +243,7 @@ class ProcessSummaryConnection:
     edges: list[ProcessSummaryEdge] = strawberry.field(description="The rows of this page, in order.")
     page_info: PageInfo = strawberry.field(description="Where this page sits in the list.")
     _count: strawberry.Private[Any] = None
-    # A page kept across requests (summary_page) keeps what compiled selections answered for it (app/cache.py).
+    # A page kept across requests (summary_page) keeps what compiled selections answered for it (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
 
     @strawberry.field(description="How many rows the whole list has (filter applied); costs one counting query.")

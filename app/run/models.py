@@ -51,7 +51,7 @@ class ProcessRun(SQLModel, table=True, metadata=metadata):
     event_seq: int = 0
     revision: int = 1
     # Grows with every change of the run's group or job runs (never shown): the run's copy of the tree is
-    # kept across requests keyed by it (app/cache.py).
+    # kept across requests keyed by it (app/fast/cache.py).
     tree_version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     created_at: datetime = _ts(nullable=False)
     created_by: str = Field(max_length=32)

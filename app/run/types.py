@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User
-from app.cache import FragmentMemo, SharedCache
+from app.fast.cache import FragmentMemo, SharedCache
 from app.graphql.context import Info
 from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
@@ -129,7 +129,7 @@ class GroupRun(Node):
     children: list[Annotated[GroupRun | JobRun, strawberry.union(
         "GroupRunChild", description="A child of a group run: a group run or a job run.")]] = strawberry.field(
         description="Children in ordinal order.")
-    # On the root of a run tree in the shared cache: its answers to compiled selections (app/cache.py).
+    # On the root of a run tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
 
 
@@ -259,7 +259,7 @@ class _RunTreeBuilder:
         return tally
 
 
-# ---- run trees kept across requests (app/cache.py) ----
+# ---- run trees kept across requests (app/fast/cache.py) ----
 
 RUN_NESTING = frozenset({"children", "generated"})
 

@@ -99,7 +99,7 @@ def _people_of(node: Any, found: list[dict[str, Any]]) -> None:
 async def test_a_thousand_job_tree_with_fifty_people_costs_one_more_statement(
     engine: AsyncEngine, gql_uncached: GraphQLClient, sql: SqlCounter
 ) -> None:
-    gql = gql_uncached  # the second read of a tree would come from the gateway's shared cache (app/cache.py)
+    gql = gql_uncached  # the second read of a tree would come from the gateway's shared cache (app/fast/cache.py)
     # Given a 1,000-job tree (jobs at four depths, certifications with generated jobs) naming 50 people
     users = [await create_user(engine, workspace_id=DEFAULT_WORKSPACE_ID, name=f"Person {i:02d}",
                                email=f"p{i}@people.test") for i in range(50)]

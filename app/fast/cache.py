@@ -15,7 +15,7 @@ with orjson, as every response of the gateway is (HTTP and WebSocket). The entri
 domains' builders say how much they add, measured with tracemalloc on the benchmark's trees); the budget
 is the TREE_CACHE_MB setting, 0 turns the cache off. Storing an entry marks the running request as one that
 filled the cache (app/recording.py): the next request of the same text reads less, and it is that one whose
-answer app/graphql/answers.py keeps.
+answer app/fast/answers.py keeps.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ reads that could change is the database (each statement's rows, compared), the c
 it is not kept) and the tree cache, whose entries are keyed by versions read by those same statements and
 so answer alike. Every statement of a kept request runs again before its answer is given: a write committed
 through any gateway process changes a version those statements read, and the next request sees it, as the
-tree cache does (app/cache.py). What comes before the GraphQL view still runs for every request: the body
+tree cache does (app/fast/cache.py). What comes before the GraphQL view still runs for every request: the body
 limit, authentication, the rate limit (app/http.py), CORS; the request is logged and counted (app/ops.py).
 
 What it saves is the view and the executor: parsing the body, the context, validation and limits (already
@@ -31,8 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import ops
 from app.actor import Actor
-from app.cache import SharedCache
 from app.db import PlainConnection
+from app.fast.cache import SharedCache
 from app.ids import new_id
 from app.recording import Recording
 
