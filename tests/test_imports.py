@@ -217,3 +217,14 @@ def test_the_leaf_check_finds_an_adapter_that_imports_the_app() -> None:
     assert leaf_imports(modules) == []
     modules["app.adapters.sqlalchemy"].add("app.settings")
     assert leaf_imports(modules) == ["app.adapters.sqlalchemy -> app.settings"]
+
+
+def test_domain_types_never_see_the_fast_path(graph: dict[str, set[str]]) -> None:
+    """A domain's GraphQL types ask a loader or repository for trees and pages (issue 28, point 3): no type
+    module imports the fast path's package or reaches the request's shared cache itself."""
+    types = [m for m in graph if m.startswith(tuple(f"app.{d}." for d in DOMAINS))
+             and m.rpartition(".")[2] in ("types", "tree_types", "fields")]
+    assert len(types) >= 4
+    wrong = [(m, t) for m in types for t in graph[m] if t == "app.fast" or t.startswith("app.fast.")]
+    reaching = [m for m in types if ".shared" in module_files()[m].read_text()]
+    assert wrong == [] and reaching == []

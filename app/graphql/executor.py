@@ -29,7 +29,7 @@ of generated functions.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from graphql import (
     GraphQLAbstractType,
@@ -55,6 +55,15 @@ from app.graphql.executor_plans import (
     plans_for,
     shared_plans,
 )
+
+
+class FragmentMemo(Protocol):
+    """What an API object may carry as `fragment_memo`: the answers compiled selections gave for it, kept by
+    the fast path (app/fast/cache.py implements it). Types name this, never the cache."""
+
+    def get(self, selection: Any) -> Any: ...
+
+    def put(self, selection: Any, answer: Any) -> None: ...
 
 
 def memoized(run: Any) -> Any:

@@ -33,7 +33,7 @@ class TreeLoader(DataLoader[TreeKey, Tree]):
     """Trees of processes already resolved in the workspace, keyed by (process id, what is read: see
     TreeRead, the revision of the process row the caller read, or None); one batch per kind of read. A key
     with a revision is first asked for once its process row was read, so its tree is as new as that row
-    or newer: what a build for the gateway's shared cache needs (app/process/tree_types.py build_shared)."""
+    or newer: what a build for the gateway's shared cache needs (app/process/trees.py built_tree)."""
 
     def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
         self._trees: dict[TreeKey, Any] = {}

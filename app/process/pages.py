@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from app.fast.pages import KeptItem, Pages
+from app.graphql.context import Loaders
 from app.graphql.pagination import PageInfo, encode_cursor
 from app.process import listing
 from app.process.types import ProcessSummary, ProcessSummaryConnection, ProcessSummaryEdge
@@ -18,6 +19,11 @@ SUMMARY_FRAGMENT_BYTES = 500
 # Estimated bytes per row (tracemalloc, the benchmark's pages) of a kept page, and of one answer kept for it.
 PAGE_ROW_BYTES = 2500
 PAGE_FRAGMENT_ROW_BYTES = 400
+
+
+def page_layer(loaders: Loaders, on: bool) -> Pages:
+    """The page layer of this request's shared cache; off (`PAGE_CACHE=false`) it keeps and finds nothing."""
+    return Pages(loaders.shared if on else None)
 
 
 class PageScope(NamedTuple):

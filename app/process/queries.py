@@ -10,7 +10,6 @@ import strawberry
 from app.auth.dataloaders import UserByIdLoader
 from app.db import reader
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
-from app.fast.pages import Pages
 from app.graphql.context import Info
 from app.graphql.errors import Error, graphql_error
 from app.graphql.lookahead import lookahead, lookahead_at
@@ -19,8 +18,9 @@ from app.ids import is_id
 from app.process import health, limits, listing
 from app.process.dataloaders import ProcessByIdLoader, TreeLoader
 from app.process.enums import OrderDirection, ProcessOrderField
-from app.process.pages import PageScope, kept_page, summary_page
-from app.process.tree_types import TREE_NESTING, shared_tree
+from app.process.pages import PageScope, kept_page, page_layer, summary_page
+from app.process.tree_types import TREE_NESTING
+from app.process.trees import kept_tree
 from app.process.types import Process, ProcessSummaryConnection, tree_read
 
 
@@ -73,10 +73,10 @@ async def _load_trees(info: Info, rows: list[Any], summary_only: bool) -> None:
     needs = lookahead_at(info, ("edges", "node", "process", "root"), TREE_NESTING)
     if needs is None:
         return
-    read, shared = tree_read(needs), info.context.loaders.shared
-    # (not the trees the gateway's shared cache holds at the rows' revisions: app/fast/cache.py)
-    wanted = [(str(row.id), read, row.revision) for row in rows if row.trashed_at is None and (
-        shared is None or shared_tree(shared, str(row.id), row.revision, read, False) is None)]
+    read, loaders = tree_read(needs), info.context.loaders
+    # (not the trees the tree repository keeps at the rows' revisions: app/process/trees.py)
+    wanted = [(str(row.id), read, row.revision) for row in rows if row.trashed_at is None
+              and kept_tree(loaders, str(row.id), row.revision, read, False) is None]
     if wanted:
         await info.context.loaders.get(TreeLoader).load_many(wanted)
 
@@ -90,7 +90,7 @@ async def process_connection(
     kind = f"{'trash' if trashed else 'process'}:{order.field}:{'desc' if order.descending else 'asc'}"
     engine, workspace_id = reader(info.context.engine), info.context.actor.workspace_id
     summary_only = "process" not in lookahead(info, frozenset()).names  # full rows only when `process` is selected
-    scope, pages = PageScope(workspace_id, name, size, summary_only), Pages(info.context.loaders.shared if settings.page_cache else None)
+    scope, pages = PageScope(workspace_id, name, size, summary_only), page_layer(info.context.loaders, settings.page_cache)
     where: dict[str, Any] = {"workspace_id": workspace_id, "trashed": trashed, "first": size, "order": order,
                              "name_contains": name, "after": _after_key(after, order, kind)}
     if (kept := await kept_page(engine, pages, kind=kind, scope=scope, after=after, where=where)) is not None:

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User, user_or_none, users_or_none
-from app.fast.cache import FragmentMemo, SharedCache
 from app.graphql.context import Info
+from app.graphql.executor import FragmentMemo
 from app.graphql.node import Node
 from app.graphql.scalars import utc
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
-from app.process.tree import WHOLE, Tree, TreeRead, job_name
+from app.process.tree import Tree, TreeRead, job_name
 
 
 @strawberry.type(description="One custom reminder e-mail.")
@@ -238,32 +238,6 @@ def read_fields(read: TreeRead) -> frozenset[str] | None:
     if read.depth is None:
         return None
     return frozenset({"arguments", *(("created", "modified") if read.stamps else ()), *(("tags",) if read.tags else ())})
-
-
-def shared_tree(shared: SharedCache, process_id: str, revision: int, read: TreeRead, exclude_generated: bool
-                ) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]] | None:
-    """The API objects of a process tree at `revision` when the gateway's shared cache holds them for `read`
-    (or for the whole tree, which answers any selection): built once for every request (app/fast/cache.py)."""
-    return shared.get(("tree", process_id, revision, read, exclude_generated),  # type: ignore[no-any-return]
-                      ("tree", process_id, revision, WHOLE, exclude_generated))
-
-
-def build_shared(shared: SharedCache, tree: Tree, revision: int, read: TreeRead, exclude_generated: bool
-                 ) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]]:
-    """Build everything `tree` holds (read as `read`, after the process row at `revision`), not only what
-    this selection asks for, and keep it in the shared cache for the requests that read the same revision."""
-    root, nodes = build_tree(tree, exclude_generated=exclude_generated, depth=read.depth, fields=read_fields(read))
-    if root.fragment_memo is None:  # not yet kept (this request may have built it already)
-        key = ("tree", tree.process_id, revision, read, exclude_generated)
-        root.fragment_memo = shared.keep(key, (root, nodes), family=tree.process_id, version=revision,
-                                         size=len(nodes) * NODE_BYTES, answer_bytes=len(nodes) * FRAGMENT_BYTES)
-    return root, nodes
-
-
-# Estimated bytes per node (tracemalloc, the benchmark's trees) of the API objects built for the shared cache
-# and of one response fragment (a compiled selection's answer, app/graphql/executor.py) kept with them.
-NODE_BYTES = 1000
-FRAGMENT_BYTES = 350
 
 
 class _TreeBuilder:

@@ -10,8 +10,8 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.types import Action, User
-from app.fast.cache import FragmentMemo
 from app.graphql.context import Info
+from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
@@ -26,10 +26,8 @@ from app.process.tree_types import (
     ProcessTreeNode,
     ReminderData,
     action_of,
-    build_shared,
-    build_tree,
-    shared_tree,
 )
+from app.process.trees import built_tree, kept_tree
 
 
 def tree_read(needs: Needs) -> TreeRead:
@@ -99,20 +97,13 @@ class Process(Node):
             _exclude_generated=exclude_generated,
         )
 
-    # Trees come from the gateway's shared cache when it holds this revision (app/fast/cache.py); else from the
-    # request's loader, under a key with the revision, so that the rows are read after this process row.
+    # Trees come from the tree repository (app/process/trees.py): kept ones at this revision, or built from
+    # the request's loader, under a key with the revision, so that the rows are read after this process row.
     def _shared(self, info: Info, read: TreeRead) -> tuple[ProcessGroup, list[Any]] | None:
-        shared = info.context.loaders.shared
-        return None if shared is None else shared_tree(shared, str(self.id), self.revision, read,
-                                                       self._exclude_generated)
+        return kept_tree(info.context.loaders, str(self.id), self.revision, read, self._exclude_generated)
 
     def _build(self, info: Info, tree: Tree, read: TreeRead, needs: Needs | None) -> tuple[ProcessGroup, list[Any]]:
-        shared = info.context.loaders.shared
-        if shared is not None:
-            return build_shared(shared, tree, self.revision, read, self._exclude_generated)
-        if needs is None:
-            return build_tree(tree, exclude_generated=self._exclude_generated)
-        return build_tree(tree, exclude_generated=self._exclude_generated, depth=needs.depth, fields=needs.names)
+        return built_tree(info.context.loaders, tree, self.revision, read, self._exclude_generated, needs)
 
     async def _whole_tree(self, info: Info) -> tuple[ProcessGroup, list[Any]]:
         found = self._shared(info, WHOLE)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 
 from app.auth.types import Action, User
-from app.fast.cache import FragmentMemo, SharedCache
 from app.graphql.context import Info
+from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
@@ -19,15 +19,14 @@ from app.process import limits
 from app.process.dataloaders import ProcessByIdLoader
 from app.process.enums import JobAction, TriggerType
 from app.process.tree import job_name
-from app.process.tree_types import FRAGMENT_BYTES, NODE_BYTES, JobArguments, arguments_from_json
+from app.process.tree_types import JobArguments, arguments_from_json
 from app.run.dataloaders import (
     LastCommentLoader,
     RunByIdLoader,
-    RunStatusCountsLoader,
-    RunTreeLoader,
 )
 from app.run.due import is_overdue
 from app.run.models import STATUSES
+from app.run.trees import run_tree, status_counts
 
 if TYPE_CHECKING:
     from app.notify.types import NotificationConnection
@@ -259,53 +258,11 @@ class _RunTreeBuilder:
         return tally
 
 
-# ---- run trees kept across requests (app/fast/cache.py) ----
-
 RUN_NESTING = frozenset({"children", "generated"})
 
 
-def run_tree_version(row: Any) -> int | None:
-    """The run row's `tree_version`: it grows with every change of the run's group and job runs."""
-    return getattr(row, "tree_version", None)
-
-
-class SharedRunTree:
-    """A run tree's API objects at one version, kept for every request that reads that version: the root,
-    the flat node list, the root's tally, and the run's job runs by status (from all its job run rows)."""
-
-    __slots__ = ("counts", "parts")
-
-    def __init__(self, parts: tuple[GroupRun, list[GroupRun | JobRun], dict[str, int]], counts: dict[str, int]) -> None:
-        self.parts, self.counts = parts, counts
-
-
-def shared_run_tree(info: Info, run_id: str, version: int | None, exclude_generated: bool | None
-                    ) -> SharedRunTree | None:
-    """The shared cache's tree of the run at `version` (built with or without generated nodes; None: either)."""
-    shared = info.context.loaders.shared
-    if shared is None or version is None:
-        return None
-    if exclude_generated is None:
-        return shared.get(("run", run_id, version, False), ("run", run_id, version, True))  # type: ignore[no-any-return]
-    return shared.get(("run", run_id, version, exclude_generated))  # type: ignore[no-any-return]
-
-
-def keep_run_tree(shared: SharedCache, run_id: str, version: int, exclude_generated: bool,
-                  parts: tuple[GroupRun, list[GroupRun | JobRun], dict[str, int]], jobs: list[Any]) -> None:
-    tally: dict[str, int] = {}
-    for j in jobs:
-        tally[j.status] = tally.get(j.status, 0) + 1
-    key = ("run", run_id, version, exclude_generated)
-    nodes = len(parts[1])
-    parts[0].fragment_memo = shared.keep(key, SharedRunTree(parts, tally), family=run_id, version=version,
-                                         size=nodes * NODE_BYTES, answer_bytes=nodes * FRAGMENT_BYTES)
-
-
 async def status_counts_of(info: Info, row: Any) -> list[StatusCount]:
-    found = shared_run_tree(info, str(row.id), run_tree_version(row), None)
-    if found is not None:
-        return counts(found.counts)
-    return counts(await info.context.loaders.get(RunStatusCountsLoader).load(str(row.id)))
+    return counts(await status_counts(info.context.loaders, row))
 
 
 _FIRST = "How many rows: default 100, at most 1000 (more is refused with LIMIT_EXCEEDED)."
@@ -341,21 +298,10 @@ class ProcessRun(Node):
                     ) -> tuple[GroupRun, list[GroupRun | JobRun], dict[str, int]]:
         """The run tree's API objects; without the generated nodes' objects when not `generated` (a selection
         that never reaches them: the same answers for a third fewer objects on certification-heavy trees)."""
-        run_id, version = str(self.id), run_tree_version(self._row)
+        run_id, root_id = str(self.id), self._row.root_group_run_id
         exclude = self._exclude_generated or not generated
-        found = shared_run_tree(info, run_id, version, exclude)
-        if found is not None:
-            return found.parts
-        key = ("run_tree", run_id, version, exclude)
-        cache = info.context.loaders.built
-        if key not in cache:
-            # keyed by the version too: the rows are read after this run row (see Process._shared)
-            groups, jobs = await info.context.loaders.get(RunTreeLoader).load((run_id, version))
-            cache[key] = build_run_tree(run_id, self._row.root_group_run_id, groups, jobs, exclude_generated=exclude)
-            shared = info.context.loaders.shared
-            if shared is not None and version is not None:
-                keep_run_tree(shared, run_id, version, exclude, cache[key], jobs)
-        return cache[key]  # type: ignore[no-any-return]
+        return await run_tree(info.context.loaders, self._row, exclude, lambda groups, jobs: build_run_tree(
+            run_id, root_id, groups, jobs, exclude_generated=exclude))
 
     @strawberry.field(description=f"The root group run with the whole run tree (weighs {limits.MAX_TREE_NODES} in cost).")
     async def root(self, info: Info) -> GroupRun:
