@@ -1,13 +1,13 @@
 """Time in one place: the service layer receives a Clock (from Settings) instead of reading the system time, so
 tests move time across days without sleeping. All times are UTC. A request that reads the clock is marked
-(app/recording.py): its answer depends on more than its statements' rows."""
+(app/reads.py): its answer depends on more than its statements' rows."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from app.recording import taint
+from app.reads import taint
 
 
 def utc_now() -> datetime:
@@ -27,7 +27,7 @@ class SystemClock:
     """The real time."""
 
     def now(self) -> datetime:
-        taint()  # an answer that read the time is not given again (app/recording.py)
+        taint()  # an answer that read the time is not given again (app/fast/recording.py)
         return utc_now()
 
 

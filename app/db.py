@@ -30,7 +30,7 @@ from app.connectivity import (
     reconnect,
     watch_connections,
 )
-from app.recording import RECORDING
+from app.reads import noted
 from app.settings import Settings
 
 NAMING_CONVENTION = {
@@ -218,8 +218,7 @@ async def fetch_plain(conn: Reads, statement: Any, params: dict[str, Any] | None
             await reconnect(conn)
             driver = (await conn.get_raw_connection()).driver_connection
     rows = _from_records(records, tuples)
-    if (recording := RECORDING.get()) is not None:
-        recording.note(found.sql, args, rows)
+    noted(found.sql, args, rows)
     return rows
 
 
@@ -237,12 +236,11 @@ class PlainConnection:
         found = _compiled_for(statement, self.dialect)
         args = found.args(params)
         rows = await self.fetch_sql(found.sql, args, tuples)
-        if (recording := RECORDING.get()) is not None:
-            recording.note(found.sql, args, rows)
+        noted(found.sql, args, rows)
         return rows
 
     async def fetch_sql(self, sql: str, args: Any, tuples: bool) -> list[Any]:
-        """The rows of a compiled hot read's text (`fetch`'s, or one noted by app/recording.py)."""
+        """The rows of a compiled hot read's text (`fetch`'s, or one noted by app/fast/recording.py)."""
         dispatch = self.engine.sync_engine.dispatch
         for attempt in (1, 2):
             dispatch.before_cursor_execute(None, None, sql, args, None, False)

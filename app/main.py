@@ -38,6 +38,8 @@ from app.db import create_engine, is_sqlite
 from app.errors import NOT_FOUND, UNAVAILABLE, VALIDATION_ERROR, AppError
 from app.fast.answers import Answers, Captured
 from app.fast.cache import SharedCache
+from app.fast.recording import Recording, count_statement, recorded
+from app.fast.recording import current as recording_now
 from app.graphql import persisted
 from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
@@ -56,7 +58,6 @@ from app.http import (
 from app.ids import new_id
 from app.lifecycle import Lifecycle
 from app.notify import scheduler
-from app.recording import RECORDING, Recording, count_statement
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -160,7 +161,7 @@ class GraphQLApp(GraphQL[Context, None]):
             ops.record(self.metrics, operation=None, started=started, result=result,
                        request_id=getattr(context, "request_id", ""), user_id=None)
             return result
-        if (recording := RECORDING.get()) is not None:
+        if (recording := recording_now()) is not None:
             recording.operations += 1
             recording.operation = getattr(request_data, "operation_name", None)
         try:
@@ -198,11 +199,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if await answers.give(key, send):
             return  # a repeated query whose statements returned the same rows (app/fast/answers.py)
         recording, captured = Recording(), Captured(send)
-        token = RECORDING.set(recording)
-        try:
+        with recorded(recording):
             await self.answer(scope, receive, captured)
-        finally:
-            RECORDING.reset(token)
         answers.keep(key, recording, captured)
 
     async def answer(self, scope: Any, receive: Any, send: Any) -> None:
@@ -319,7 +317,7 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
         ops.count_statements(state["metrics"], engine)
-        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)  # app/recording.py
+        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)  # app/fast/recording.py
         state["engine"] = engine
         if state["answers"] is not None:
             state["answers"].closed = False

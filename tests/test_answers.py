@@ -27,7 +27,7 @@ from app.clock import SettableClock
 from app.connectivity import abandon_pooled
 from app.db import PlainConnection, plain_connection
 from app.fast.answers import AnswerKey, Answers, KeptAnswer
-from app.recording import Recording
+from app.fast.recording import Recording
 from app.settings import DEV_USER_ID, Settings, SettingsError, load_settings
 from tests.factories import CREATE
 from tests.helpers import GraphQLClient, asgi_client

@@ -1,6 +1,6 @@
 """Every read of the current time in app/ goes through app/clock.py (issue 28): the service layer's through a
 Clock (tests move it), bookkeeping through `utc_now()`. A read elsewhere would escape SettableClock and the
-marking of time-dependent answers (app/recording.py). Monotonic timers (`time.monotonic`, `perf_counter`)
+marking of time-dependent answers (app/fast/recording.py). Monotonic timers (`time.monotonic`, `perf_counter`)
 measure durations, not the time of day, and may be used anywhere."""
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ and a kept page). This extension does, phase by phase and in the same order, wha
   (limits.refuse_over_limit);
 - execution: subscriptions over HTTP and operations outside the token's scopes answered with their refusal
   (limits.refuse_out_of_scope), a query's engine made read-only while it runs
-  (app/graphql/context.py read_only_engine), and a recorded request marked as a query (app/recording.py).
+  (app/graphql/context.py read_only_engine), and a recorded request marked as a query (app/fast/recording.py).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ from graphql import parse
 from strawberry.types.graphql import OperationType
 
 from app.api import limits
+from app.fast.recording import current as recording_now
 from app.graphql.context import read_only_engine
 from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.validation import validate_once
-from app.recording import RECORDING
 
 PARSED_DOCUMENTS = 256
 _parse = lru_cache(maxsize=PARSED_DOCUMENTS)(parse)
@@ -59,7 +59,7 @@ class RequestPipeline(MaskUnexpectedErrors):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        if (recording := RECORDING.get()) is not None:
+        if (recording := recording_now()) is not None:
             recording.query = ctx.operation_type is OperationType.QUERY
         limits.refuse_out_of_scope(ctx)
         engine = read_only_engine(ctx)

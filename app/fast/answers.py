@@ -1,6 +1,6 @@
 """Answers of repeated queries given again once their statements return the same rows (issue 16).
 
-A request whose answer depends only on its statements' rows (app/recording.py: a query, one operation, no
+A request whose answer depends only on its statements' rows (app/fast/recording.py: a query, one operation, no
 clock, every statement through `fetch_plain`, at most `MAX_ROWS` rows, a 200 without errors) is kept: the
 response's status, headers and body, with the statements' texts, parameters and rows. When the same request
 comes again (the same method, query string, body, Accept and Content-Type, from the same acting user and
@@ -33,8 +33,8 @@ from app import ops
 from app.actor import Actor
 from app.db import PlainConnection
 from app.fast.cache import SharedCache
+from app.fast.recording import Recording
 from app.ids import new_id
-from app.recording import Recording
 
 REQUEST_ID = b"x-request-id"
 MAX_BODY_BYTES = 1024 * 1024  # larger answers are not kept (a few would fill the budget)

@@ -14,7 +14,7 @@ Cross-cutting like app/bus.py: it imports no domain. Responses that hold a cache
 with orjson, as every response of the gateway is (HTTP and WebSocket). The entries' sizes are estimates in bytes (the
 domains' builders say how much they add, measured with tracemalloc on the benchmark's trees); the budget
 is the TREE_CACHE_MB setting, 0 turns the cache off. Storing an entry marks the running request as one that
-filled the cache (app/recording.py): the next request of the same text reads less, and it is that one whose
+filled the cache (app/fast/recording.py): the next request of the same text reads less, and it is that one whose
 answer app/fast/answers.py keeps.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from app.recording import filled
+from app.fast.recording import filled
 
 
 class _Entry:

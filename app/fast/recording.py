@@ -2,19 +2,21 @@
 
 A query's answer is a function of the request (its body, the acting user, the headers that choose the
 response's form), of the statements it ran and their results, and of nothing else, as long as it read no
-clock and no statement went past `fetch_plain` (app/db.py notes each one here). So when the same request
-comes again and the same statements return the same rows, the answer is the same: app/fast/answers.py
-keeps such answers and gives them again after running the statements once more.
+clock and no statement went past `fetch_plain`. So when the same request comes again and the same statements
+return the same rows, the answer is the same: app/fast/answers.py keeps such answers and gives them again
+after running the statements once more.
 
-Cross-cutting like app/bus.py: it imports nothing of the application. The clock (app/clock.py) and the
-database layer (app/db.py) report to the request's `Recording` through a context variable; tasks started
-during the request (loader batches) inherit it, and SQLAlchemy's greenlets carry it along.
+The database layer and the clock report to the request's `Recording` through app/reads.py (they import that
+leaf, not this package): a `Recording` is the request's read listener while it is recorded (`recorded`).
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+from app.reads import LISTENER
 
 # Rows a request may have read and still have its answer kept: comparing them again must stay cheap.
 MAX_ROWS = 512
@@ -56,26 +58,36 @@ class Recording:
         return (self.clean and not self.tainted and not self.filled and self.query and self.operations == 1
                 and 0 < self.seen == len(self.statements))
 
+    def taint(self) -> None:
+        """What the request reads now is not a statement's rows (the clock): its answer is not kept."""
+        self.tainted = True
 
-RECORDING: ContextVar[Recording | None] = ContextVar("processgraph_recording", default=None)
+
+def current() -> Recording | None:
+    """The running request's record, when it is recorded."""
+    found = LISTENER.get()
+    return found if isinstance(found, Recording) else None
 
 
-def taint() -> None:
-    """What the running request reads now is not a statement's rows (the clock): its answer is not kept."""
-    found = RECORDING.get()
-    if found is not None:
-        found.tainted = True
+@contextmanager
+def recorded(recording: Recording) -> Iterator[Recording]:
+    """Record what the request run inside reads into `recording`."""
+    token = LISTENER.set(recording)
+    try:
+        yield recording
+    finally:
+        LISTENER.reset(token)
 
 
 def filled() -> None:
     """The running request stored something in the tree cache (app/fast/cache.py)."""
-    found = RECORDING.get()
+    found = current()
     if found is not None:
         found.filled = True
 
 
 def count_statement(*_args: Any) -> None:
     """The engine's before_cursor_execute listener: every statement sent while a request is recorded."""
-    found = RECORDING.get()
+    found = current()
     if found is not None:
         found.seen += 1
