@@ -20,9 +20,9 @@ def upgrade(settings: Settings, revision: str = "head") -> None:
 
 
 if __name__ == "__main__":
-    from app.settings import load_settings
+    from app.settings import settings_or_exit
 
-    s = load_settings()
+    s = settings_or_exit()
     if s.database_url.startswith("sqlite"):
         (ROOT / "var").mkdir(exist_ok=True)
     upgrade(s)

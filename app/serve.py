@@ -10,7 +10,6 @@ import math
 import os
 import signal
 import socket
-import sys
 import time
 from collections.abc import Callable
 from types import FrameType
@@ -27,7 +26,7 @@ from app.adapters.uvicorn import exit_after_shutdown, worker_server
 from app.graphql.ide import is_loopback
 from app.lifecycle import RESTART_CLOSE_CODE, Lifecycle
 from app.main import create_app
-from app.settings import ROOT, Settings, SettingsError, load_settings
+from app.settings import ROOT, Settings, load_settings, settings_or_exit
 
 # CPython 3.11/3.12 keep frames in 16 KiB stack chunks and free a chunk as soon as its first frame returns
 # (gh-142183). When a chunk boundary falls at a hot depth of the executor's recursion, every field pays an
@@ -190,11 +189,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="gateway processes sharing the port (default 1, or WORKERS); use PostgreSQL "
                         "with more than one")
     args = parser.parse_args(argv)
-    try:
-        settings = load_settings()
-    except SettingsError as refused:  # the variable and what it should be, not a traceback
-        print(f"Processgraph: {refused}", file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
+    settings = settings_or_exit()  # a refused value: the variable and what it should be, not a traceback
     configure_logging(settings.log_level)
     if settings.database_url.startswith("sqlite"):
         (ROOT / "var").mkdir(exist_ok=True)

@@ -4,6 +4,7 @@ The fields are defined, described and bounded by group in app/settings_groups.py
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import field, fields
 from functools import cache
@@ -124,3 +125,14 @@ def _explained(refused: ValidationError) -> str:
 
 def _shown(value: object) -> str:
     return repr(re.sub(r"//[^/@]*@", "//***@", value) if isinstance(value, str) else value)
+
+
+def settings_or_exit() -> Settings:
+    """`load_settings()` for a command's entry point (serve, worker, admin, demo data, migrate): a refused
+    value is printed, naming its variable and what was expected, and the command exits with status 2 instead
+    of a traceback."""
+    try:
+        return load_settings()
+    except SettingsError as refused:
+        print(f"Processgraph: {refused}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from None

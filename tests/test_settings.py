@@ -5,7 +5,10 @@ matching the fields."""
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +88,19 @@ def test_serve_prints_a_refused_setting_and_exits_without_a_traceback(
     said = capsys.readouterr()
     assert exited.value.code == 2 and said.out == ""
     assert said.err.startswith("Processgraph: settings refused:\n  PORT='abc': Input should be a valid integer")
+
+
+@pytest.mark.parametrize("module", ["app.notify.worker", "app.auth.cli", "app.demo", "app.migrate"])
+def test_every_command_prints_a_refused_setting_and_exits_without_a_traceback(module: str) -> None:
+    # Given PORT=abc / When a command of scripts/ (worker, admin, demo-data, the migration) starts
+    env = {**os.environ, "PORT": "abc"}
+    args = ["create-workspace", "--name", "x"] if module == "app.auth.cli" else []
+    done = subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    # Then it exits with status 2, naming the variable, with no traceback
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert done.stderr.startswith("Processgraph: settings refused:\n  PORT='abc'"), done.stderr
+    assert "Traceback" not in done.stderr
 
 
 def test_unknown_and_removed_fields_are_refused_when_building_settings() -> None:

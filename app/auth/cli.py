@@ -8,11 +8,11 @@ import sys
 
 from app.auth import service
 from app.db import create_engine
-from app.settings import load_settings
+from app.settings import settings_or_exit
 
 
 async def _run(args: argparse.Namespace) -> int:
-    engine = create_engine(load_settings())
+    engine = create_engine(settings_or_exit())
     try:
         if args.command == "create-workspace":
             print(await service.create_workspace(engine, name=args.name))

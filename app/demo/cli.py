@@ -16,7 +16,7 @@ from app.db import create_engine, is_sqlite
 from app.demo.load import DEFAULT_SEED, database_is_empty, load_demo
 from app.demo.people import DemoError
 from app.errors import ServiceError
-from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings, load_settings
+from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings, settings_or_exit
 
 # ---- progress on a terminal ----
 
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--manager", default=DEV_USER_ID,
                         help="user id that creates the processes and manages the runs (default: the demo user)")
     args = parser.parse_args(argv)
-    settings = load_settings()
+    settings = settings_or_exit()
     if is_sqlite(settings.database_url):
         database = make_url(settings.database_url).database
         if database and database != ":memory:":

@@ -104,9 +104,9 @@ async def _serve(settings: Settings) -> None:
 
 def main() -> int:
     from app import migrate
-    from app.settings import load_settings
+    from app.settings import settings_or_exit
 
-    settings = load_settings()
+    settings = settings_or_exit()
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     migrate.upgrade(settings)
     asyncio.run(_serve(settings))
