@@ -25,7 +25,7 @@ from bench.run import VAR, bodies
 async def run(args: argparse.Namespace) -> None:
     key = "sqlite" if args.sqlite else "postgresql"
     url = f"sqlite+aiosqlite:///{VAR / 'bench.db'}" if args.sqlite else args.database_url
-    settings = load_settings({"DATABASE_URL": url, "DEV_MODE": "false"})
+    settings = load_settings({"DATABASE_URL": url, "DEV_MODE": "false", **({"TREE_CACHE_MB": "0"} if args.cold else {})})
     m = dataset.Manifest.from_json((VAR / f"{key}.manifest.json").read_text())
     engine = create_engine(settings)
     schema = build_schema(settings)
@@ -66,6 +66,7 @@ def main() -> None:
     p.add_argument("--sqlite", action="store_true")
     p.add_argument("--database-url", default="")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--cold", action="store_true", help="with the tree and page cache off (TREE_CACHE_MB=0)")
     p.add_argument("--sort", default="tottime")
     p.add_argument("--top", type=int, default=35)
     args = p.parse_args()

@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.actor import READ as READ
@@ -21,7 +21,7 @@ from app.actor import scope_refusal
 from app.auth.models import ApiToken, User, Workspace
 from app.auth.oidc import OidcError, OidcUsers, OidcVerifier, scopes_of
 from app.clock import utc_now
-from app.db import reader, table
+from app.db import PerDialect, reader, table
 from app.errors import ServiceError
 from app.ids import new_id
 
@@ -194,8 +194,14 @@ async def count_tokens(engine: AsyncEngine) -> int:
 
 async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
     """Users of one workspace by id (unknown ids and other workspaces' users are absent)."""
-    rows = (await conn.execute(select(USERS).where(USERS.c.id.in_(ids), USERS.c.workspace_id == workspace_id))).all()
+    rows = (await conn.execute(_USERS_BY_IDS(conn), {"ids": ids, "workspace_id": workspace_id})).all()
     return {r.id: r for r in rows}
+
+
+# Built once (app/db.py PerDialect): a statement built per batch also left its expanding IN's bind parameters
+# in a reference cycle, for the cyclic collector (tests/test_executor.py, a request leaves no cycle).
+_USERS_BY_IDS = PerDialect(lambda in_ids: select(USERS).where(in_ids(USERS.c.id, "ids"),
+                                                              USERS.c.workspace_id == bindparam("workspace_id")))
 
 
 async def workspace(conn: AsyncConnection, *, workspace_id: str) -> Any:

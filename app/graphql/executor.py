@@ -30,10 +30,12 @@ of generated functions.
 from __future__ import annotations
 
 from typing import Any, Protocol
+from weakref import WeakMethod
 
 from graphql import (
     GraphQLAbstractType,
     GraphQLObjectType,
+    GraphQLResolveInfoHelpers,
     Undefined,
 )
 from graphql.pyutils import Path, gather_with_cancel
@@ -82,12 +84,30 @@ def memoized(run: Any) -> Any:
     return call
 
 
+def _weakly(method: Any) -> Any:
+    """`method` called through a weak reference to its object (alive while the execution that calls it runs)."""
+    ref = WeakMethod(method)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bound = ref()
+        assert bound is not None, "an execution's helper called after the execution"
+        return bound(*args, **kwargs)
+    return call
+
+
 class FastExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's executor with compiled selections for subtrees of plain fields, and a per-field fast path
     for plain fields elsewhere."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # graphql-core's helpers are bound methods of the executor, held by the executor: a reference cycle
+        # that kept every request's executor, context and loaders alive until the cyclic collector ran. With
+        # the young generation's threshold at 200,000 (app/serve.py settle_heap) that collection came every
+        # few thousand requests and freed them all at once: one pause of 235 ms under (d) at concurrency 16
+        # (bench/pauses.py, issue 29). Held weakly, they go with the request, by reference counting.
+        self.async_helpers = GraphQLResolveInfoHelpers(gather=_weakly(self.gather_async_work),
+                                                       track=_weakly(self.track_async_work))
         self._plans = plans_for(self.schema)
         self._compiled: dict[tuple[Any, int], Any] = {}
         # Field middleware (an extension's `resolve` hook) must see every field: no fast path then.
