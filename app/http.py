@@ -13,13 +13,15 @@ from typing import Any
 from urllib.parse import unquote_to_bytes
 
 import orjson
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
 from starlette.responses import Response
 
 from app.auth.service import ActorResolver, AuthError
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
-from app.errors import INTERNAL, LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
+from app.errors import INTERNAL, LIMIT_EXCEEDED, NOT_FOUND, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.graphql.ide import is_loopback
 from app.ids import new_id
@@ -92,6 +94,24 @@ async def internal_error(_request: object, exc: Exception) -> Response:
     error = AppError(INTERNAL, f"Internal server error (request id {request_id}).", None, {"requestId": request_id})
     return Response(error_body(error), status_code=500, media_type="application/json",
                     headers={"X-Request-Id": request_id})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (a path no route serves, a method a route does not take) in the Error shape,
+    with their headers (`Allow`), instead of Starlette's text/plain."""
+    assert isinstance(exc, StarletteHTTPException)
+    path, method = request.url.path, request.method
+    if exc.status_code == 404:
+        error = AppError(NOT_FOUND, f"Nothing is served at {path}: GraphQL is at /graphql, the REST API under /v1.",
+                         "path", {"path": path})
+    elif exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        error = AppError(METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}; allowed: {allowed}.", "method",
+                         {"allowed": allowed})
+    else:
+        error = AppError(VALIDATION_ERROR, str(exc.detail), None)
+    return Response(error_body(error, graphql=path == "/graphql"), status_code=exc.status_code,
+                    headers=exc.headers, media_type="application/json")
 
 
 async def send_error(send: Send, status: int, error: AppError, headers: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]

@@ -15,6 +15,7 @@ from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from sqlalchemy import event
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -52,6 +53,7 @@ from app.http import (
     allowed_origins,
     cors,
     error_body,
+    http_error,
     internal_error,
     number_beyond_orjson,
 )
@@ -369,6 +371,7 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     # GET and POST /graphql past Starlette's exception middleware and router (app/http.py Straight); the
     # route stays for the methods it refuses.
     app = Starlette(routes=routes, middleware=[cors(settings), Middleware(Straight, path="/graphql", to=guarded)],
-                    exception_handlers={Exception: internal_error}, lifespan=lifespan)
+                    exception_handlers={Exception: internal_error, StarletteHTTPException: http_error},
+                    lifespan=lifespan)
     app.state.lifecycle = lifecycle
     return app

@@ -104,3 +104,16 @@ async def test_an_exception_in_any_layer_is_a_500_in_the_error_shape(settings: S
     assert "a layer failed" not in response.text and "Traceback" not in response.text
     assert any(request_id in record.getMessage() or getattr(record, "request_id", None) == request_id
                for record in caplog.records), "the failure is logged with the request id"
+
+
+async def test_unknown_paths_and_methods_answer_the_error_shape(http: httpx.AsyncClient) -> None:
+    """Starlette's own refusals outside /v1 (whose door answers its own): JSON in the Error shape, not
+    text/plain, with `Allow` for a method a route does not take."""
+    missing = await http.get("/nope", headers={"Accept": "text/html"})
+    body = assert_error_shape(missing, 404, "NOT_FOUND")
+    assert body["meta"] == {"path": "/nope"} and "/graphql" in body["message"]
+    refused = await http.put("/graphql", json=QUERY)
+    body = assert_error_shape(refused, 405, "METHOD_NOT_ALLOWED")
+    assert set(refused.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
+    assert body["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"  # a GraphQL client's shape on /graphql
+    assert_error_shape(await http.post("/healthz"), 405, "METHOD_NOT_ALLOWED")
