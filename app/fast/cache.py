@@ -142,6 +142,20 @@ class SharedCache:
             self._drop(next(iter(self._entries)))
 
 
+class Layer:
+    """A layer of the fast path over one shared cache (app/fast/trees.py, app/fast/pages.py): off (keeping and
+    finding nothing) without one, or with one whose budget is 0."""
+
+    __slots__ = ("shared",)
+
+    def __init__(self, shared: SharedCache | None) -> None:
+        self.shared = shared if shared is not None and shared.enabled else None
+
+    @property
+    def on(self) -> bool:
+        return self.shared is not None
+
+
 class Handle:
     """Where a cached value reports its growth: the cache and the value's key (held by the value itself)."""
 

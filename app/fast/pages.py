@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any, Generic, TypeVar
 
-from app.fast.cache import FragmentMemo, SharedCache
+from app.fast.cache import FragmentMemo, Layer
 
 T = TypeVar("T")
 # Estimated bytes of a page's mark (its key).
@@ -32,17 +32,10 @@ class KeptItem(Generic[T]):
         self.cursors: dict[str, str] = {}
 
 
-class Pages:
+class Pages(Layer):
     """The page layer over one shared cache; with none (TREE_CACHE_MB=0) it keeps nothing and finds nothing."""
 
-    __slots__ = ("shared",)
-
-    def __init__(self, shared: SharedCache | None) -> None:
-        self.shared = shared if shared is not None and shared.enabled else None
-
-    @property
-    def on(self) -> bool:
-        return self.shared is not None
+    __slots__ = ()
 
     def item(self, kind: str, family: str, version: int, make: Callable[[], T],
              attach: Callable[[T, FragmentMemo], None], *, size: int, answer_bytes: int) -> KeptItem[T] | None:

@@ -13,20 +13,13 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from app.fast.cache import FragmentMemo, SharedCache
+from app.fast.cache import FragmentMemo, Layer
 
 
-class Trees:
+class Trees(Layer):
     """The tree layer over one shared cache; with none (TREE_CACHE_MB=0) it keeps and finds nothing."""
 
-    __slots__ = ("shared",)
-
-    def __init__(self, shared: SharedCache | None) -> None:
-        self.shared = shared if shared is not None and shared.enabled else None
-
-    @property
-    def on(self) -> bool:
-        return self.shared is not None
+    __slots__ = ()
 
     def get(self, kind: str, family: str, version: int, *variants: Hashable) -> Any:
         """The tree kept for the first of `variants` held at `version`, or None."""
