@@ -17,6 +17,7 @@ FORBIDDEN = "FORBIDDEN"  # the caller may not do this
 INTERNAL = "INTERNAL"  # an unexpected failure; the message carries a request id
 TIMEOUT = "TIMEOUT"  # the request ran past its time budget; its writes were rolled back
 UNAVAILABLE = "UNAVAILABLE"  # the database could not be reached or the connection was lost; retry later
+METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"  # an HTTP method the path does not take (405, with Allow)
 
 ERROR_CODES: dict[str, str] = {
     VALIDATION_ERROR: "A value has the wrong form or breaks a rule of the model.",
@@ -72,6 +73,12 @@ def not_found(kind: str, id_: str, target: str = "id") -> AppError:
         target=target,
         meta={"id": id_, "kind": kind},
     )
+
+
+def method_not_allowed(method: str, allowed: list[str], target: str | None = None) -> AppError:
+    """The 405 refusal of every door: `method` where only `allowed` are taken (the `Allow` header's list)."""
+    return AppError(METHOD_NOT_ALLOWED, f"{method} is not allowed here; allowed: {', '.join(allowed)}.", target,
+                    {"allowed": allowed})
 
 
 @dataclass(slots=True)

@@ -21,7 +21,15 @@ from starlette.responses import Response
 
 from app.auth.service import ActorResolver, AuthError
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
-from app.errors import INTERNAL, LIMIT_EXCEEDED, NOT_FOUND, VALIDATION_ERROR, AppError
+from app.errors import (
+    INTERNAL,
+    LIMIT_EXCEEDED,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    VALIDATION_ERROR,
+    AppError,
+    method_not_allowed,
+)
 from app.graphql.errors import error_extensions
 from app.graphql.ide import is_loopback
 from app.ids import new_id
@@ -36,7 +44,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 UNAUTHENTICATED = "UNAUTHENTICATED"
 RATE_LIMITED = "RATE_LIMITED"
-METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 
 
 # The reference web client's development server (scripts/web), allowed in development mode on loopback.
@@ -85,6 +92,10 @@ def error_body(error: AppError, *, graphql: bool = True) -> bytes:
     return orjson.dumps(body)
 
 
+# The code of a request refused by its HTTP status alone (Starlette's or Strawberry's HTTPException).
+CODE_OF_STATUS = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
+
+
 async def internal_error(_request: object, exc: Exception) -> Response:
     """The last resort for an exception no layer answered (Starlette's ServerErrorMiddleware calls it, then
     re-raises for the server's log): the Error shape as JSON with a request id to report, never text/plain."""
@@ -105,11 +116,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
         error = AppError(NOT_FOUND, f"Nothing is served at {path}: GraphQL is at /graphql, the REST API under /v1.",
                          "path", {"path": path})
     elif exc.status_code == 405:
-        allowed = (exc.headers or {}).get("Allow", "")
-        error = AppError(METHOD_NOT_ALLOWED, f"{method} is not allowed on {path}; allowed: {allowed}.", "method",
-                         {"allowed": allowed})
+        error = method_not_allowed(method, (exc.headers or {}).get("Allow", "").split(", "), "method")
     else:
-        error = AppError(VALIDATION_ERROR, str(exc.detail), None)
+        error = AppError(CODE_OF_STATUS.get(exc.status_code, VALIDATION_ERROR), str(exc.detail), None)
     return Response(error_body(error, graphql=path == "/graphql"), status_code=exc.status_code,
                     headers=exc.headers, media_type="application/json")
 

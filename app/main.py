@@ -36,7 +36,7 @@ from app.budget import OverBudget, within_budget
 from app.bus import listening
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine, is_sqlite
-from app.errors import NOT_FOUND, UNAVAILABLE, VALIDATION_ERROR, AppError
+from app.errors import METHOD_NOT_ALLOWED, UNAVAILABLE, VALIDATION_ERROR, AppError
 from app.fast.answers import Answers, Captured
 from app.fast.cache import SharedCache
 from app.fast.recording import Recording, count_statement, recorded
@@ -46,7 +46,7 @@ from app.graphql.context import Context, Loaders
 from app.graphql.errors import error_extensions
 from app.graphql.ide import STATIC_PREFIX, GraphiQLPage, is_loopback
 from app.http import (
-    METHOD_NOT_ALLOWED,
+    CODE_OF_STATUS,
     GatewayMiddleware,
     Straight,
     TokenBucket,
@@ -65,8 +65,6 @@ from app.settings import Settings
 log = logging.getLogger("processgraph")
 NOBODY = Actor(user_id="", workspace_id="", scopes=frozenset())
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-# The code of a request Strawberry refuses before GraphQL (HTTPException), by status.
-HTTP_CODES = {404: NOT_FOUND, 405: METHOD_NOT_ALLOWED}
 
 
 def accepts_graphql_response(accept: str) -> bool:
@@ -212,7 +210,7 @@ class GraphQLApp(GraphQL[Context, None]):
             response = Response(error_body(AppError(METHOD_NOT_ALLOWED, exc.reason, "method")), status_code=405,
                                 headers={"Allow": "POST"}, media_type="application/json")
         except HTTPException as exc:  # a request GraphQL cannot read: the Error shape, never text/plain
-            response = Response(error_body(AppError(HTTP_CODES.get(exc.status_code, VALIDATION_ERROR), exc.reason,
+            response = Response(error_body(AppError(CODE_OF_STATUS.get(exc.status_code, VALIDATION_ERROR), exc.reason,
                                                     "body")), status_code=exc.status_code,
                                 media_type="application/json")
         await response(scope, receive, send)

@@ -66,8 +66,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth import service as auth
 from app.db import create_engine, is_sqlite
-from app.errors import ERROR_CODES, INTERNAL
-from app.http import METHOD_NOT_ALLOWED, RATE_LIMITED, UNAUTHENTICATED
+from app.errors import ERROR_CODES, INTERNAL, METHOD_NOT_ALLOWED
+from app.http import RATE_LIMITED, UNAUTHENTICATED
 from app.main import create_app
 from app.process.health import HEALTH_CODES
 from app.process.patch import PATHS

@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, request_response
 
-from app.errors import NOT_FOUND, AppError
+from app.errors import NOT_FOUND, AppError, method_not_allowed
 from app.rest.door import Endpoint
-from app.rest.errors import METHOD_NOT_ALLOWED, RestError, response
+from app.rest.errors import RestError, response
 from app.rest.routes import OPERATIONS
 from app.settings import Settings
 
@@ -49,9 +49,7 @@ def only(methods: tuple[str, ...], endpoint: Callable[[Request], Awaitable[Respo
 
     async def answer(request: Request) -> Response:
         if request.method not in methods:
-            return response(RestError(AppError(METHOD_NOT_ALLOWED, f"{request.method} is not allowed here; "
-                                               f"allowed: {allow}.", None, {"allowed": list(methods)}), 405,
-                                      {"Allow": allow}))
+            return response(RestError(method_not_allowed(request.method, list(methods)), 405, {"Allow": allow}))
         return await endpoint(request)
     return EveryMethod(answer)
 

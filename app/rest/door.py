@@ -25,11 +25,11 @@ from app.errors import (
     VALIDATION_ERROR,
     AppError,
     ServiceError,
+    method_not_allowed,
 )
 from app.ids import is_id, new_id
 from app.rest.errors import (
     JSON_MEDIA,
-    METHOD_NOT_ALLOWED,
     UNSUPPORTED_MEDIA_TYPE,
     RestError,
     invalid,
@@ -143,8 +143,7 @@ class Endpoint:
         result: Response
         try:
             if op is None:
-                raise RestError(AppError(METHOD_NOT_ALLOWED, f"{request.method} is not allowed here; allowed: "
-                                         f"{self.allow}.", None, {"allowed": sorted(self.operations)}), 405,
+                raise RestError(method_not_allowed(request.method, sorted(self.operations)), 405,
                                 {"Allow": self.allow})
             assert actor is not None, "the gateway middleware authenticates every REST request"
             if (refusal := scope_refusal(actor, op.scope, target="Authorization")) is not None:

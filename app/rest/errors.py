@@ -20,6 +20,7 @@ from app.errors import (
     INTERNAL,
     INVALID_STATE,
     LIMIT_EXCEEDED,
+    METHOD_NOT_ALLOWED,
     NOT_FOUND,
     READ_ONLY,
     REQUIRED,
@@ -32,7 +33,6 @@ from app.process.health import HEALTH_CODES
 from app.rest import wire
 
 UNAVAILABLE = "UNAVAILABLE"  # the database or the gateway cannot serve now (503)
-METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
 UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE"
 
 STATUS: dict[str, int] = {
