@@ -192,16 +192,16 @@ async def count_tokens(engine: AsyncEngine) -> int:
 
 # ---- reads used by loaders and the viewer ----
 
-async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
-    """Users of one workspace by id (unknown ids and other workspaces' users are absent)."""
-    rows = (await conn.execute(_USERS_BY_IDS(conn), {"ids": ids, "workspace_id": workspace_id})).all()
-    return {r.id: r for r in rows}
-
-
 # Built once (app/db.py PerDialect): a statement built per batch also left its expanding IN's bind parameters
 # in a reference cycle, for the cyclic collector (tests/test_executor.py, a request leaves no cycle).
 _USERS_BY_IDS = PerDialect(lambda in_ids: select(USERS).where(in_ids(USERS.c.id, "ids"),
                                                               USERS.c.workspace_id == bindparam("workspace_id")))
+
+
+async def users_by_ids(conn: AsyncConnection, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:
+    """Users of one workspace by id (unknown ids and other workspaces' users are absent)."""
+    rows = (await conn.execute(_USERS_BY_IDS(conn), {"ids": ids, "workspace_id": workspace_id})).all()
+    return {r.id: r for r in rows}
 
 
 async def workspace(conn: AsyncConnection, *, workspace_id: str) -> Any:

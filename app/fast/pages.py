@@ -55,7 +55,7 @@ class Pages(Layer):
 
     def versions_first(self, kind: str, scope: Hashable, after: str | None) -> bool:
         """Whether a page of this list, scope and cursor was kept: then it is worth looking up by versions."""
-        return self.shared is not None and self.shared.holds(("page-shape", kind, scope, after))
+        return self.shared is not None and self.shared.holds(_shape_key(kind, scope, after))
 
     def page(self, kind: str, scope: Hashable, after: str | None, has_next: bool,
              versions: Iterable[tuple[Any, ...]]) -> Any:
@@ -74,8 +74,13 @@ class Pages(Layer):
         memo = self.shared.keep(_page_key(kind, scope, after, has_next, versions), page, family=None, size=size,
                                 answer_bytes=answer_bytes)
         if memo is not None and mark:
-            self.shared.put(("page-shape", kind, scope, after), True, family=None, size=PAGE_SHAPE_BYTES)
+            self.shared.put(_shape_key(kind, scope, after), True, family=None, size=PAGE_SHAPE_BYTES)
         return memo
+
+
+def _shape_key(kind: str, scope: Hashable, after: str | None) -> tuple[Any, ...]:
+    """The mark that a page of this list, scope and cursor was kept."""
+    return ("page-shape", kind, scope, after)
 
 
 def _page_key(kind: str, scope: Hashable, after: str | None, has_next: bool,

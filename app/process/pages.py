@@ -56,7 +56,7 @@ def summary_page(rows: list[Any], pages: Pages, *, kind: str, order: listing.Ord
     a page's answer reads (the summaries' fields and cursors follow from the revision and the latest run's
     time; `run` reads the latest run's id; `process` the row, equal at the same revision). Such a page keeps
     what compiled selections answered for it, so a repeated page costs its one statement."""
-    versions = [listing.version_of(row) for row in rows] if pages.on else []
+    versions = tuple(map(listing.version_of, rows)) if pages.on else ()  # the key's, built once
     if pages.on and (kept := pages.page(kind, scope, after, has_next, versions)) is not None:
         return kept  # type: ignore[no-any-return]
     edges = _edges(rows, pages, kind, order)
