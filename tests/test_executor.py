@@ -39,7 +39,9 @@ from app.auth.service import READ, WRITE, Actor, create_user
 from app.db import table
 from app.graphql.context import Context
 from app.graphql.executor import FastExecutor
+from app.graphql.rows import RowPlan
 from app.process import service as process_service
+from app.process.types import ProcessSummary
 from app.run import service as run_service
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 from bench.dataset import process_spec
@@ -329,6 +331,88 @@ async def test_connections_runs_and_node_lookups(world: World) -> None:
     result = await world.compare(NODES_BY_IDS, {"ids": ids})
     assert result.data is not None and [n and n["__typename"] for n in result.data["nodes"]] == [
         "Process", "ProcessGroup", "ProcessJob", "ProcessRun", "GroupRun", "JobRun", "User", None, None]
+
+
+# Pages of summaries whose selection is compiled over the rows (app/graphql/rows.py): no summary, action or user
+# object is built; and one whose `trashed` is set.
+ROW_SUMMARIES = """
+query RowSummaries($first: Int!, $after: String, $trashed: Boolean!) {
+  processes(first: $first, after: $after, orderBy: {field: NAME}) @skip(if: $trashed) { ...Page }
+  trashedProcesses(first: $first) @include(if: $trashed) { ...Page }
+}
+fragment Page on ProcessSummaryConnection {
+  edges {
+    cursor
+    node {
+      __typename id name autoClose certAutoApprove relativeDates dueDate revision processTemplate sourceProcessRun
+      created { __typename dateTime user { __typename id } }
+      alias: modified { at: dateTime user { id } }
+      trashed { dateTime user { id } }
+    }
+  }
+  pageInfo { hasNextPage endCursor }
+}
+"""
+ROW_SUMMARIES_PLAIN = ROW_SUMMARIES.replace(" @skip(if: $trashed)", "").replace(
+    " @include(if: $trashed)", "").replace("($first: Int!, $after: String, $trashed: Boolean!)", "($first: Int!, $after: String)")
+
+
+@pytest.fixture
+def rows_built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The row plans that built an object (`from_row`, or a lazy object's fields set on first read)."""
+    built: list[str] = []
+    original = RowPlan.values
+
+    def counting(self: RowPlan, row: Any) -> dict[str, Any]:
+        built.append(self.cls.__name__)
+        return original(self, row)
+
+    monkeypatch.setattr(RowPlan, "values", counting)
+    yield built
+
+
+async def test_pages_compiled_over_rows_answer_as_the_objects_do(world: World, rows_built: list[str]) -> None:
+    gql = GraphQLClient(engine=world.engine, settings=world.settings)
+    trashed = await gql("mutation($id: ID!) { processTrash(input: {id: $id}) { errors { code } } }",
+                        {"id": world.ids["small"]})
+    assert trashed["processTrash"]["errors"] == []
+    first = await world.compare(ROW_SUMMARIES_PLAIN, {"first": 2})
+    after = first.data["processes"]["pageInfo"]["endCursor"]  # type: ignore[index]
+    rest = await world.compare(ROW_SUMMARIES_PLAIN, {"first": 10, "after": after})
+    nodes = [e["node"] for e in first.data["processes"]["edges"] + rest.data["processes"]["edges"]]  # type: ignore[index]
+    assert len(nodes) >= 3 and all(n["trashed"] is None and n["created"]["user"]["id"] for n in nodes)
+    # with directives (not shared across requests), and the trash, where `trashed` is set
+    for flag in (False, True):
+        result = await world.compare(ROW_SUMMARIES, {"first": 10, "trashed": flag})
+    page = result.data["trashedProcesses"]["edges"]  # type: ignore[index]
+    assert [e["node"]["id"] for e in page] == [world.ids["small"]] and page[0]["node"]["trashed"]["dateTime"]
+
+    fast_schema, _ = _public_schemas()
+    rows_built.clear()
+    ctx = Context(engine=world.engine, settings=world.settings, request_id="rows",
+                  actor=Actor(user_id=DEV_USER_ID, workspace_id=DEFAULT_WORKSPACE_ID, scopes=frozenset({READ})))
+    fast = await fast_schema.execute(ROW_SUMMARIES_PLAIN, variable_values={"first": 10}, context_value=ctx)
+    assert fast.errors is None and len(fast.data["processes"]["edges"]) >= 3  # type: ignore[index]
+    assert rows_built == []  # answered from the rows: no summary, action or user object was built
+    # a selection that a resolver reads (`run`, `process`) builds each summary once, when first read
+    await fast_schema.execute("{ processes(first: 10) { edges { node { name run { id } } } } }", context_value=ctx)
+    assert rows_built and set(rows_built) <= {"ProcessSummary", "Action", "User"}
+    assert rows_built.count("ProcessSummary") == len(fast.data["processes"]["edges"])  # type: ignore[index]
+
+
+def test_a_lazy_summary_has_its_fields_once_read_and_no_others() -> None:
+    row = type("Row", (), {"id": "p1", "name": "P", "auto_close": True, "cert_auto_approve": False,
+                           "relative_dates": False, "due_date": None, "process_template": None,
+                           "source_process_run": None, "revision": 3, "created_at": datetime(2026, 1, 1),
+                           "created_by": "u1", "modified_at": datetime(2026, 1, 2, tzinfo=UTC), "modified_by": "u2",
+                           "trashed_at": None, "trashed_by": None})()
+    lazy, eager = ProcessSummary.lazy(row), ProcessSummary.from_row(row)
+    assert lazy._row is row and "name" not in vars(lazy)
+    assert lazy.name == "P" and lazy.created.date_time.tzinfo is UTC and lazy.trashed is None
+    fields = {f for f in vars(eager) if f not in ("_lazy_row", "fragment_memo")}  # those two keep their defaults
+    assert {f: getattr(lazy, f) for f in fields} == {f: getattr(eager, f) for f in fields} and len(fields) == 13
+    with pytest.raises(AttributeError):
+        lazy.nothing  # noqa: B018
 
 
 async def test_errors_null_the_same_parents(world: World) -> None:

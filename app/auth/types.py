@@ -10,6 +10,8 @@ import strawberry
 from app.auth.dataloaders import UserByIdLoader
 from app.graphql.context import Info
 from app.graphql.node import Node
+from app.graphql.rows import Col, Nested, RowPlan
+from app.graphql.scalars import utc
 
 
 @strawberry.type(description="A user of the caller's workspace (the seed's User reference, with details).")
@@ -57,3 +59,15 @@ async def users_or_none(info: Info, user_ids: list[str]) -> list[User | None]:
 class Action:
     date_time: datetime = strawberry.field(description="When, in UTC.")
     user: User = strawberry.field(description="Who: the acting user of the request.")
+
+
+def action_plan(stamp: str) -> RowPlan:
+    """An Action from a row's `<stamp>_at` and `<stamp>_by` columns (e.g. `created`): the time in UTC, the user
+    by id."""
+    return RowPlan(Action, {"date_time": Col(f"{stamp}_at", utc),
+                            "user": Nested(RowPlan(User, {"id": Col(f"{stamp}_by")}))})
+
+
+ACTIONS = {stamp: action_plan(stamp) for stamp in ("created", "modified", "trashed")}
+"""The audited actions rows carry, by stamp."""
+

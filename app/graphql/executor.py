@@ -47,16 +47,19 @@ from app.graphql.executor_plans import (
     LEAF,
     LIST,
     MISSING,
+    NESTED,
     OBJECT,
     OBJECTS,
     TYPENAME,
     Fallback,
     Plan,
     generate,
+    generate_row,
     leaf,
     plans_for,
     shared_plans,
 )
+from app.graphql.rows import Nested, RowPlan
 
 
 class FragmentMemo(Protocol):
@@ -109,7 +112,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         self.async_helpers = GraphQLResolveInfoHelpers(gather=_weakly(self.gather_async_work),
                                                        track=_weakly(self.track_async_work))
         self._plans = plans_for(self.schema)
-        self._compiled: dict[tuple[Any, int], Any] = {}
+        self._compiled: dict[tuple[Any, ...], Any] = {}
         # Field middleware (an extension's `resolve` hook) must see every field: no fast path then.
         self._fast = not getattr(self.middleware_manager, "middlewares", None)
         self._shared = shared_plans(self.operation, self.fragment_definitions) if self._fast else None
@@ -317,9 +320,70 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     sub[cls] = memoized(compiled) if self._shared is not None and hasattr(cls, "fragment_memo") \
                         else compiled
             entries.append((response_name, plan.kind, plan, sub))
-        run = generate(entries)
+        row_plan = getattr(self._plans.origins.get(object_type), "row_plan", None)
+        row_run = self._compile_row(object_type, field_details_list, row_plan) if row_plan is not None else None
+        run = generate(entries, row_run)
         self._compiled[key] = run
         return run
+
+    def _compile_row(self, object_type: GraphQLObjectType, field_details_list: Any, row_plan: RowPlan) -> Any:
+        """The selection of `field_details_list` on `object_type` compiled over the row its objects are built
+        from (app/graphql/rows.py), when every selected field has a source in `row_plan` and everything below is
+        compilable; None otherwise (objects are then answered by their attributes). Memoized and shared like
+        `_compile`."""
+        key = ("row", object_type, id(row_plan), id(field_details_list))
+        found = self._compiled.get(key, MISSING)
+        if found is not MISSING:
+            return found
+        shared = self._shared
+        shared_key = ("row", object_type, id(row_plan), *(id(f.node) for f in field_details_list))
+        if shared is not None:
+            found = shared.get(shared_key, MISSING)
+            if found is not MISSING:
+                self._compiled[key] = found
+                return found
+        self._compiled[key] = None  # while compiling (and for good, if not compilable)
+        found = self._compile_row_fresh(object_type, field_details_list, row_plan)
+        self._compiled[key] = found
+        if shared is not None:
+            shared[shared_key] = found
+        return found
+
+    def _compile_row_fresh(self, object_type: GraphQLObjectType, field_details_list: Any, row_plan: RowPlan) -> Any:
+        grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
+        plans = self._plans.fields.get(object_type)
+        if new_defer_usages or forbidden or not plans:
+            return None
+        entries: list[tuple[str, int, Any, Any, Any]] = []
+        for response_name, sub_fields in grouped.items():
+            node = sub_fields[0].node
+            name = node.name.value
+            if name == "__typename":
+                entries.append((response_name, TYPENAME, object_type.name, None, None))
+                continue
+            plan = plans.get(name)
+            source = None if plan is None else row_plan.sources.get(plan.attr)
+            if plan is None or source is None or node.directives:
+                return None
+            if isinstance(source, Nested):
+                member = plan.members.get(source.plan.cls) if plan.kind == OBJECT else None
+                sub = None if member is None else self._compile_row(member, sub_fields, source.plan)
+                if sub is None:
+                    return None
+                entries.append((response_name, NESTED, plan, sub, source))
+                continue
+            sub_objects: dict[type, Any] | None = None
+            if plan.kind in (OBJECT, OBJECTS, ABSTRACT):
+                if not plan.members:
+                    return None
+                sub_objects = {}
+                for cls, member_type in plan.members.items():
+                    compiled = self._compile(member_type, sub_fields)
+                    if compiled is None:
+                        return None
+                    sub_objects[cls] = compiled
+            entries.append((response_name, plan.kind, plan, sub_objects, source))
+        return generate_row(entries)
 
     def collect_and_execute_subfields(self, return_type: GraphQLObjectType, field_details_list: Any, path: Path,
                                       result: Any, position_context: Any) -> Any:

@@ -5,6 +5,8 @@ requests of one parsed operation."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
+from operator import methodcaller
 from typing import Any
 
 from graphql import (
@@ -36,7 +38,7 @@ class Plan:
     """How to answer one plain field of one object type: a leaf, a list of leaves, an object (or union or
     interface value), or a list of those."""
 
-    __slots__ = ("attr", "enum_names", "exact", "is_int", "item_non_null", "item_type", "kind", "members",
+    __slots__ = ("attr", "enum_names", "exact", "is_int", "iso", "item_non_null", "item_type", "kind", "members",
                  "non_null", "object_type", "origin", "return_type", "serialize")
 
     def __init__(self, attr: str, kind: int, named: Any, non_null: bool, item_non_null: bool,
@@ -46,6 +48,9 @@ class Plan:
         self.serialize = getattr(named, "serialize", None)
         self.exact = _IDENTITY.get(named.name)
         self.is_int = named.name == GraphQLInt.name
+        # Date and DateTime serialize with `methodcaller("isoformat")` (Strawberry's scalars): for a value of
+        # exactly `date` or `datetime` that is `value.isoformat()`, which generated code calls directly.
+        self.iso = _is_isoformat(self.serialize)
         self.object_type: GraphQLObjectType | None = named if isinstance(named, GraphQLObjectType) else None
         self.origin: type | None = None  # filled in by SchemaPlans for object fields
         # lists of objects: the (wrapped) item type, and the object type of each exact Python class
@@ -64,6 +69,13 @@ class Plan:
             # only when no two members share a value (then serialize would be ambiguous anyway)
             if len(set(names.values())) == len(named.values):
                 self.enum_names = names
+
+
+_ISOFORMAT = repr(methodcaller("isoformat"))
+
+
+def _is_isoformat(serialize: Any) -> bool:
+    return type(serialize) is methodcaller and repr(serialize) == _ISOFORMAT
 
 
 def plan_of(field: Any) -> Plan | None:
@@ -178,15 +190,79 @@ TYPENAME = 0
 MISSING: Any = object()
 
 
-def generate(entries: list[tuple[str, int, Any, Any]]) -> Callable[[Any], dict[str, Any]]:
+def generate(entries: list[tuple[str, int, Any, Any]], row_run: Callable[[Any], Any] | None = None
+             ) -> Callable[[Any], dict[str, Any]]:
     """One object of a compiled selection as a generated Python function: attributes read and serialized,
     sub-objects by their own generated functions, the result dict built in one expression. Raises (Fallback,
     or whatever an attribute raised) at anything the stock path must see. Only attribute names (Python
     identifiers from the Strawberry definitions) and constants passed through the namespace go into the
-    source; response names enter as string literals (repr)."""
-    ns: dict[str, Any] = {"Fallback": Fallback, "leaf": leaf, "_cast": get_strawberry_type_cast,
-                          "_MIN": _MIN_INT, "_MAX": _MAX_INT}
+    source; response names enter as string literals (repr).
+
+    With `row_run` (the same selection compiled over the object's row, `generate_row`), an object that holds
+    only its row (app/graphql/rows.py `RowPlan.lazy`) is answered from the row."""
+    ns = _namespace()
     lines = ["def run(src):"]
+    if row_run is not None:
+        ns["ROW"] = row_run
+        lines += ["    row = src._lazy_row", "    if row is not None:", "        return ROW(row)"]
+    reads: list[str | None] = []
+    for _response_name, kind, plan, _sub in entries:
+        if kind == TYPENAME:
+            reads.append(None)
+            continue
+        attr = plan.attr
+        reads.append(f"src.{attr}" if attr.isidentifier() and not attr.startswith("__") else f"getattr(src, {attr!r})")
+    return _function(entries, reads, lines, ns)
+
+
+NESTED = 6
+"""In `generate_row`'s entries: an object built from the same row (rows.Nested), its selection a row function."""
+
+
+def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """A selection compiled over the row an object is built from: each entry's source (app/graphql/rows.py) is a
+    column (`Col`, converted), a function of the row (`Computed`), or an object built from the same row
+    (`Nested`, kind NESTED, its own row function in `sub`); the value is then answered as `generate` answers
+    an attribute. No API object is built."""
+    from app.graphql.rows import Col, Computed, Nested
+
+    ns = _namespace()
+    lines = ["def run(row):"]
+    reads: list[str | None] = []
+    plain: list[tuple[str, int, Any, Any]] = []
+    for i, (response_name, kind, plan, sub, source) in enumerate(entries):
+        plain.append((response_name, kind, plan, sub))
+        if kind == TYPENAME:
+            reads.append(None)
+        elif isinstance(source, Nested):
+            ns[f"N{i}"] = sub
+            call = f"N{i}(row)"
+            if source.null_when_null is not None:
+                call = f"None if row.{source.null_when_null} is None else {call}"
+            reads.append(call)
+        elif isinstance(source, Col):
+            column = f"row.{source.column}"
+            if source.convert is None:
+                reads.append(column)
+            else:
+                ns[f"C{i}"] = source.convert
+                reads.append(f"C{i}({column})")
+        else:
+            assert isinstance(source, Computed)
+            ns[f"C{i}"] = source.function
+            reads.append(f"C{i}(row)")
+    return _function(plain, reads, lines, ns)
+
+
+def _namespace() -> dict[str, Any]:
+    return {"Fallback": Fallback, "leaf": leaf, "_cast": get_strawberry_type_cast, "_MIN": _MIN_INT,
+            "_MAX": _MAX_INT, "_date": date, "_datetime": datetime}
+
+
+def _function(entries: list[tuple[str, int, Any, Any]], reads: list[str | None], lines: list[str],
+              ns: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
+    """The body shared by `generate` and `generate_row`: each entry's value (`reads[i]`, an expression) answered
+    by its kind, then the result dict."""
     results = []
     for i, (response_name, kind, plan, sub) in enumerate(entries):
         r = f"r{i}"
@@ -196,16 +272,30 @@ def generate(entries: list[tuple[str, int, Any, Any]]) -> Callable[[Any], dict[s
             lines.append(f"    {r} = T{i}")
             continue
         ns[f"P{i}"] = plan
-        attr = plan.attr
-        read = f"src.{attr}" if attr.isidentifier() and not attr.startswith("__") else f"getattr(src, {attr!r})"
-        lines.append(f"    v = {read}")
+        if kind == NESTED:  # a row function: it answers the object, or raises for the stock path
+            lines.append(f"    {r} = {reads[i]}")
+            if plan.non_null:
+                lines.append(f"    if {r} is None:")
+                lines.append("        raise Fallback")
+            continue
+        lines.append(f"    v = {reads[i]}")
         if kind == LEAF:
-            if plan.exact is str:
-                lines.append(f"    {r} = v if type(v) is str else leaf(P{i}, v, P{i}.non_null)")
+            # The common exact types inline, each giving what `leaf` gives for it; anything else through `leaf`.
+            slow = f"leaf(P{i}, v, P{i}.non_null)"
+            if plan.exact is not None:
+                lines.append(f"    {r} = v if type(v) is {plan.exact.__name__} else {slow}")
             elif plan.is_int:
-                lines.append(f"    {r} = v if type(v) is int and _MIN <= v <= _MAX else leaf(P{i}, v, P{i}.non_null)")
+                lines.append(f"    {r} = v if type(v) is int and _MIN <= v <= _MAX else {slow}")
+            elif plan.enum_names is not None:
+                ns[f"E{i}"] = plan.enum_names
+                ns[f"E{i}_types"] = frozenset(type(k) for k in plan.enum_names)
+                lines.append(f"    {r} = E{i}.get(v) if type(v) in E{i}_types else None")
+                lines.append(f"    if {r} is None:")
+                lines.append(f"        {r} = {slow}")
+            elif plan.iso:
+                lines.append(f"    {r} = v.isoformat() if type(v) is _datetime or type(v) is _date else {slow}")
             else:
-                lines.append(f"    {r} = leaf(P{i}, v, P{i}.non_null)")
+                lines.append(f"    {r} = {slow}")
             continue
         lines.append("    if v is None:")
         lines.append(f"        if P{i}.non_null:")

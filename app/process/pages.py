@@ -72,7 +72,7 @@ def _edges(rows: list[Any], pages: Pages, kind: str, order: listing.Order) -> li
     """A page's edges; their summaries and cursors kept when the page layer holds the row's revision."""
     if not pages.on:
         return [ProcessSummaryEdge(cursor=encode_cursor(kind, listing.key_values(order, row)),
-                                   node=ProcessSummary.from_row(row)) for row in rows]
+                                   node=ProcessSummary.lazy(row)) for row in rows]
     stable = listing.revision_stable(order)
     edges = []
     for row in rows:
@@ -82,7 +82,7 @@ def _edges(rows: list[Any], pages: Pages, kind: str, order: listing.Order) -> li
             cursor = encode_cursor(kind, listing.key_values(order, row))
             if kept is not None and stable:
                 kept.cursors[kind] = cursor  # a handful of kinds (list, order, direction)
-        edges.append(ProcessSummaryEdge(cursor=cursor, node=ProcessSummary.from_row(row) if kept is None
+        edges.append(ProcessSummaryEdge(cursor=cursor, node=ProcessSummary.lazy(row) if kept is None
                                         else _for_row(kept.item, row)))
     return edges
 

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 import strawberry
 
-from app.auth.types import Action, User, user_or_none, users_or_none
+from app.auth.types import ACTIONS, Action, User, user_or_none, users_or_none
 from app.graphql.context import Info
 from app.graphql.executor import FragmentMemo
 from app.graphql.node import Node
-from app.graphql.scalars import utc
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
 from app.process.tree import Tree, TreeRead, job_name
 
@@ -147,7 +146,7 @@ def arguments_from_json(action: str, a: dict[str, Any]) -> Any:
 
 
 def action_of(row: Any, field: str) -> Action:
-    return Action(date_time=utc(getattr(row, f"{field}_at")), user=User(id=getattr(row, f"{field}_by")))
+    return ACTIONS[field].build(row)  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A group of jobs and groups in a process (the seed's ProcessGroup).")

@@ -9,12 +9,13 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.scalars import JSON
 
-from app.auth.types import Action, User
+from app.auth.types import ACTIONS, Action, User
 from app.graphql.context import Info
 from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
+from app.graphql.rows import ROW, Col, Nested, RowPlan, materialize
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
@@ -202,16 +203,21 @@ class ProcessSummary:
     _row: strawberry.Private[Any] = None
     # What compiled selections answered for this process at this revision, kept across requests (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
+    # Set on a summary that holds only its row (`lazy`): see app/graphql/rows.py.
+    _lazy_row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any) -> ProcessSummary:
-        return cls(
-            id=row.id, name=row.name, auto_close=row.auto_close, cert_auto_approve=row.cert_auto_approve,
-            relative_dates=row.relative_dates, due_date=row.due_date, process_template=row.process_template,
-            source_process_run=row.source_process_run, revision=row.revision, created=action_of(row, "created"),
-            modified=action_of(row, "modified"),
-            trashed=None if row.trashed_at is None else action_of(row, "trashed"), _row=row,
-        )
+        return SUMMARY_ROWS.build(row)  # type: ignore[no-any-return]
+
+    @classmethod
+    def lazy(cls, row: Any) -> ProcessSummary:
+        """A summary that holds only its row: compiled selections answer from the row; any other read of a
+        field sets them all first (`__getattr__`)."""
+        return SUMMARY_ROWS.lazy(row)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return materialize(self, name)
 
     @strawberry.field(description="The full process with its tree; null while the process is in the trash.")
     def process(
@@ -221,6 +227,16 @@ class ProcessSummary:
         if self._row.trashed_at is not None:
             return None
         return Process.from_row(self._row, exclude_generated=exclude_generated_jobs)
+
+
+SUMMARY_ROWS = RowPlan(ProcessSummary, {
+    **{name: Col(name) for name in ("id", "name", "auto_close", "cert_auto_approve", "relative_dates", "due_date",
+                                    "process_template", "source_process_run", "revision")},
+    "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
+    "trashed": Nested(ACTIONS["trashed"], null_when_null="trashed_at"),
+}, extra={"_row": ROW})
+"""A summary's fields from its process row (app/graphql/rows.py): `from_row`, and compiled selections over rows."""
+ProcessSummary.row_plan = SUMMARY_ROWS  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="An edge of a process summary list.")

@@ -1,0 +1,119 @@
+"""Row plans: how an API type's plain fields follow from one database row, written once for both ways of
+answering them (issue 29, the cold path).
+
+A type built from rows declares its fields' sources: a column (`Col`, with an optional converter), an
+object built from columns of the same row (`Nested`, e.g. a summary's `created { dateTime user { id } }`),
+or a function of the row (`Computed`). The table serves two readers:
+
+- `RowPlan.build` makes the object with every field set (the type's `from_row`), for resolvers and for the
+  stock executor;
+- the fast executor (app/graphql/executor.py) compiles a selection of plain fields over the row itself, so a
+  response's objects become dicts straight from rows, without an API object, its nested objects and a
+  generated function call per object (see `generate_row` in app/graphql/executor_plans.py).
+
+`RowPlan.lazy` makes an object that holds only its row (`_lazy_row`): the executor answers compiled
+selections from the row, and anything else that reads a field (a resolver, the stock executor, equality)
+finds every field set on first access (`materialize`, called by the type's `__getattr__`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
+
+
+class Col:
+    """A field read from one column, through `convert` when given."""
+
+    __slots__ = ("column", "convert")
+
+    def __init__(self, column: str, convert: Callable[[Any], Any] | None = None) -> None:
+        self.column, self.convert = column, convert
+
+    def value(self, row: Any) -> Any:
+        v = getattr(row, self.column)
+        return v if self.convert is None else self.convert(v)
+
+
+class Nested:
+    """An object field built from columns of the same row by `plan`; null when the column `null_when_null` is
+    null."""
+
+    __slots__ = ("null_when_null", "plan")
+
+    def __init__(self, plan: RowPlan, null_when_null: str | None = None) -> None:
+        self.plan, self.null_when_null = plan, null_when_null
+
+    def value(self, row: Any) -> Any:
+        if self.null_when_null is not None and getattr(row, self.null_when_null) is None:
+            return None
+        return self.plan.build(row)
+
+
+class Computed:
+    """A field that is a function of the row."""
+
+    __slots__ = ("function",)
+
+    def __init__(self, function: Callable[[Any], Any]) -> None:
+        self.function = function
+
+    def value(self, row: Any) -> Any:
+        return self.function(row)
+
+
+Source = Col | Nested | Computed
+
+
+class RowPlan:
+    """The sources of `cls`'s fields (by Python attribute name), and `extra`: attributes set on every object
+    (e.g. the private `_row`, as `"_row": ROW`)."""
+
+    __slots__ = ("cls", "eager", "extra", "sources")
+
+    def __init__(self, cls: type, sources: dict[str, Source], extra: dict[str, Any] | None = None) -> None:
+        self.cls, self.sources, self.extra = cls, sources, extra or {}
+        # What a lazy object sets at once: a field with a class-level default would read as that default, never
+        # reaching `__getattr__` (the extras, such as `_row`, and any source field with a default).
+        self.eager = {**{n: s for n, s in sources.items() if hasattr(cls, n)}, **self.extra}
+        # The executor asks every object whether it was cast (`strawberry.cast` sets this on the instance); on the
+        # class, that question finds "no" without the type's `__getattr__` (an instance that is cast still says so).
+        if not hasattr(cls, TYPE_CAST_ATTRIBUTE):
+            setattr(cls, TYPE_CAST_ATTRIBUTE, None)
+
+    def values(self, row: Any) -> dict[str, Any]:
+        out = {name: source.value(row) for name, source in self.sources.items()}
+        for name, value in self.extra.items():
+            out[name] = row if value is ROW else value
+        return out
+
+    def build(self, row: Any) -> Any:
+        return self.cls(**self.values(row))
+
+    def lazy(self, row: Any) -> Any:
+        """An object of `cls` holding only `row`: its fields are set when something first reads one."""
+        made: Any = object.__new__(self.cls)
+        d = made.__dict__
+        for name, source in self.eager.items():
+            d[name] = row if source is ROW else source.value(row) if isinstance(source, Col | Nested | Computed) \
+                else source
+        d["_lazy_row"] = row
+        return made
+
+
+ROW: Any = object()
+"""In `RowPlan.extra`: the row itself."""
+
+
+def materialize(obj: Any, name: str) -> Any:
+    """For a type's `__getattr__`: on an object `RowPlan.lazy` made, set every field from its row and return
+    `name`; AttributeError for anything else."""
+    d = obj.__dict__
+    row = d.get("_lazy_row")
+    plan: RowPlan | None = getattr(type(obj), "row_plan", None)
+    if row is None or plan is None or (name not in plan.sources and name not in plan.extra):
+        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
+    d.update(plan.values(row))
+    return d[name]
