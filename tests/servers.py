@@ -75,9 +75,8 @@ def wait_until_serving(server: Server) -> None:
     pytest.fail(f"the server did not answer within {STARTUP_SECONDS}s ({last_error!r})\n{server.output()}")
 
 
-@contextmanager
-def running_server(tmp_path: Path, *, name: str, database_url: str, **env: str) -> Iterator[Server]:
-    """`python -m app.serve` (what scripts/serve runs) on a free loopback port, stopped on exit."""
+def spawn(tmp_path: Path, *, name: str, database_url: str, **env: str) -> Server:
+    """`python -m app.serve` (what scripts/serve runs) on a free loopback port, started and not waited for."""
     port = free_port()
     full_env = {**os.environ, "DATABASE_URL": database_url, "HOST": "127.0.0.1", "PORT": str(port),
                 "GRAPHIQL": "true", "PYTHONUNBUFFERED": "1", "DEV_MODE": "true",
@@ -86,13 +85,31 @@ def running_server(tmp_path: Path, *, name: str, database_url: str, **env: str) 
     with stdout.open("wb") as out, stderr.open("wb") as err:
         process = subprocess.Popen([sys.executable, "-m", "app.serve"], cwd=ROOT, env=full_env,
                                    stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", stdout=stdout, stderr=stderr,
-                    token_file=Path(full_env["DEV_TOKEN_FILE"]))
-    try:
-        wait_until_serving(server)
+    return Server(process=process, base_url=f"http://127.0.0.1:{port}", stdout=stdout, stderr=stderr,
+                  token_file=Path(full_env["DEV_TOKEN_FILE"]))
+
+
+@contextmanager
+def running_server(tmp_path: Path, *, name: str, database_url: str, **env: str) -> Iterator[Server]:
+    """One gateway process (`spawn`), serving when entered, stopped on exit."""
+    with running_servers(tmp_path, [name], database_url=database_url, **env) as (server,):
         yield server
+
+
+@contextmanager
+def running_servers(tmp_path: Path, names: list[str], *, database_url: str, **env: str) -> Iterator[list[Server]]:
+    """Several gateway processes on one database, started together (their start-ups overlap: a few seconds
+    each on a loaded machine), all serving when entered, every one stopped on exit."""
+    started: list[Server] = []
+    try:
+        for name in names:
+            started.append(spawn(tmp_path, name=name, database_url=database_url, **env))
+        for server in started:
+            wait_until_serving(server)
+        yield started
     finally:
-        stop(process)
+        for server in started:
+            stop(server.process)
 
 
 @asynccontextmanager

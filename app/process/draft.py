@@ -313,7 +313,7 @@ class Draft:
         self.process["revision"] += 1
         self.process.update(stamp)
         await conn.execute(update(PROCESSES).where(PROCESSES.c.id == self.process["id"]).values(
-            {c: self.process[c] for c in (*process_cols, "revision", "modified_at", "modified_by")}))
+            {c: self.process[c] for c in (*process_cols, "name_key", "revision", "modified_at", "modified_by")}))
         after = self.doc()
         await conn.execute(insert(HISTORY), [{
             "id": new_id(), "process_id": self.process["id"], "revision": self.process["revision"],

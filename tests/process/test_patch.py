@@ -169,3 +169,20 @@ async def test_read_only_root_refuses_root_paths(gql: GraphQLClient) -> None:
     (error,) = (await gql(PATCH, {"id": pid, "ops": [{"op": "replace", "path": "/root/parallel", "value": True}]}))[
         "processPatch"]["errors"]
     assert error["code"] == "READ_ONLY" and error["target"] == "/root/parallel"
+
+
+async def test_a_renamed_process_is_found_and_ordered_by_its_new_name(gql_uncached: GraphQLClient) -> None:
+    """The list's name filter and NAME order read the name's sort key (`name_key`), which a rename writes
+    with the name: the process leaves the old name's filter, enters the new one's, and sorts by the new name
+    (the cursor holds the key). Found by tests/test_gateways_random.py: the sort key kept the old name."""
+    ids = [await _process(gql_uncached, name=name) for name in ("alpha one", "beta two")]
+    await gql_uncached(PATCH, {"id": ids[0], "ops": [{"op": "replace", "path": "/name", "value": "zeta one"}]})
+    page = """query($filter: String) { processes(first: 10, orderBy: {field: NAME}, filter: {nameContains: $filter}) {
+        edges { cursor node { id name } } } }"""
+
+    async def names(needle: str | None) -> list[str]:
+        edges = (await gql_uncached(page, {"filter": needle}))["processes"]["edges"]
+        return [e["node"]["name"] for e in edges]
+
+    assert await names("alpha") == [] and await names("zeta") == ["zeta one"]
+    assert await names(None) == ["beta two", "zeta one"]
