@@ -52,6 +52,14 @@ def sort_key_type(length: int | None = None) -> Any:
     return String(length).with_variant(String(length, collation="C"), "postgresql")
 
 
+def sort_key(name: str) -> str:
+    """The stored sort and filter key of a name (`process.name_key`, `app_user.name_key`), and of a name filter's
+    needle: Python's str.casefold, which no database's lower() reproduces ('ß' -> 'ss'), so that ordering and
+    `nameContains` answer alike on every database. The one definition: every write of a name writes its key
+    with this (migration 0013 keeps a copy, as migrations import no app code)."""
+    return name.casefold()
+
+
 def table(model: type[SQLModel]) -> Table:
     """The Core table of a SQLModel table class (reads and bulk writes use Core rows)."""
     return model.__table__  # type: ignore[attr-defined, no-any-return]

@@ -28,7 +28,7 @@ class User(SQLModel, table=True, metadata=metadata):
     id: str = Field(primary_key=True, max_length=32)
     workspace_id: str = Field(foreign_key="workspace.id", index=True, max_length=32)
     name: str = Field(max_length=200)
-    # str.casefold() of the name: the users list orders by it on every database.
+    # app.db.sort_key(name) (str.casefold): the users list orders by it on every database.
     name_key: str = Field(default="", sa_column=Column(sort_key_type(200), nullable=False, server_default=""))
     email: str = Field(max_length=320)
     active: bool = Field(default=True)

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auth.models import User, Workspace
 from app.clock import utc_now
-from app.db import table, write_transaction
+from app.db import sort_key, table, write_transaction
 from app.ids import new_id
 from app.settings import Settings
 
@@ -269,6 +269,6 @@ class OidcUsers:
                          if isinstance(v := claims.get(k), str) and v), sub)[:200]
             user_id = new_id()
             await conn.execute(USERS.insert().values(id=user_id, workspace_id=workspace_id, name=name,
-                                                  name_key=name.casefold(), email=email or "", active=True,
+                                                  name_key=sort_key(name), email=email or "", active=True,
                                                   created_at=utc_now(), oidc_subject=sub))
             return user_id

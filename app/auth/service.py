@@ -21,7 +21,7 @@ from app.actor import scope_refusal
 from app.auth.models import ApiToken, User, Workspace
 from app.auth.oidc import OidcError, OidcUsers, OidcVerifier, scopes_of
 from app.clock import utc_now
-from app.db import PerDialect, reader, table
+from app.db import PerDialect, reader, sort_key, table
 from app.errors import ServiceError
 from app.ids import new_id
 
@@ -153,7 +153,7 @@ async def create_user(engine: AsyncEngine, *, workspace_id: str, name: str, emai
     user_id = new_id()
     async with engine.begin() as conn:
         await conn.execute(USERS.insert().values(id=user_id, workspace_id=workspace_id, name=name,
-                                              name_key=name.casefold(), email=email, active=True,
+                                              name_key=sort_key(name), email=email, active=True,
                                               created_at=utc_now()))
     return user_id
 

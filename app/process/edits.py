@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app.auth.service import Actor
-from app.db import write_transaction
+from app.db import sort_key, write_transaction
 from app.errors import (
     CONFLICT,
     INVALID_STATE,
@@ -94,7 +94,7 @@ def apply_patch(draft: Draft, now: datetime, *, operations: list[dict[str, Any]]
         else:
             draft.process[column] = value
             if column == "name":
-                draft.process["name_key"] = value.casefold()
+                draft.process["name_key"] = sort_key(value)
     window = patch.check_window(draft.process["business_start_date"], draft.process["business_end_date"])
     if window:
         raise ServiceError(window)

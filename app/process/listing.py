@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import fetch_plain, plain_connection, table
+from app.db import fetch_plain, plain_connection, sort_key, table
 from app.process.models import Process
 
 PROCESS_COLUMNS = table(Process).c
@@ -156,7 +156,7 @@ def _conditions(trashed: bool, name_filter: bool) -> list[ColumnElement[bool]]:
 def _params(workspace_id: str, name_contains: str | None) -> dict[str, Any]:
     params: dict[str, Any] = {"workspace_id": workspace_id}
     if name_contains:
-        needle = name_contains.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        needle = sort_key(name_contains).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["name_like"] = f"%{needle}%"
     return params
 

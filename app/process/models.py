@@ -55,7 +55,7 @@ class Process(SQLModel, table=True, metadata=metadata):
     id: str = Field(primary_key=True, max_length=32)
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
     name: str
-    # str.casefold() of the name: ordering and nameContains compare this, on every database.
+    # app.db.sort_key(name) (str.casefold): ordering and nameContains compare this, on every database.
     name_key: str = Field(sa_column=Column(sort_key_type(), nullable=False))
     auto_close: bool = False
     cert_auto_approve: bool = False

@@ -13,7 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.auth.service import Actor
 from app.auth.service import users_by_ids as auth_users_by_ids
 from app.clock import utc_now
-from app.db import PerDialect, Reads, fetch_plain, plain_connection, reader, write_transaction
+from app.db import (
+    PerDialect,
+    Reads,
+    fetch_plain,
+    plain_connection,
+    reader,
+    sort_key,
+    write_transaction,
+)
 from app.errors import CONFLICT, INVALID_STATE, AppError, ServiceError, not_found
 from app.ids import new_id
 from app.process import health, history
@@ -52,7 +60,7 @@ async def create_process(
     rows = RowBuilder(process_id=process_id, actor=actor, now=now, cert_auto_approve=spec.cert_auto_approve)
     root_id = rows.add_tree(spec.root, parent_group_id=None, ordinal=0)
     values = {
-        "id": process_id, "workspace_id": actor.workspace_id, "name": spec.name, "name_key": spec.name.casefold(),
+        "id": process_id, "workspace_id": actor.workspace_id, "name": spec.name, "name_key": sort_key(spec.name),
         "auto_close": spec.auto_close, "cert_auto_approve": spec.cert_auto_approve,
         "relative_dates": spec.relative_dates, "ipm_beta_enabled": spec.ipm_beta_enabled,
         "iwm_opt_out": spec.iwm_opt_out, "due_date": spec.due_date,

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.db import sort_key
+from app.process.draft import PROCESSES
 from app.process.patch import PATHS
 from tests.factories import CREATE
 from tests.helpers import GraphQLClient
+from tests.rest.helpers import patch as rest_patch
 
 PATCH = """mutation($id: ID!, $ops: [PatchOperationInput!]!, $rev: Int) {
   processPatch(input: {id: $id, operations: $ops, expectedRevision: $rev}) {
@@ -186,3 +192,27 @@ async def test_a_renamed_process_is_found_and_ordered_by_its_new_name(gql_uncach
 
     assert await names("alpha") == [] and await names("zeta") == ["zeta one"]
     assert await names(None) == ["beta two", "zeta one"]
+
+
+async def test_every_write_of_a_process_name_writes_its_sort_key(gql: GraphQLClient, http: httpx.AsyncClient,
+                                                                   engine: AsyncEngine) -> None:
+    """`name_key` is app.db.sort_key(name) after each write that sets a process's name: create, copy (named
+    and by default), processPatch and REST PATCH /name; trash and restore keep it. Names whose casefold is
+    not their lower() ('ß') show a key computed any other way."""
+    copy = """mutation($id: ID!, $name: String) { processCopy(input: {id: $id, name: $name}) {
+        errors { code } process { id } } }"""
+    trash = "mutation($id: ID!) { processTrash(input: {id: $id}) { errors { code } } }"
+    restore = "mutation($id: ID!) { processRestore(input: {id: $id}) { errors { code } } }"
+    created = await _process(gql, name="Éclair Straße")
+    named = (await gql(copy, {"id": created, "name": "GROẞE Copy"}))["processCopy"]["process"]["id"]
+    default = (await gql(copy, {"id": created}))["processCopy"]["process"]["id"]
+    await gql(PATCH, {"id": named, "ops": [{"op": "replace", "path": "/name", "value": "Maße ΣΑΣ"}]})
+    response = await rest_patch(http, default, [{"op": "replace", "path": "/name", "value": "Fuß REST"}])
+    assert response.status_code == 200, response.text
+    await gql(trash, {"id": created})
+    await gql(restore, {"id": created})
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(PROCESSES.c.id, PROCESSES.c.name, PROCESSES.c.name_key))).all()
+    assert {r.id: r.name for r in rows} == {created: "Éclair Straße", named: "Maße ΣΑΣ", default: "Fuß REST"}
+    assert [r.name_key for r in rows] == [sort_key(r.name) for r in rows]
+    assert sort_key("Fuß REST") == "fuss rest" != "Fuß REST".lower()
