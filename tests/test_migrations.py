@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, insert, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.db import metadata
+from app.auth.models import User
+from app.db import metadata, sort_key, table
 from app.migrate import alembic_config
 from app.models_registry import import_all_models
+from app.process.draft import PROCESSES
 from app.settings import DEV_USER_ID, Settings
+
+USERS = table(User)
 
 
 async def test_migrated_database_matches_the_models(engine: AsyncEngine) -> None:
@@ -39,3 +44,32 @@ async def test_downgrade_to_base_and_up_again(settings: Settings, engine: AsyncE
         users = (await conn.exec_driver_sql("SELECT id FROM app_user")).all()
     assert {"process", "process_group", "process_job", "tag_link", "app_user", "workspace"} <= set(tables)
     assert [u[0] for u in users] == [DEV_USER_ID]
+
+
+async def test_0013_rewrites_stale_process_name_keys(settings: Settings, engine: AsyncEngine) -> None:
+    """Processes renamed before b0b22c5 kept their old name's key: at 0012, rows with stale keys (in the first,
+    second and last batch of 1,000, trashed too) get app.db.sort_key(name) at head; the others keep theirs."""
+    cfg = alembic_config(settings)
+    await asyncio.to_thread(command.downgrade, cfg, "0012")
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        assert (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar_one() == "0012"
+        workspace = (await conn.execute(select(USERS.c.workspace_id).where(USERS.c.id == DEV_USER_ID))).scalar_one()
+        rows = [{"id": f"p{i:05d}", "workspace_id": workspace, "name": f"Process {i}", "name_key": f"process {i}",
+                 "auto_close": False, "cert_auto_approve": False, "relative_dates": False, "ipm_beta_enabled": False,
+                 "iwm_opt_out": False, "root_group_id": f"g{i:05d}", "revision": 1, "created_at": now,
+                 "created_by": DEV_USER_ID, "modified_at": now, "modified_by": DEV_USER_ID,
+                 "trashed_at": None, "trashed_by": None} for i in range(2100)]
+        stale = {0: ("Éclair Two", "old"), 999: ("Straße", "straße"), 1000: ("ΣΑΣ Ⅻ", "σας ⅻ"),
+                 1500: ("Renamed", "process 1500"), 2099: ("ǅemal", "ǆemal but stale")}
+        for i, (name, key) in stale.items():
+            rows[i].update(name=name, name_key=key)
+        rows[1500].update(trashed_at=now, trashed_by=DEV_USER_ID)
+        await conn.execute(insert(PROCESSES), rows)
+    await asyncio.to_thread(command.upgrade, cfg, "head")
+    async with engine.connect() as conn:
+        keys = dict((await conn.execute(select(PROCESSES.c.id, PROCESSES.c.name_key))).all())
+        names = dict((await conn.execute(select(PROCESSES.c.id, PROCESSES.c.name))).all())
+    assert len(keys) == 2100 and all(keys[i] == sort_key(names[i]) for i in keys)
+    sigmas = "\u03c3\u03b1\u03c3 \u217b"  # small sigma, alpha, sigma, roman twelve: casefold's, where lower() ends on the final sigma
+    assert [keys[f"p{i:05d}"] for i in sorted(stale)] == ["éclair two", "strasse", sigmas, "renamed", "ǆemal"]
