@@ -54,7 +54,7 @@ class RunStatusCountsLoader(DataLoader[str, "dict[str, int]"]):
         self.engine = engine
 
     async def batch_load_fn(self, keys: list[str]) -> list[dict[str, int]]:
-        async with self.engine.connect() as conn:
+        async with plain_connection(self.engine) as conn:
             found = await service.status_counts(conn, run_ids=list(keys))
         return [found[k] for k in keys]
 

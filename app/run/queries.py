@@ -9,11 +9,12 @@ import strawberry
 from app.errors import VALIDATION_ERROR, AppError
 from app.graphql.context import Info
 from app.graphql.errors import graphql_error
+from app.graphql.lookahead import lookahead_at
 from app.graphql.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 from app.ids import is_id
 from app.run import service
 from app.run.dataloaders import RunByIdLoader
-from app.run.types import ProcessRun, ProcessRunSummary, RunStatus
+from app.run.types import RUN_NESTING, ProcessRun, ProcessRunSummary, RunStatus
 
 
 @strawberry.input(description="Filters of a run list.")
@@ -76,7 +77,12 @@ class RunQuery:
         if not is_id(id):
             return None
         row = await info.context.loaders.get(RunByIdLoader).load(str(id))
-        return None if row is None else ProcessRun.from_row(row, exclude_generated=exclude_generated_jobs)
+        if row is None:
+            return None
+        run = ProcessRun.from_row(row, exclude_generated=exclude_generated_jobs)
+        # A selection that reads the tree counts its statuses from the tree's rows (no statement of its own).
+        run._reads_tree = any(lookahead_at(info, (name,), RUN_NESTING) is not None for name in ("root", "nodes"))
+        return run
 
     @strawberry.field(description="Runs across processes, newest first.")
     async def process_runs(

@@ -319,9 +319,9 @@ async def run_trees(conn: Reads, *, run_ids: list[str]) -> dict[str, tuple[list[
     return out
 
 
-async def status_counts(conn: AsyncConnection, *, run_ids: list[str]) -> dict[str, dict[str, int]]:
+async def status_counts(conn: Reads, *, run_ids: list[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {rid: {} for rid in run_ids}
-    for run_id, status, n in (await conn.execute(_STATUS_COUNTS(conn), {"ids": run_ids})).all():
+    for run_id, status, n in await fetch_plain(conn, _STATUS_COUNTS(conn), {"ids": run_ids}, tuples=True):
         out[run_id][status] = int(n)
     return out
 

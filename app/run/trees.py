@@ -60,21 +60,32 @@ async def run_tree(loaders: Loaders, row: Any, exclude_generated: bool,
     return built[key]  # type: ignore[no-any-return]
 
 
-async def status_counts(loaders: Loaders, row: Any) -> dict[str, int]:
-    """The run's job runs by status: from its kept tree, else one counting read (batched)."""
-    found = kept_run_tree(loaders, str(row.id), run_tree_version(row), None)
+async def status_counts(loaders: Loaders, row: Any, *, from_tree: bool = False) -> dict[str, int]:
+    """The run's job runs by status: from its kept tree; else, `from_tree` (the request reads the run's tree
+    too), from the tree's job run rows, which the tree's own read loads (the same loader key as `run_tree`);
+    else one counting read (batched)."""
+    run_id, version = str(row.id), run_tree_version(row)
+    found = kept_run_tree(loaders, run_id, version, None)
     if found is not None:
         return found.counts
-    counted: dict[str, int] = await loaders.get(RunStatusCountsLoader).load(str(row.id))
+    if from_tree:
+        _groups, jobs = await loaders.get(RunTreeLoader).load((run_id, version))
+        return tally(jobs)
+    counted: dict[str, int] = await loaders.get(RunStatusCountsLoader).load(run_id)
     return counted
+
+
+def tally(jobs: list[Any]) -> dict[str, int]:
+    """Job run rows by status."""
+    out: dict[str, int] = {}
+    for j in jobs:
+        out[j.status] = out.get(j.status, 0) + 1
+    return out
 
 
 def _keep(trees: Trees, run_id: str, version: int, exclude_generated: bool, parts: Parts, jobs: list[Any]) -> None:
     if not trees.on:
         return
-    tally: dict[str, int] = {}
-    for j in jobs:
-        tally[j.status] = tally.get(j.status, 0) + 1
     nodes = len(parts[1])
-    parts[0].fragment_memo = trees.keep("run", run_id, version, exclude_generated, KeptRunTree(parts, tally),
+    parts[0].fragment_memo = trees.keep("run", run_id, version, exclude_generated, KeptRunTree(parts, tally(jobs)),
                                         size=nodes * NODE_BYTES, answer_bytes=nodes * FRAGMENT_BYTES)

@@ -261,8 +261,8 @@ class _RunTreeBuilder:
 RUN_NESTING = frozenset({"children", "generated"})
 
 
-async def status_counts_of(info: Info, row: Any) -> list[StatusCount]:
-    return counts(await status_counts(info.context.loaders, row))
+async def status_counts_of(info: Info, row: Any, *, from_tree: bool = False) -> list[StatusCount]:
+    return counts(await status_counts(info.context.loaders, row, from_tree=from_tree))
 
 
 _FIRST = "How many rows: default 100, at most 1000 (more is refused with LIMIT_EXCEEDED)."
@@ -283,6 +283,8 @@ class ProcessRun(Node):
     modified: Action = strawberry.field(description="Who last changed the run, and when.")
     _row: strawberry.Private[Any] = None
     _exclude_generated: strawberry.Private[bool] = False
+    # Set by a resolver whose selection also reads the run tree (`root` or `nodes`): see `status_counts`.
+    _reads_tree: strawberry.Private[bool] = False
 
     @classmethod
     def from_row(cls, row: Any, *, exclude_generated: bool = False) -> ProcessRun:
@@ -314,7 +316,7 @@ class ProcessRun(Node):
 
     @strawberry.field(description="Job runs by status: all seven statuses in enum order, zeros included.")
     async def status_counts(self, info: Info) -> list[StatusCount]:
-        return await status_counts_of(info, self._row)
+        return await status_counts_of(info, self._row, from_tree=self._reads_tree)
 
     @strawberry.field(description="The definition this run was started from; null once it is trashed or purged.")
     async def definition(self, info: Info) -> Annotated[Process, strawberry.lazy("app.process.types")] | None:

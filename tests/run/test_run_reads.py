@@ -36,8 +36,26 @@ async def test_a_run_tree_of_1000_job_runs_costs_what_10_cost(gql_uncached: Grap
     p = await people(engine, settings, gql, "ann")
     small = await _statements(gql, sql, p.id("ann"), 10)
     large = await _statements(gql, sql, p.id("ann"), 1000)
-    # the run, its group runs, its job runs, its status counts
-    assert small == large == 4
+    # the run, its group runs, its job runs (the status counts come from the job runs' rows)
+    assert small == large == 3
+
+
+async def test_status_counts_read_with_the_tree_are_the_counted_ones(gql_uncached: GraphQLClient,
+                                                                      sql: SqlCounter, engine: AsyncEngine,
+                                                                      settings: Settings) -> None:
+    gql = gql_uncached
+    p = await people(engine, settings, gql, "ann")
+    run = await start(gql, await create_process(gql, _tree(30, p.id("ann"))))
+    alone = "query($id: ID!) { processRun(id: $id) { statusCounts { status count } } }"
+    with_tree = "query($id: ID!) { processRun(id: $id) { statusCounts { status count } nodes { __typename } } }"
+    sql.reset()
+    counted = (await gql(alone, {"id": run["id"]}))["processRun"]["statusCounts"]
+    assert sql.count == 2  # the run, the counting statement
+    sql.reset()
+    from_tree = (await gql(with_tree, {"id": run["id"]}))["processRun"]
+    assert sql.count == 3  # the run, its group runs, its job runs
+    assert from_tree["statusCounts"] == counted and sum(c["count"] for c in counted) == 30
+    assert {c["status"] for c in counted if c["count"]} == {"RUNNING"}
 
 
 async def test_summaries_and_lists(gql: GraphQLClient, engine: AsyncEngine, settings: Settings,
