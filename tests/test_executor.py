@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from enum import Enum
 from functools import cache
+from pathlib import Path
 from typing import Annotated, Any, NewType
 
 import pytest
@@ -363,9 +364,9 @@ def rows_built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     built: list[str] = []
     original = RowPlan.values
 
-    def counting(self: RowPlan, row: Any) -> dict[str, Any]:
+    def counting(self: RowPlan, row: Any, given: Any = ()) -> dict[str, Any]:
         built.append(self.cls.__name__)
-        return original(self, row)
+        return original(self, row, given)
 
     monkeypatch.setattr(RowPlan, "values", counting)
     yield built
@@ -394,10 +395,33 @@ async def test_pages_compiled_over_rows_answer_as_the_objects_do(world: World, r
     fast = await fast_schema.execute(ROW_SUMMARIES_PLAIN, variable_values={"first": 10}, context_value=ctx)
     assert fast.errors is None and len(fast.data["processes"]["edges"]) >= 3  # type: ignore[index]
     assert rows_built == []  # answered from the rows: no summary, action or user object was built
-    # a selection that a resolver reads (`run`, `process`) builds each summary once, when first read
-    await fast_schema.execute("{ processes(first: 10) { edges { node { name run { id } } } } }", context_value=ctx)
+    # beside a resolver (`run`), the fast path still reads the plain fields from the rows
+    mixed = "{ processes(first: 10) { edges { node { name run { id } } } } }"
+    await fast_schema.execute(mixed, context_value=ctx)
+    assert rows_built == []
+    # the stock executor reads the objects' attributes: each summary is built once, when first read
+    await _public_schemas()[1].execute(mixed, context_value=ctx)
     assert rows_built and set(rows_built) <= {"ProcessSummary", "Action", "User"}
     assert rows_built.count("ProcessSummary") == len(fast.data["processes"]["edges"])  # type: ignore[index]
+
+
+async def test_trees_compiled_over_rows_build_no_node_objects(world: World, rows_built: list[str]) -> None:
+    """The benchmark's tree, page-of-trees and run tree workloads answer their nodes from the rows (the builders
+    make objects that hold a row and their place in the tree); the same as the stock executor."""
+    workloads = Path(__file__).resolve().parent.parent / "bench" / "workloads"
+    cases = [("a_process_tree", {"id": world.ids["bench"]}), ("b_process_list_trees", None),
+             ("d_run_tree", {"id": world.ids["run"]})]
+    fast_schema, _ = _public_schemas()
+    for name, variables in cases:
+        query = (workloads / f"{name}.graphql").read_text()
+        await world.compare(query, variables)
+        rows_built.clear()
+        ctx = Context(engine=world.engine, settings=world.settings, request_id="rows",
+                      actor=Actor(user_id=DEV_USER_ID, workspace_id=DEFAULT_WORKSPACE_ID, scopes=frozenset({READ})))
+        result = await fast_schema.execute(query, variable_values=variables, context_value=ctx)
+        assert result.errors is None and len(json.dumps(result.data)) > 1000
+        assert not {"ProcessGroup", "ProcessJob", "GroupRun", "JobRun", "ProcessSummary"} & set(rows_built), \
+            (name, rows_built)
 
 
 def test_a_lazy_summary_has_its_fields_once_read_and_no_others() -> None:

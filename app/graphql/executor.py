@@ -127,6 +127,11 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         pending: list[str] | None = None
         is_awaitable = self.is_awaitable
+        # An object that holds its row (app/graphql/rows.py): a field that follows from the row is read from it,
+        # and the object's other fields are never set.
+        row = getattr(source_value, "_lazy_row", None)
+        if row is not None:
+            own, from_row = source_value.__dict__, type(source_value).row_plan.from_row
         for response_name, field_details_list in grouped_field_set.items():
             name = field_details_list[0].node.name.value
             plan = plans.get(name)
@@ -137,7 +142,10 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                         results[response_name] = parent_type.name
                         continue
                     raise Fallback
-                value = getattr(source_value, plan.attr)
+                if row is not None and plan.attr not in own and plan.attr in from_row:
+                    value = from_row[plan.attr].value(row)
+                else:
+                    value = getattr(source_value, plan.attr)
                 kind = plan.kind
                 if kind == LEAF:
                     results[response_name] = leaf(plan, value, plan.non_null)

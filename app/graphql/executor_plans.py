@@ -204,15 +204,19 @@ def generate(entries: list[tuple[str, int, Any, Any]], row_run: Callable[[Any], 
     lines = ["def run(src):"]
     if row_run is not None:
         ns["ROW"] = row_run
-        lines += ["    row = src._lazy_row", "    if row is not None:", "        return ROW(row)"]
+        lines += ["    row = src._lazy_row", "    if row is not None:", "        return ROW(src, row)"]
     reads: list[str | None] = []
     for _response_name, kind, plan, _sub in entries:
         if kind == TYPENAME:
             reads.append(None)
             continue
-        attr = plan.attr
-        reads.append(f"src.{attr}" if attr.isidentifier() and not attr.startswith("__") else f"getattr(src, {attr!r})")
+        reads.append(_attribute(plan.attr))
     return _function(entries, reads, lines, ns)
+
+
+def _attribute(attr: str) -> str:
+    """The expression that reads attribute `attr` of `src`."""
+    return f"src.{attr}" if attr.isidentifier() and not attr.startswith("__") else f"getattr(src, {attr!r})"
 
 
 NESTED = 6
@@ -220,14 +224,15 @@ NESTED = 6
 
 
 def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any], dict[str, Any]]:
-    """A selection compiled over the row an object is built from: each entry's source (app/graphql/rows.py) is a
-    column (`Col`, converted), a function of the row (`Computed`), or an object built from the same row
-    (`Nested`, kind NESTED, its own row function in `sub`); the value is then answered as `generate` answers
-    an attribute. No API object is built."""
-    from app.graphql.rows import Col, Computed, Nested
+    """A selection compiled over the row an object is built from, as `run(src, row)`: each entry's source
+    (app/graphql/rows.py) is a column (`Col`, converted), a function of the row (`Computed`), an object built
+    from the same row (`Nested`, kind NESTED, its own row function in `sub`), or the object's own attribute
+    (`Own`); the value is then answered as `generate` answers an attribute. The object's fields that follow
+    from its row are never set, and no nested object is built."""
+    from app.graphql.rows import Col, Computed, Nested, Own
 
     ns = _namespace()
-    lines = ["def run(row):"]
+    lines = ["def run(src, row):"]
     reads: list[str | None] = []
     plain: list[tuple[str, int, Any, Any]] = []
     for i, (response_name, kind, plan, sub, source) in enumerate(entries):
@@ -236,7 +241,7 @@ def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any
             reads.append(None)
         elif isinstance(source, Nested):
             ns[f"N{i}"] = sub
-            call = f"N{i}(row)"
+            call = f"N{i}(src, row)"
             if source.null_when_null is not None:
                 call = f"None if row.{source.null_when_null} is None else {call}"
             reads.append(call)
@@ -247,6 +252,8 @@ def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any
             else:
                 ns[f"C{i}"] = source.convert
                 reads.append(f"C{i}({column})")
+        elif isinstance(source, Own):
+            reads.append(_attribute(plan.attr))
         else:
             assert isinstance(source, Computed)
             ns[f"C{i}"] = source.function

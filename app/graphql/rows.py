@@ -3,7 +3,8 @@ answering them (issue 29, the cold path).
 
 A type built from rows declares its fields' sources: a column (`Col`, with an optional converter), an
 object built from columns of the same row (`Nested`, e.g. a summary's `created { dateTime user { id } }`),
-or a function of the row (`Computed`). The table serves two readers:
+a function of the row (`Computed`), or a value its builder gives (`Own`: a tree node's parent, children,
+inherited flags). The table serves two readers:
 
 - `RowPlan.build` makes the object with every field set (the type's `from_row`), for resolvers and for the
   stock executor;
@@ -11,9 +12,12 @@ or a function of the row (`Computed`). The table serves two readers:
   response's objects become dicts straight from rows, without an API object, its nested objects and a
   generated function call per object (see `generate_row` in app/graphql/executor_plans.py).
 
-`RowPlan.lazy` makes an object that holds only its row (`_lazy_row`): the executor answers compiled
-selections from the row, and anything else that reads a field (a resolver, the stock executor, equality)
-finds every field set on first access (`materialize`, called by the type's `__getattr__`).
+`RowPlan.lazy` makes an object that holds its row (`_lazy_row`) and its `Own` fields only: the executor
+answers compiled selections from the row, and anything else that reads a field (a resolver, the stock
+executor, equality) finds every field set on first access (`materialize`, called by the type's
+`__getattr__`). A builder may also give a field that the row would answer, to decide it otherwise (a part
+its read left out, as None); a compiled selection reads such a field only where the read included it (the
+builders' keys say which parts were read).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Col:
     __slots__ = ("column", "convert")
 
     def __init__(self, column: str, convert: Callable[[Any], Any] | None = None) -> None:
+        assert column.isidentifier() and not column.startswith("_"), column  # generated code reads `row.<column>`
         self.column, self.convert = column, convert
 
     def value(self, row: Any) -> Any:
@@ -64,41 +69,64 @@ class Computed:
         return self.function(row)
 
 
-Source = Col | Nested | Computed
+class Own:
+    """A field that is not a function of the row: where the object sits in a tree (its parent, its children,
+    a flag inherited from above). Whoever builds the object gives it by name to `build` or `lazy`; compiled
+    selections read it from the object."""
+
+    __slots__ = ()
+
+
+OWN = Own()
+
+Source = Col | Nested | Computed | Own
 
 
 class RowPlan:
     """The sources of `cls`'s fields (by Python attribute name), and `extra`: attributes set on every object
     (e.g. the private `_row`, as `"_row": ROW`)."""
 
-    __slots__ = ("cls", "eager", "extra", "sources")
+    __slots__ = ("cls", "eager", "extra", "from_row", "sources")
 
-    def __init__(self, cls: type, sources: dict[str, Source], extra: dict[str, Any] | None = None) -> None:
+    def __init__(self, cls: type, sources: dict[str, Source], extra: dict[str, Any] | None = None,
+                 at_once: tuple[str, ...] = ()) -> None:
+        """`at_once`: fields a lazy object sets when it is made (e.g. `id`, for code that looks nodes up by it)."""
         self.cls, self.sources, self.extra = cls, sources, extra or {}
+        self.from_row = {n: s for n, s in sources.items() if not isinstance(s, Own)}
+        for source in self.from_row.values():
+            if isinstance(source, Nested):
+                assert not any(isinstance(s, Own) for s in source.plan.sources.values()), \
+                    "an object built from its parent's row has no place of its own"
         # What a lazy object sets at once: a field with a class-level default would read as that default, never
         # reaching `__getattr__` (the extras, such as `_row`, and any source field with a default).
-        self.eager = {**{n: s for n, s in sources.items() if hasattr(cls, n)}, **self.extra}
+        self.eager = {**{n: s for n, s in self.from_row.items() if hasattr(cls, n) or n in at_once}, **self.extra}
         # The executor asks every object whether it was cast (`strawberry.cast` sets this on the instance); on the
         # class, that question finds "no" without the type's `__getattr__` (an instance that is cast still says so).
         if not hasattr(cls, TYPE_CAST_ATTRIBUTE):
             setattr(cls, TYPE_CAST_ATTRIBUTE, None)
 
-    def values(self, row: Any) -> dict[str, Any]:
-        out = {name: source.value(row) for name, source in self.sources.items()}
+    def values(self, row: Any, given: Any = ()) -> dict[str, Any]:
+        """The fields that follow from `row` (all but the `Own` ones and those in `given`), and the extras."""
+        out = {name: source.value(row) for name, source in self.from_row.items() if name not in given}
         for name, value in self.extra.items():
             out[name] = row if value is ROW else value
         return out
 
-    def build(self, row: Any) -> Any:
-        return self.cls(**self.values(row))
+    def build(self, row: Any, **own: Any) -> Any:
+        """The object with every field set: from `row`, and `own` (the `Own` fields, and any field the builder
+        decides otherwise, such as a part the read left out)."""
+        return self.cls(**self.values(row, own), **own)
 
-    def lazy(self, row: Any) -> Any:
-        """An object of `cls` holding only `row`: its fields are set when something first reads one."""
+    def lazy(self, row: Any, **own: Any) -> Any:
+        """An object of `cls` holding `row` and `own` (as `build`): the fields that follow from the row are set
+        when something first reads one."""
         made: Any = object.__new__(self.cls)
         d = made.__dict__
+        d.update(own)
         for name, source in self.eager.items():
-            d[name] = row if source is ROW else source.value(row) if isinstance(source, Col | Nested | Computed) \
-                else source
+            if name not in own:
+                d[name] = row if source is ROW else source.value(row) if isinstance(source, Col | Nested | Computed) \
+                    else source
         d["_lazy_row"] = row
         return made
 
@@ -108,12 +136,13 @@ ROW: Any = object()
 
 
 def materialize(obj: Any, name: str) -> Any:
-    """For a type's `__getattr__`: on an object `RowPlan.lazy` made, set every field from its row and return
-    `name`; AttributeError for anything else."""
+    """For a type's `__getattr__`: on an object `RowPlan.lazy` made, set every field that follows from its row
+    (those its builder gave stay) and return `name`; AttributeError for anything else."""
     d = obj.__dict__
     row = d.get("_lazy_row")
     plan: RowPlan | None = getattr(type(obj), "row_plan", None)
-    if row is None or plan is None or (name not in plan.sources and name not in plan.extra):
+    if row is None or plan is None or (name not in plan.from_row and name not in plan.extra):
         raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
-    d.update(plan.values(row))
+    for field, value in plan.values(row, d).items():
+        d[field] = value
     return d[name]

@@ -132,7 +132,7 @@ class ProcessQuery:
         if not is_id(id):
             return None
         row = await info.context.loaders.get(ProcessByIdLoader).load(str(id))
-        return None if row is None else Process.from_row(row, exclude_generated=exclude_generated_jobs)
+        return None if row is None else Process.lazy(row, exclude_generated=exclude_generated_jobs)
 
     @strawberry.field(description="Check a process for everything a run would refuse (the seed's POST "
                       "/processes/{id}/validation). An invalid process is a normal answer with errors; null when "

@@ -11,6 +11,7 @@ from app.auth.types import ACTIONS, Action, User, user_or_none, users_or_none
 from app.graphql.context import Info
 from app.graphql.executor import FragmentMemo
 from app.graphql.node import Node
+from app.graphql.rows import OWN, Col, Computed, Nested, RowPlan, materialize
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
 from app.process.tree import Tree, TreeRead, job_name
 
@@ -145,10 +146,6 @@ def arguments_from_json(action: str, a: dict[str, Any]) -> Any:
                                       certification_job=a["certificationJob"])
 
 
-def action_of(row: Any, field: str) -> Action:
-    return ACTIONS[field].build(row)  # type: ignore[no-any-return]
-
-
 @strawberry.type(description="A group of jobs and groups in a process (the seed's ProcessGroup).")
 class ProcessGroup(Node):
     id: strawberry.ID = strawberry.field(description="The group's id.")
@@ -175,6 +172,11 @@ class ProcessGroup(Node):
     )
     # On the root of a tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
+    # Set on a group that holds its row (`GROUP_ROWS.lazy`): see app/graphql/rows.py.
+    _lazy_row: strawberry.Private[Any] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return materialize(self, name)
 
 
 @strawberry.type(description="A build-time unit of work; its action decides its arguments (the seed's ProcessJob).")
@@ -202,6 +204,34 @@ class ProcessJob(Node):
         description="On a certification job, the read-only group the server derives from its arguments; "
         "null otherwise or when the read asked for `excludeGeneratedJobs`."
     )
+    # Set on a job that holds its row (`JOB_ROWS.lazy`): see app/graphql/rows.py.
+    _lazy_row: strawberry.Private[Any] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return materialize(self, name)
+
+
+GROUP_ROWS = RowPlan(ProcessGroup, {
+    **{name: Col(name) for name in ("id", "name", "parallel", "trigger_type", "read_only", "due_date", "ordinal",
+                                    "revision")},
+    "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
+    **dict.fromkeys(("parent", "parent_id", "children"), OWN),
+}, at_once=("id",))
+"""A group's fields from its row; its place in the tree from the builder (which also gives `created` and
+`modified` as None when the read left their columns out)."""
+ProcessGroup.row_plan = GROUP_ROWS  # type: ignore[attr-defined]
+
+JOB_ROWS = RowPlan(ProcessJob, {
+    **{name: Col(name) for name in ("id", "action", "trigger_type", "ordinal", "revision")},
+    "name": Computed(lambda row: job_name(row.action, row.arguments)),
+    "arguments": Computed(lambda row: arguments_from_json(row.action, row.arguments)),
+    "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
+    **dict.fromkeys(("parent", "parent_id", "read_only", "tags", "generated"), OWN),
+}, at_once=("id",))
+"""A job's fields from its row (the arguments decoded only when something reads them); its place in the tree,
+its tags and its generated group from the builder (which gives `arguments`, `created` and `modified` as None
+when the selection or the read leaves them out)."""
+ProcessJob.row_plan = JOB_ROWS  # type: ignore[attr-defined]
 
 
 ProcessTreeNode = Annotated[ProcessGroup | ProcessJob, strawberry.union(
@@ -258,21 +288,16 @@ class _TreeBuilder:
 
     def group(self, row: Any, parent: str | None, parent_id: str | None, level: int, inherited_ro: bool = False
               ) -> ProcessGroup:
-        stamps = self.stamps
-        obj = ProcessGroup(
-            id=row.id, name=row.name, parallel=row.parallel, trigger_type=row.trigger_type,
-            read_only=row.read_only, due_date=row.due_date, ordinal=row.ordinal, parent=parent,
-            parent_id=None if parent_id is None else strawberry.ID(parent_id), revision=row.revision,
-            created=action_of(row, "created") if stamps else None,  # type: ignore[arg-type]
-            modified=action_of(row, "modified") if stamps else None,  # type: ignore[arg-type]
-            children=[],
-        )
+        # Holding its row: a compiled selection answers from the row (app/graphql/rows.py).
+        children: list[ProcessGroup | ProcessJob] = []
+        own: dict[str, Any] = {} if self.stamps else {"created": None, "modified": None}
+        obj: ProcessGroup = GROUP_ROWS.lazy(row, parent=parent, children=children,
+                                            parent_id=None if parent_id is None else strawberry.ID(parent_id), **own)
         self.nodes.append(obj)
         if level == self.limit:
             return obj
         child_parent = None if row.id == self.root_id else row.id
         ro = row.read_only or inherited_ro
-        children = obj.children
         for is_group, child in self.tree.children[row.id]:
             if is_group:
                 children.append(self.group(child, child_parent, row.id, level + 1, ro))
@@ -281,20 +306,14 @@ class _TreeBuilder:
         return obj
 
     def job(self, row: Any, parent: str | None, parent_id: str, level: int, under_read_only: bool) -> ProcessJob:
-        args = row.arguments
         tags = self.tree.tags.get(row.id) if self.with_tags else None
-        stamps = self.stamps
-        obj = ProcessJob(
-            id=row.id, name=job_name(row.action, args), action=row.action,
-            arguments=arguments_from_json(row.action, args) if self.with_args else None,  # type: ignore[arg-type]
-            trigger_type=row.trigger_type, ordinal=row.ordinal, parent=parent, parent_id=strawberry.ID(parent_id),
-            read_only=row.generated or under_read_only,
+        own: dict[str, Any] = {} if self.stamps else {"created": None, "modified": None}
+        if not self.with_args:
+            own["arguments"] = None
+        obj: ProcessJob = JOB_ROWS.lazy(
+            row, parent=parent, parent_id=strawberry.ID(parent_id), read_only=row.generated or under_read_only,
             tags=[TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tags] if tags else [],
-            revision=row.revision,
-            created=action_of(row, "created") if stamps else None,  # type: ignore[arg-type]
-            modified=action_of(row, "modified") if stamps else None,  # type: ignore[arg-type]
-            generated=None,
-        )
+            generated=None, **own)
         self.nodes.append(obj)
         if self.with_generated and level != self.limit:
             gen = self.tree.generated.get(row.id)

@@ -15,7 +15,7 @@ from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
-from app.graphql.rows import ROW, Col, Nested, RowPlan, materialize
+from app.graphql.rows import ROW, Col, Computed, Nested, RowPlan, materialize
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
@@ -26,7 +26,6 @@ from app.process.tree_types import (
     ProcessGroup,
     ProcessTreeNode,
     ReminderData,
-    action_of,
 )
 from app.process.trees import built_tree, kept_tree
 
@@ -81,22 +80,21 @@ class Process(Node):
     created: Action = strawberry.field(description="Who created the process, and when.")
     modified: Action = strawberry.field(description="Who last changed the process, and when.")
     _exclude_generated: strawberry.Private[bool] = False
+    # Set on a process that holds its row (`lazy`): see app/graphql/rows.py.
+    _lazy_row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any, *, exclude_generated: bool = False) -> Process:
-        return cls(
-            id=row.id, name=row.name, auto_close=row.auto_close, cert_auto_approve=row.cert_auto_approve,
-            relative_dates=row.relative_dates, ipm_beta_enabled=row.ipm_beta_enabled, iwm_opt_out=row.iwm_opt_out,
-            due_date=row.due_date, business_start_date=row.business_start_date,
-            business_end_date=row.business_end_date, business_days_of_week=row.business_days_of_week,
-            business_date_exclusions=_dates(row.business_date_exclusions),
-            business_date_inclusions=_dates(row.business_date_inclusions), calendars=list(row.calendars or ()),
-            default_cert_approver_reminders=ReminderData.from_json(row.default_cert_approver_reminders),
-            default_cert_signer_reminders=ReminderData.from_json(row.default_cert_signer_reminders),
-            process_template=row.process_template, source_process_run=row.source_process_run,
-            revision=row.revision, created=action_of(row, "created"), modified=action_of(row, "modified"),
-            _exclude_generated=exclude_generated,
-        )
+        return PROCESS_ROWS.build(row, _exclude_generated=exclude_generated)  # type: ignore[no-any-return]
+
+    @classmethod
+    def lazy(cls, row: Any, *, exclude_generated: bool = False) -> Process:
+        """A process that holds its row: compiled selections answer from the row; other reads of a field set them
+        all first (`__getattr__`, app/graphql/rows.py)."""
+        return PROCESS_ROWS.lazy(row, _exclude_generated=exclude_generated)  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return materialize(self, name)
 
     # Trees come from the tree repository (app/process/trees.py): kept ones at this revision, or built from
     # the request's loader, under a key with the revision, so that the rows are read after this process row.
@@ -156,6 +154,22 @@ class Process(Node):
                       f"the tree. At most {limits.MAX_TREE_NODES} client-written nodes plus generated ones.")
     async def nodes(self, info: Info) -> list[ProcessTreeNode]:
         return (await self._whole_tree(info))[1]
+
+
+PROCESS_ROWS = RowPlan(Process, {
+    **{name: Col(name) for name in ("id", "name", "auto_close", "cert_auto_approve", "relative_dates",
+                                    "ipm_beta_enabled", "iwm_opt_out", "due_date", "business_start_date",
+                                    "business_end_date", "business_days_of_week", "process_template",
+                                    "source_process_run", "revision")},
+    "business_date_exclusions": Computed(lambda row: _dates(row.business_date_exclusions)),
+    "business_date_inclusions": Computed(lambda row: _dates(row.business_date_inclusions)),
+    "calendars": Computed(lambda row: list(row.calendars or ())),
+    "default_cert_approver_reminders": Computed(lambda row: ReminderData.from_json(row.default_cert_approver_reminders)),
+    "default_cert_signer_reminders": Computed(lambda row: ReminderData.from_json(row.default_cert_signer_reminders)),
+    "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
+}, at_once=("id", "revision"))
+"""A process's fields from its row (its tree's resolvers read `id` and `revision`, set at once on a lazy one)."""
+Process.row_plan = PROCESS_ROWS  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="One definition write: who, when, which mutation, and what changed as JSON Patch "
@@ -226,7 +240,7 @@ class ProcessSummary:
     ) -> Process | None:
         if self._row.trashed_at is not None:
             return None
-        return Process.from_row(self._row, exclude_generated=exclude_generated_jobs)
+        return Process.lazy(self._row, exclude_generated=exclude_generated_jobs)
 
 
 SUMMARY_ROWS = RowPlan(ProcessSummary, {

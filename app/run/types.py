@@ -14,6 +14,7 @@ from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
+from app.graphql.rows import OWN, Col, Computed, RowPlan, materialize
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import ProcessByIdLoader
@@ -130,6 +131,11 @@ class GroupRun(Node):
         description="Children in ordinal order.")
     # On the root of a run tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
+    # Set on a group run that holds its row (`GROUP_RUN_ROWS.lazy`): see app/graphql/rows.py.
+    _lazy_row: strawberry.Private[Any] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return materialize(self, name)
 
 
 @strawberry.type(description="The run-time state of a job, with its own copy of the arguments.")
@@ -155,6 +161,11 @@ class JobRun(Node):
         default=None, description="When the person it waits for is due: the approver due date (or else the due date) "
         "while in approval, the certification's due date on generated signer and approver job runs, the due date "
         "otherwise.")
+    # Set on a job run that holds its row (`JOB_RUN_ROWS.lazy`): see app/graphql/rows.py.
+    _lazy_row: strawberry.Private[Any] = None
+
+    def __getattr__(self, name: str) -> Any:
+        return materialize(self, name)
 
     @strawberry.field(description="True when the job run is past its due date (the due date has ended in UTC) and not "
                       "settled (neither complete nor cancelled).")
@@ -174,6 +185,27 @@ class JobRun(Node):
     async def run(self, info: Info) -> ProcessRunSummary | None:
         row = await info.context.loaders.get(RunByIdLoader).load(str(self.run_id))
         return None if row is None else ProcessRunSummary.from_row(row)
+
+
+GROUP_RUN_ROWS = RowPlan(GroupRun, {
+    **{name: Col(name) for name in ("id", "name", "status", "parallel", "trigger_type", "eligible_to_start",
+                                    "due_date", "ordinal", "source_group_id", "revision")},
+    **dict.fromkeys(("children_eligible_to_start_count", "status_counts", "parent_id", "children"), OWN),
+})
+"""A group run's fields from its row; its place in the tree (parent, children, their tallies) from the builder."""
+GroupRun.row_plan = GROUP_RUN_ROWS  # type: ignore[attr-defined]
+
+JOB_RUN_ROWS = RowPlan(JobRun, {
+    **{name: Col(name) for name in ("id", "run_id", "action", "status", "action_status", "eligible_to_start",
+                                    "trigger_type", "ordinal", "exception", "comment", "revision", "due_date")},
+    "name": Computed(lambda row: job_name(row.action, row.arguments)),
+    "arguments": Computed(lambda row: arguments_from_json(row.action, row.arguments)),
+    "source_job_id": Computed(lambda row: row.source_job_id or None),
+    "parent_id": OWN, "generated": OWN,
+})
+"""A job run's fields from its row (the arguments decoded only when something reads them); its parent and
+generated group run from the builder."""
+JobRun.row_plan = JOB_RUN_ROWS  # type: ignore[attr-defined]
 
 
 def build_run_tree(run_id: str, root_id: str, groups: list[Any], jobs: list[Any], *, exclude_generated: bool
@@ -208,35 +240,31 @@ class _RunTreeBuilder:
         self.nodes: list[GroupRun | JobRun] = []
 
     def group(self, row: Any, parent_id: str | None) -> tuple[GroupRun, dict[str, int]]:
-        obj = GroupRun(id=row.id, name=row.name, status=row.status, parallel=row.parallel,
-                       trigger_type=row.trigger_type, eligible_to_start=row.eligible_to_start,
-                       children_eligible_to_start_count=0, status_counts=[], due_date=row.due_date,
-                       ordinal=row.ordinal, parent_id=None if parent_id is None else strawberry.ID(parent_id),
-                       source_group_id=row.source_group_id,
-                       revision=row.revision, children=[])
+        # Holding its row: a compiled selection answers from the row (app/graphql/rows.py).
+        children: list[GroupRun | JobRun] = []
+        obj: GroupRun = GROUP_RUN_ROWS.lazy(row, children_eligible_to_start_count=0, status_counts=[],
+                                            parent_id=None if parent_id is None else strawberry.ID(parent_id),
+                                            children=children)
         self.nodes.append(obj)
         tally: dict[str, int] = {}
+        eligible = 0
         for is_group, child in self.kids.get(row.id, []):
             sub: dict[str, int]
             if is_group:
                 c, sub = self.group(child, row.id)
-                obj.children.append(c)
+                children.append(c)
             else:
                 cj, sub = self.job(child, row.id)
-                obj.children.append(cj)
-            obj.children_eligible_to_start_count += int(child.eligible_to_start)
+                children.append(cj)
+            eligible += int(child.eligible_to_start)
             for k, v in sub.items():
                 tally[k] = tally.get(k, 0) + v
+        obj.children_eligible_to_start_count = eligible
         obj.status_counts = counts(tally)
         return obj, tally
 
     def job(self, row: Any, parent_id: str) -> tuple[JobRun, dict[str, int]]:
-        obj = JobRun(id=row.id, run_id=row.run_id, name=job_name(row.action, row.arguments), action=row.action, status=row.status,
-                     action_status=row.action_status, eligible_to_start=row.eligible_to_start,
-                     arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
-                     ordinal=row.ordinal, parent_id=strawberry.ID(parent_id), source_job_id=row.source_job_id or None,
-                     exception=row.exception, comment=row.comment, revision=row.revision, generated=None,
-                     due_date=row.due_date)
+        obj: JobRun = JOB_RUN_ROWS.lazy(row, parent_id=strawberry.ID(parent_id), generated=None)
         self.nodes.append(obj)
         tally = {row.status: 1}
         g = self.gen.get(row.id)
@@ -390,9 +418,5 @@ class ProcessRunSummary:
 
 def job_run_from_row(row: Any) -> JobRun:
     """A job run on its own (inbox), without its subtree."""
-    return JobRun(id=row.id, run_id=row.run_id, name=job_name(row.action, row.arguments), action=row.action, status=row.status,
-                  action_status=row.action_status, eligible_to_start=row.eligible_to_start,
-                  arguments=arguments_from_json(row.action, row.arguments), trigger_type=row.trigger_type,
-                  ordinal=row.ordinal, parent_id=strawberry.ID(row.parent_group_run_id),
-                  source_job_id=row.source_job_id or None, exception=row.exception, comment=row.comment,
-                  revision=row.revision, generated=None, due_date=row.due_date)
+    return JOB_RUN_ROWS.build(row, parent_id=strawberry.ID(row.parent_group_run_id),  # type: ignore[no-any-return]
+                              generated=None)
