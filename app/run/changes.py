@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.bus import announce, bus
 from app.db import table
+from app.run.due import waiting_for
 from app.run.engine import RunState
 from app.run.models import JobRun, ProcessRun, RunChange, RunChangeSequence
 
@@ -41,17 +42,9 @@ def inbox_key(user_id: str) -> str:
     return f"inbox:{user_id}"
 
 
-def waiting_for(status: str, action_status: str, arguments: dict[str, Any]) -> set[str]:
-    """Whose inbox a job run is in: its assignee (sent, returned), approver (approval), signer or certification
-    approver (sent); only while it runs."""
-    if status != "running":
-        return set()
-    people = {"sent": ("assignee", "user"), "returned": ("assignee",), "approval": ("approver",)}
-    return {arguments[k] for k in people.get(action_status, ()) if arguments.get(k)}
-
-
 def _waiting(job: Row | None) -> set[str]:
-    return set() if job is None else waiting_for(job["status"], job["action_status"], job["arguments"])
+    who = None if job is None else waiting_for(job)
+    return set() if who is None else {who}
 
 
 def diff(state: RunState, old_run: Row | None, old_jobs: dict[str, Row]) -> list[Row]:

@@ -3,6 +3,7 @@ filters share."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -33,7 +34,7 @@ def due_date(job: Row, jobs: dict[str, Row]) -> date | None:
     return None
 
 
-def waiting_for(job: Row) -> str | None:
+def waiting_for(job: Mapping[str, Any]) -> str | None:
     """The person a running job run waits for: assignee (sent, returned), approver (approval), signer or
     certification approver (sent); None when it waits for nobody."""
     if job["status"] != "running":
@@ -47,6 +48,10 @@ def waiting_for(job: Row) -> str | None:
     else:
         who = None
     return str(who) if who else None
+
+
+PEOPLE_ARGUMENTS = ("approver", "assignee", "user")
+"""Every argument `waiting_for` may read the person from: a read may narrow its rows by these first."""
 
 
 def is_overdue(due: date | None, status: str, today: date) -> bool:

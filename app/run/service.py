@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
@@ -34,7 +34,7 @@ from app.process import service as process_service
 from app.process.validation import check_job
 from app.run import actions, changes, reminders
 from app.run.calendar import BusinessCalendar
-from app.run.due import due_date, is_overdue
+from app.run.due import PEOPLE_ARGUMENTS, due_date, is_overdue, waiting_for
 from app.run.engine import RunState
 from app.run.models import SETTLED, GroupRun, JobRun, ProcessRun, RunEvent
 from app.run.notices import notices
@@ -389,13 +389,17 @@ async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None,
     certification approver (sent); with `overdue`, only those that are (true) or are not (false) overdue on
     the date `overdue_on`."""
     ws_runs = select(RUNS.c.id).where(RUNS.c.workspace_id == actor.workspace_id)
-    stmt = (select(JOB_RUNS).where(JOB_RUNS.c.run_id.in_(ws_runs), JOB_RUNS.c.status == "running")
+    # The database keeps the running job runs that name the actor in an argument that may say whom they wait for
+    # (a superset, compared in the database without sending every running job run of the workspace here);
+    # `waiting_for` decides.
+    names_actor = or_(*(JOB_RUNS.c.arguments[k].as_string() == actor.user_id for k in PEOPLE_ARGUMENTS))
+    stmt = (select(JOB_RUNS).where(JOB_RUNS.c.run_id.in_(ws_runs), JOB_RUNS.c.status == "running", names_actor)
             .order_by(JOB_RUNS.c.run_id, JOB_RUNS.c.id))
     async with engine.connect() as conn:
         rows = (await conn.execute(stmt)).all()
     mine = []
     for j in rows:
-        waiting = actor.user_id in changes.waiting_for(j.status, j.action_status, j.arguments)
+        waiting = waiting_for(dict(j._mapping)) == actor.user_id
         late = overdue is None or overdue_on is None or is_overdue(j.due_date, j.status, overdue_on) == overdue
         if waiting and late and (action_status is None or j.action_status == action_status):
             mine.append(j)
