@@ -124,14 +124,23 @@ class Connection:
         assert self.reader is not None and self.writer is not None
         if stats.pacer is not None:
             await stats.pacer.wait()
+        if self.reader.at_eof():  # the server closed the connection while it was idle (its keep-alive timeout)
+            await self.reopen(stats)
         started = time.perf_counter()
-        self.writer.write(raw)
-        status, body, closing = await read_response(self.reader)
+        try:
+            self.writer.write(raw)
+            status, body, closing = await read_response(self.reader)
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise
+            # closed as the request went out: not read by the server, so sent again, as HTTP clients do
+            await self.reopen(stats)
+            started = time.perf_counter()
+            self.writer.write(raw)
+            status, body, closing = await read_response(self.reader)
         stats.latencies.append(time.perf_counter() - started)
         if closing:  # `Connection: close` (a multi-worker gateway rebalancing): reconnect, as HTTP clients do
-            self.close()
-            stats.reconnects += 1
-            await self.open()
+            await self.reopen(stats)
         problem = f"HTTP {status}: {body[:300]!r}" if status != 200 else None
         if problem is None:
             errors = graphql_errors(body)
@@ -145,6 +154,11 @@ class Connection:
             stats.first_error = stats.first_error or problem
             return None
         return body
+
+    async def reopen(self, stats: Stats) -> None:
+        self.close()
+        stats.reconnects += 1
+        await self.open()
 
     def close(self) -> None:
         if self.writer is not None:

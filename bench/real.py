@@ -343,7 +343,7 @@ def same_answers(gw: Server, peer: Server, m: dataset.RealManifest) -> None:
         page = httpx.post(f"{gw.url}/graphql", headers=token, timeout=30, json={
             "query": PAGE.read_text(), "variables": {"filter": f}}).json()["data"]["processes"]["edges"]
         theirs = httpx.post(f"{peer.url}/graphql", timeout=30, json={
-            "query": extra["page"], "variables": {"workspaceId": m.workspace_id, "like": f"%{f}%"}}).json()
+            "query": extra["page"], "variables": {"workspaceId": m.workspace_id, "like": f"%{f.casefold()}%"}}).json()
         inbox = httpx.post(f"{gw.url}/graphql", headers=token, timeout=30,
                            json={"query": INBOX.read_text()}).json()["data"]["viewer"]["jobRuns"]
         their_inbox = httpx.post(f"{peer.url}/graphql", timeout=30, json={
