@@ -43,17 +43,24 @@ class Stats:
 
 
 class Pacer:
-    """One shared schedule of `rate` requests per second: each request waits for its slot."""
+    """One shared schedule of `rate` requests per second until `until`: each request waits for its slot, and
+    one whose slot falls after the end is not sent (with more connections than requests in the run, as in the
+    paced writes-only pass of (f), the slots would otherwise run on long after it)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, until: float) -> None:
         self.gap = 1.0 / rate
         self.next = time.perf_counter()
+        self.until = until
 
-    async def wait(self) -> None:
+    async def wait(self) -> bool:
+        """Whether to send: False when the slot is past the end."""
         now = time.perf_counter()
         self.next = max(self.next + self.gap, now - 1.0)  # no catch-up burst after a stall of over a second
+        if self.next > self.until:
+            return False
         if self.next > now:
             await asyncio.sleep(self.next - now)
+        return True
 
 
 def encode(host: str, port: int, path: str, body: bytes, token: str | None) -> bytes:
@@ -119,11 +126,12 @@ class Connection:
                       ) -> bytes | None:
         """Send, read the whole response, and count it in `stats` (the connection's own by default). With
         `refused`, a mutation's payload errors (a rule's refusal, a normal answer) are counted there by code and
-        the body returned; only a top-level error or a status other than 200 is an error."""
+        the body returned; only a top-level error or a status other than 200 is an error. None for an error, or
+        for a request not sent since its paced slot fell after the end."""
         stats = stats or self.stats
         assert self.reader is not None and self.writer is not None
-        if stats.pacer is not None:
-            await stats.pacer.wait()
+        if stats.pacer is not None and not await stats.pacer.wait():
+            return None
         if self.reader.at_eof():  # the server closed the connection while it was idle (its keep-alive timeout)
             await self.reopen(stats)
         started = time.perf_counter()
@@ -380,7 +388,8 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
-    stats = Stats(pacer=Pacer(spec["rate"]) if spec.get("rate") else None)
+    pacer = Pacer(spec["rate"], until=time.perf_counter() + spec["duration"]) if spec.get("rate") else None
+    stats = Stats(pacer=pacer)
     if spec.get("scenario") == "real":
         real = RealStats(reads=Stats(), writes=Stats(pacer=stats.pacer))
         started = time.perf_counter()
