@@ -174,10 +174,17 @@ def inboxes(server: Server, m: dataset.RealManifest) -> list[list[dict[str, Any]
         limit = asyncio.Semaphore(16)
         async with httpx.AsyncClient(base_url=server.url, timeout=60) as client:
             async def one(token: str) -> list[dict[str, Any]]:
-                async with limit:
-                    answer = (await client.post("/graphql", json={"query": text},
-                                                headers={"Authorization": f"Bearer {token}"})).json()
-                return [{k: j[k] for k in ("id", "action", "actionStatus")} for j in answer["data"]["viewer"]["jobRuns"]]
+                for _ in range(30):  # behind HAProxy, gateways a load left busy may be out for a few checks
+                    async with limit:
+                        answer = await client.post("/graphql", json={"query": text},
+                                                   headers={"Authorization": f"Bearer {token}"})
+                    if answer.status_code != 503:
+                        break
+                    await asyncio.sleep(1.0)
+                if answer.status_code != 200:
+                    raise RuntimeError(f"(f) reading an inbox: HTTP {answer.status_code}: {answer.text[:300]}")
+                return [{k: j[k] for k in ("id", "action", "actionStatus")}
+                        for j in answer.json()["data"]["viewer"]["jobRuns"]]
 
             return list(await asyncio.gather(*(one(t) for t in m.tokens)))
 
