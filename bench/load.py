@@ -275,26 +275,28 @@ def job_action(item: dict[str, Any]) -> str:
 
 @dataclass
 class RealStats:
-    """Reads and writes of workload (f) apart: their latencies and errors, each kind's count, and the writes a
-    rule refused, by code."""
+    """Reads and writes of workload (f) apart: their latencies and errors, each kind's latencies (to see which
+    kind costs what), and the writes a rule refused, by code."""
 
     reads: Stats
     writes: Stats
-    kinds: Counter[str] = field(default_factory=Counter)
+    kinds: dict[str, list[float]] = field(default_factory=dict)
     refused: Counter[str] = field(default_factory=Counter)
 
 
 async def real_use(spec: dict[str, Any], stats: RealStats) -> None:
     """Workload (f): one keep-alive connection per user, with the user's own token; each request is a write with
-    probability `write_share`, else a read. A read is one of READS alike: the process tree of a process drawn by Zipf (exponent `zipf_s`) over the
+    probability `write_share`, else a read.
+
+    A read is one of READS alike: the process tree of a process drawn by Zipf (exponent `zipf_s`) over the
     processes in a fixed shuffled order, the first page of summaries with the user's own filter, the run tree of
     a run of a process drawn so, or the user's inbox. A write is one of WRITES alike: a JSON patch of the name of
     a process drawn so, a batch rename of 2 to 5 of its groups and jobs, or the job action that the first item
     of the user's inbox asks for (submit, approve or sign; a patch when it is empty): the inbox as the driver
     gave it (`inbox` of each user, read before the run) or as the user's last inbox read answered, less the
-    items acted on since. Each user's
-    draws are seeded (`seed` and the user's index). Reads go to `read_target` with the `reads` query texts and
-    variable templates, writes always to `write_target` (our gateway, with the user's token)."""
+    items acted on since. Each user's draws are seeded (`seed` and the user's index). Reads go to `read_target`
+    with the `reads` query texts and variable templates, writes always to `write_target` (our gateway, with the
+    user's token)."""
     deadline = time.perf_counter() + spec["duration"]
     processes = spec["processes"]  # [id, name, [run ids], [[kind, node id], ...]]
     order = list(range(len(processes)))
@@ -309,8 +311,9 @@ async def real_use(spec: dict[str, Any], stats: RealStats) -> None:
 
     async def user(k: int) -> None:
         me = spec["users"][k]
+        token = me["$token"]
         rng = random.Random(spec["seed"] * 1_000_003 + k)
-        write_conn = Connection(writes["host"], writes["port"], writes["path"], me["$token"], stats.writes)
+        write_conn = Connection(writes["host"], writes["port"], writes["path"], token, stats.writes)
         read_conn = write_conn if same else Connection(reads["host"], reads["port"], reads["path"], None, stats.reads)
         await write_conn.open()
         if not same:
@@ -321,37 +324,35 @@ async def real_use(spec: dict[str, Any], stats: RealStats) -> None:
             while time.perf_counter() < deadline:
                 n += 1
                 process = processes[order[rng.choices(range(len(processes)), cum_weights=weights)[0]]]
+                started = time.perf_counter()
                 if rng.random() < spec["write_share"]:
                     kind = rng.choice(WRITES)
                     if kind == "action" and not inbox:
                         kind = "patch"
-                    stats.kinds[kind] += 1
                     if kind == "patch":
-                        await write_conn.request(raw(writes, me["$token"], PATCH, {"id": process[0], "ops": [
-                            {"op": "replace", "path": "/name", "value": f"{process[1]} u{k} n{n}"}]}),
-                            stats.writes, stats.refused)
+                        request = raw(writes, token, PATCH, {"id": process[0], "ops": [
+                            {"op": "replace", "path": "/name", "value": f"{process[1]} u{k} n{n}"}]})
                     elif kind == "rename":
-                        data = [{"type": "GROUP_NAME", "groupNameUpdate": {"id": i, "newName": f"G u{k} n{n}"}}
-                                if t == "GROUP" else {"type": "JOB_NAME", "jobNameUpdate": {"id": i, "newName": f"J u{k} n{n}"}}
-                                for t, i in rng.sample(process[3], min(len(process[3]), rng.randint(2, 5)))]
-                        await write_conn.request(raw(writes, me["$token"], BATCH, {"id": process[0], "data": data}),
-                                                 stats.writes, stats.refused)
+                        picked = rng.sample(process[3], min(len(process[3]), rng.randint(2, 5)))
+                        request = raw(writes, token, BATCH, {"id": process[0], "data": [
+                            {"type": "GROUP_NAME", "groupNameUpdate": {"id": i, "newName": f"G u{k} n{n}"}}
+                            if t == "GROUP" else {"type": "JOB_NAME", "jobNameUpdate": {"id": i, "newName": f"J u{k} n{n}"}}
+                            for t, i in picked]})
                     else:
                         item = inbox.pop(0)
-                        await write_conn.request(raw(writes, me["$token"], job_action(item), {"id": item["id"]}),
-                                                 stats.writes, stats.refused)
-                    continue
-                kind = rng.choice(READS)
-                stats.kinds[kind] += 1
-                query, template = spec["reads"][kind]
-                values = {**me, "$process": process[0], "$run": rng.choice(process[2])}
-                body = await read_conn.request(raw(reads, me["$token"], query, substitute(template, values)),
-                                               stats.reads)
-                if kind == "inbox" and body is not None:
-                    found: Any = orjson.loads(body)["data"]
-                    for key in spec["inbox_path"]:
-                        found = found[key]
-                    inbox = list(found)
+                        request = raw(writes, token, job_action(item), {"id": item["id"]})
+                    await write_conn.request(request, stats.writes, stats.refused)
+                else:
+                    kind = rng.choice(READS)
+                    query, template = spec["reads"][kind]
+                    values = {**me, "$process": process[0], "$run": rng.choice(process[2])}
+                    body = await read_conn.request(raw(reads, token, query, substitute(template, values)), stats.reads)
+                    if kind == "inbox" and body is not None:
+                        found: Any = orjson.loads(body)["data"]
+                        for key in spec["inbox_path"]:
+                            found = found[key]
+                        inbox = list(found)
+                stats.kinds.setdefault(kind, []).append(time.perf_counter() - started)
         finally:
             write_conn.close()
             if not same:
@@ -400,7 +401,9 @@ async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
                      first_error=real.reads.first_error or real.writes.first_error,
                      reconnects=real.reads.reconnects + real.writes.reconnects)
         return {**summary(both, seconds), "seconds": seconds, "reads": summary(real.reads, seconds),
-                "writes": summary(real.writes, seconds), "kinds": dict(real.kinds), "refused": dict(real.refused)}
+                "writes": summary(real.writes, seconds), "refused": dict(real.refused),
+                "kinds": {kind: {"requests": len(lat), "p50_ms": percentile(sorted(lat), 0.50) * 1000}
+                          for kind, lat in real.kinds.items()}}
     reporter = asyncio.create_task(report_intervals(stats, spec["interval"])) if spec.get("interval") else None
     started = time.perf_counter()
     if spec.get("scenario") == "write":

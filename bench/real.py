@@ -288,8 +288,9 @@ def rows(args: argparse.Namespace, env: dict[str, str]) -> tuple[list[Row], list
         mixed = run_pass(gw, gw, m, ours, warmup=args.warmup, duration=args.duration, postgres=postgres,
                          workers=workers, counted=True)
         reads, writes = mixed.result["reads"], mixed.result["writes"]
-        log(f"(f) ours: {reads['requests']} reads, {writes['requests']} writes; kinds {mixed.result['kinds']}; "
-            f"writes refused by a rule, by code: {mixed.result['refused'] or 'none'}")
+        log(f"(f) ours: {reads['requests']} reads, {writes['requests']} writes; requests and p50 ms by kind: "
+            + ", ".join(f"{k} {v['requests']} {v['p50_ms']:.0f}" for k, v in sorted(mixed.result["kinds"].items()))
+            + f"; writes refused by a rule, by code: {mixed.result['refused'] or 'none'}")
         alone = run_pass(gw, gw, m, {**ours, "write_share": 1.0, "rate": max(1.0, writes["rps"])}, warmup=0,
                          duration=args.duration, postgres=postgres, workers=workers, counted=False)
         n_w = max(1, alone.result["writes"]["requests"])
@@ -334,7 +335,9 @@ def peer_row(gw: Server, url: str, m: dataset.RealManifest, args: argparse.Names
                         workers=args.workers, counted=False)
     reads, writes = done.result["reads"], done.result["writes"]
     n_r = max(1, reads["requests"])
-    log(f"(f) {args.peer}: {reads['requests']} reads, {writes['requests']} writes (to our gateway)")
+    log(f"(f) {args.peer}: {reads['requests']} reads, {writes['requests']} writes (to our gateway); requests and "
+        "p50 ms by kind: " + ", ".join(f"{k} {v['requests']} {v['p50_ms']:.0f}"
+                                       for k, v in sorted(done.result["kinds"].items())))
     notes.append(f"(f) peak RSS of the busiest {args.peer} process: {done.rss_mb:,.0f} MB")
     return row(args.peer, reads, workload="f reads", rss_mb=done.rss_mb, gateway_ms=done.server_cpu * 1000 / n_r,
                db_ms=(done.db_cpu - writes["requests"] * db_w) * 1000 / n_r)
