@@ -17,6 +17,8 @@ CPU per read, ours and the peer's, same run, in three passes of `--duration` eac
 2. writes only, on our gateway, paced at the write rate of pass 1: gateway and database CPU per write;
 3. the peer: the same users and draws, reads to PostGraphile 5, writes to our gateway (so the data changes the
    same way); the peer's CPU and the database's.
+The database's CPU is that of the backends connected to (f)'s database (bench/run.py postgres_cpu_seconds): on
+a shared machine the same PostgreSQL server runs others' tests, which the whole server's CPU would count.
 Ours per read = (pass 1 gateway+database CPU - pass 1 writes x pass 2 CPU per write) / pass 1 reads; the peer's
 per read = (pass 3 peer CPU + pass 3 database CPU - pass 3 writes x pass 2 database CPU per write) / pass 3 reads.
 """
@@ -232,17 +234,19 @@ class Pass:
 
 
 def run_pass(server: Server, gw: Server, m: dataset.RealManifest, load: dict[str, Any], *, warmup: float,
-             duration: float, postgres: bool, workers: int, counted: bool) -> Pass:
+             duration: float, database: str | None, workers: int, counted: bool) -> Pass:
     """Warm up, then measure `server` (the peer, or our gateway `gw`) under the load; the inboxes are read again
-    through `gw` before each run of the load. With `counted`, `gw`'s caches are read before and after."""
+    through `gw` before each run of the load. `database`: on PostgreSQL, the name of (f)'s, whose backends' CPU
+    is the database CPU (the server also serves others' tests on a shared machine). With `counted`, `gw`'s
+    caches are read before and after."""
     if warmup:
         drive({**load, "users": with_inboxes(load, inboxes(gw, m)), "duration": warmup})
     users = with_inboxes(load, inboxes(gw, m))
     before = cache_counters(gw, workers) if counted else {}
-    cpu0, db0 = sum(cpu_seconds(p) for p in server.pids), postgres_cpu_seconds() if postgres else 0.0
+    cpu0, db0 = sum(cpu_seconds(p) for p in server.pids), postgres_cpu_seconds(database) if database else 0.0
     with RssSampler(server.pids) as rss:
         result = drive({**load, "users": users, "duration": duration})
-    cpu1, db1 = sum(cpu_seconds(p) for p in server.pids), postgres_cpu_seconds() if postgres else 0.0
+    cpu1, db1 = sum(cpu_seconds(p) for p in server.pids), postgres_cpu_seconds(database) if database else 0.0
     after = cache_counters(gw, workers) if counted else {}
     caches = {k: (after[k][0] - before[k][0], after[k][1] - before[k][1]) for k in after}
     for part in ("reads", "writes"):
@@ -278,6 +282,7 @@ def rows(args: argparse.Namespace, env: dict[str, str]) -> tuple[list[Row], list
     url, key = database(args)
     m = prepare(url, key, args)
     postgres = key.startswith("postgresql")
+    database_name = make_url(url).database if postgres else None
     workers = args.cluster or args.workers
     out: list[Row] = []
     notes: list[str] = []
@@ -285,14 +290,14 @@ def rows(args: argparse.Namespace, env: dict[str, str]) -> tuple[list[Row], list
         gw = serve(stack, url, m, args, env)
         log(f"(f) gateway on {gw.url}, {workers} process(es), {m.users} users on keep-alive connections")
         ours = spec(m, [[] for _ in m.tokens], reads=gw, writes=gw, peer=False)
-        mixed = run_pass(gw, gw, m, ours, warmup=args.warmup, duration=args.duration, postgres=postgres,
+        mixed = run_pass(gw, gw, m, ours, warmup=args.warmup, duration=args.duration, database=database_name,
                          workers=workers, counted=True)
         reads, writes = mixed.result["reads"], mixed.result["writes"]
         log(f"(f) ours: {reads['requests']} reads, {writes['requests']} writes; requests and p50 ms by kind: "
             + ", ".join(f"{k} {v['requests']} {v['p50_ms']:.0f}" for k, v in sorted(mixed.result["kinds"].items()))
             + f"; writes refused by a rule, by code: {mixed.result['refused'] or 'none'}")
         alone = run_pass(gw, gw, m, {**ours, "write_share": 1.0, "rate": max(1.0, writes["rps"])}, warmup=0,
-                         duration=args.duration, postgres=postgres, workers=workers, counted=False)
+                         duration=args.duration, database=database_name, workers=workers, counted=False)
         n_w = max(1, alone.result["writes"]["requests"])
         gw_w, db_w = alone.server_cpu / n_w, alone.db_cpu / n_w
         n_r = max(1, reads["requests"])
@@ -306,16 +311,17 @@ def rows(args: argparse.Namespace, env: dict[str, str]) -> tuple[list[Row], list
             notes.append(f"(f) {label} hit rate over the measured run: {rate} ({hits:,.0f} of {hits + misses:,.0f})")
         notes.append(f"(f) peak RSS of the busiest gateway process: {mixed.rss_mb:,.0f} MB")
         if args.peer:
-            out.append(peer_row(gw, url, m, args, db_w=db_w, notes=notes))
+            out.append(peer_row(gw, url, m, args, db_w=db_w, database=database_name, notes=notes))
     notes.append("(f) CPU per read, ours: (gateway+DB CPU of reads and writes - writes x CPU per write of a "
                  "writes-only pass paced at the same write rate) / reads; the peer's: (peer CPU + DB CPU - our "
                  "writes x DB CPU per write) / reads, its reads served by the peer while the same users' writes go "
-                 "to our gateway. The writes row is the writes-only pass's CPU per write.")
+                 "to our gateway. The writes row is the writes-only pass's CPU per write. DB CPU: the backends "
+                 "connected to (f)'s database (PostgreSQL's background processes left out).")
     return out, notes
 
 
 def peer_row(gw: Server, url: str, m: dataset.RealManifest, args: argparse.Namespace, *, db_w: float,
-             notes: list[str]) -> Row:
+             database: str | None, notes: list[str]) -> Row:
     """PostGraphile 5 serving the reads of (f), after checking that it answers them as our gateway does."""
     from bench import peer_check, peer_postgraphile
 
@@ -331,7 +337,7 @@ def peer_row(gw: Server, url: str, m: dataset.RealManifest, args: argparse.Names
             raise RuntimeError("PostGraphile and the gateway answer (a) or (d) differently; see above")
         same_answers(gw, peer, m)
         load = spec(m, [[] for _ in m.tokens], reads=peer, writes=gw, peer=True)
-        done = run_pass(peer, gw, m, load, warmup=args.warmup, duration=args.duration, postgres=True,
+        done = run_pass(peer, gw, m, load, warmup=args.warmup, duration=args.duration, database=database,
                         workers=args.workers, counted=False)
     reads, writes = done.result["reads"], done.result["writes"]
     n_r = max(1, reads["requests"])

@@ -70,10 +70,15 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
-def postgres_cpu_seconds() -> float:
+def postgres_cpu_seconds(database: str | None = None) -> float:
     """CPU of the whole PostgreSQL server: its live processes, plus the finished backends that the
-    postmaster (the one whose parent is not postgres) has reaped (cutime and cstime)."""
+    postmaster (the one whose parent is not postgres) has reaped (cutime and cstime). With `database`, only the
+    live backends connected to it (their process title names it): on a server that others use at the same time,
+    what the benchmark's own sessions cost, without the server's background processes (WAL writer,
+    checkpointer) and without backends that exit in between (the servers measured keep their connections)."""
     pids = postgres_pids()
+    if database is not None:
+        return sum(cpu_seconds(p) for p in pids if f" {database} " in process_title(p))
     total = sum(cpu_seconds(p) for p in pids)
     for pid in pids:
         try:
@@ -83,6 +88,13 @@ def postgres_cpu_seconds() -> float:
         if int(fields[1]) not in pids:  # the postmaster
             total += (int(fields[13]) + int(fields[14])) / TICK
     return total
+
+
+def process_title(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
 
 
 def postgres_pids() -> list[int]:
