@@ -17,8 +17,8 @@ CPU per read, ours and the peer's, same run, in three passes of `--duration` eac
 2. writes only, on our gateway, paced at the write rate of pass 1: gateway and database CPU per write;
 3. the peer: the same users and draws, reads to PostGraphile 5, writes to our gateway (so the data changes the
    same way); the peer's CPU and the database's.
-The database's CPU is that of the backends connected to (f)'s database (bench/run.py postgres_cpu_seconds): on
-a shared machine the same PostgreSQL server runs others' tests, which the whole server's CPU would count.
+The database's CPU is that of the backends connected to (f)'s database (bench/run.py BackendCpu): on a shared
+machine the same PostgreSQL server runs others' tests, which the whole server's CPU would count.
 Ours per read = (pass 1 gateway+database CPU - pass 1 writes x pass 2 CPU per write) / pass 1 reads; the peer's
 per read = (pass 3 peer CPU + pass 3 database CPU - pass 3 writes x pass 2 database CPU per write) / pass 3 reads.
 """
@@ -47,6 +47,7 @@ from bench.load import zipf_cumulative
 from bench.procs import free_port
 from bench.run import (
     VAR,
+    BackendCpu,
     Row,
     RssSampler,
     Server,
@@ -56,7 +57,6 @@ from bench.run import (
     gateway,
     log,
     pooled,
-    postgres_cpu_seconds,
     query,
 )
 
@@ -243,16 +243,18 @@ def run_pass(server: Server, gw: Server, m: dataset.RealManifest, load: dict[str
         drive({**load, "users": with_inboxes(load, inboxes(gw, m)), "duration": warmup})
     users = with_inboxes(load, inboxes(gw, m))
     before = cache_counters(gw, workers) if counted else {}
-    cpu0, db0 = sum(cpu_seconds(p) for p in server.pids), postgres_cpu_seconds(database) if database else 0.0
-    with RssSampler(server.pids) as rss:
+    cpu0 = sum(cpu_seconds(p) for p in server.pids)
+    with ExitStack() as stack:
+        rss = stack.enter_context(RssSampler(server.pids))
+        db = stack.enter_context(BackendCpu(database)) if database else None
         result = drive({**load, "users": users, "duration": duration})
-    cpu1, db1 = sum(cpu_seconds(p) for p in server.pids), postgres_cpu_seconds(database) if database else 0.0
+    cpu1 = sum(cpu_seconds(p) for p in server.pids)
     after = cache_counters(gw, workers) if counted else {}
     caches = {k: (after[k][0] - before[k][0], after[k][1] - before[k][1]) for k in after}
     for part in ("reads", "writes"):
         if result[part]["errors"]:
             log(f"{server.name} f {part}: {result[part]['errors']} errors, first: {result[part]['first_error']}")
-    return Pass(result, cpu1 - cpu0, db1 - db0, rss.peak / 2**20, caches)
+    return Pass(result, cpu1 - cpu0, db.seconds if db else 0.0, rss.peak / 2**20, caches)
 
 
 def with_inboxes(load: dict[str, Any], found: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:

@@ -70,15 +70,10 @@ def rss_bytes(pid: int) -> int:
         return 0
 
 
-def postgres_cpu_seconds(database: str | None = None) -> float:
+def postgres_cpu_seconds() -> float:
     """CPU of the whole PostgreSQL server: its live processes, plus the finished backends that the
-    postmaster (the one whose parent is not postgres) has reaped (cutime and cstime). With `database`, only the
-    live backends connected to it (their process title names it): on a server that others use at the same time,
-    what the benchmark's own sessions cost, without the server's background processes (WAL writer,
-    checkpointer) and without backends that exit in between (the servers measured keep their connections)."""
+    postmaster (the one whose parent is not postgres) has reaped (cutime and cstime)."""
     pids = postgres_pids()
-    if database is not None:
-        return sum(cpu_seconds(p) for p in pids if f" {database} " in process_title(p))
     total = sum(cpu_seconds(p) for p in pids)
     for pid in pids:
         try:
@@ -128,6 +123,48 @@ class RssSampler:
     def __exit__(self, *_exc: Any) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends connected to one database (their process title names it) while in
+    the block, sampled every 200 ms: on a server that others use at the same time, what the benchmark's own
+    sessions cost. A backend counts from the start, or from its birth, to its last sample, so one that exits in
+    between (a pool's overflow connection) keeps what it used until then; the server's background processes
+    (WAL writer, checkpointer) are left out."""
+
+    def __init__(self, database: str) -> None:
+        self.marker = f" {database} "
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._ours: dict[int, bool] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, *, at_start: bool) -> None:
+        for pid in postgres_pids():
+            if self._ours.setdefault(pid, self.marker in process_title(pid)):
+                cpu = cpu_seconds(pid)
+                if cpu:  # 0.0: it exited as it was read
+                    self.first.setdefault(pid, cpu if at_start else 0.0)
+                    self.last[pid] = cpu
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample(at_start=False)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[p] - self.first[p] for p in self.last)
+
+    def __enter__(self) -> BackendCpu:
+        self._sample(at_start=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample(at_start=False)
 
 
 # ---- servers ----
