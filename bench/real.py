@@ -318,7 +318,8 @@ def rows(args: argparse.Namespace, env: dict[str, str]) -> tuple[list[Row], list
                  "writes-only pass paced at the same write rate) / reads; the peer's: (peer CPU + DB CPU - our "
                  "writes x DB CPU per write) / reads, its reads served by the peer while the same users' writes go "
                  "to our gateway. The writes row is the writes-only pass's CPU per write. DB CPU: the backends "
-                 "connected to (f)'s database (PostgreSQL's background processes left out).")
+                 "connected to (f)'s database (PostgreSQL's background processes left out). The subtraction is as noisy as "
+                 "the writes-only pass is short: with few writes it can even go below zero.")
     return out, notes
 
 
