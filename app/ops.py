@@ -65,6 +65,9 @@ class Metrics:
                                     "since the process started, by result: given (its statements returned the same "
                                     "rows), changed (they did not), none (no answer kept).", ["result"],
                                     registry=self.registry)
+        self.token_lookups = Gauge("processgraph_token_cache_lookups", "Bearer tokens this process's token cache "
+                                   "was asked for since it started, by result (hit, miss: looked up).", ["result"],
+                                   registry=self.registry)
 
         # The labelled children by operation name: `labels()` takes a lock and builds its key on every call.
         self._by_operation: dict[str, Any] = {}
@@ -161,5 +164,9 @@ def metrics_endpoint(metrics: Metrics, state: dict[str, Any]) -> Any:
             metrics.answer_lookups.labels("given").set(answers.given)
             metrics.answer_lookups.labels("changed").set(answers.changed)
             metrics.answer_lookups.labels("none").set(answers.kept.misses)
+        actors = state.get("actors")
+        if actors is not None:
+            metrics.token_lookups.labels("hit").set(actors.hits)
+            metrics.token_lookups.labels("miss").set(actors.misses)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
     return endpoint

@@ -6,6 +6,12 @@ in a fixed rotation, so generated certification groups appear too). Each process
 (`<database>.manifest.json` beside the database, or under var/bench for PostgreSQL) records the ids the
 workloads cycle over, the benchmark token and what the dataset was built from; a matching manifest means
 the database is reused as it is.
+
+Workload (f), "like real use" (issue 29), has a dataset of its own in a database of its own (so that the standard
+one stays as it is): 2,000 processes of the same shape in one workspace, 200 users there, each with a token of
+their own, and 2 runs per process, started, so their first job runs wait in people's inboxes. The people of
+process i (manager, assignee, signer, approver) are users picked by a fixed rotation, so that every user has
+work waiting and every process has a different set of people.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from app.run import service as run_service
 from app.settings import DEFAULT_WORKSPACE_ID
 
 SHAPE_VERSION = 1  # bump when the dataset's shape changes, so old databases are rebuilt
+REAL_SHAPE_VERSION = 1  # the same for the dataset of workload (f)
+RENAMES = 5  # per process of (f): the groups and jobs its batch renames draw from
 PEOPLE = ("Bench Manager", "Ana Assignee", "Ben Signer", "Cleo Approver")
 
 
@@ -146,7 +154,7 @@ async def build(engine: AsyncEngine, *, processes: int = 200, runs_per_process: 
                     node_ids=node_ids, build_seconds=round(time.perf_counter() - started, 1))
 
 
-async def matches(engine: AsyncEngine, manifest: Manifest) -> bool:
+async def matches(engine: AsyncEngine, manifest: Manifest | RealManifest) -> bool:
     """The database still holds what the manifest describes (same process and job counts)."""
     try:
         async with engine.connect() as conn:
@@ -155,3 +163,81 @@ async def matches(engine: AsyncEngine, manifest: Manifest) -> bool:
     except Exception:
         return False
     return bool(n == manifest.processes and jobs is not None)
+
+
+@dataclass
+class RealManifest:
+    """The dataset of workload (f): who the users are, their tokens, and the ids the load draws from."""
+
+    shape: int
+    processes: int
+    users: int
+    runs_per_process: int
+    seed: int
+    workspace_id: str
+    user_ids: list[str]
+    tokens: list[str]  # tokens[k] is user k's own (READ and WRITE)
+    process_ids: list[str]  # process k is named `Bench process {k:04d}`
+    run_ids: list[list[str]]  # per process, in the order of process_ids
+    rename_ids: list[list[list[str]]]  # per process: RENAMES client [kind, id], GROUP or JOB
+    build_seconds: float
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, data: str) -> RealManifest:
+        return cls(**json.loads(data))
+
+
+def people(index: int, user_ids: list[str]) -> dict[str, str]:
+    """The manager, assignee, signer and approver of process `index` of (f): four users by fixed strides, so that
+    each user is a manager of some processes and an assignee, signer or approver of others."""
+    n = len(user_ids)
+    return {"manager": user_ids[index % n], "assignee": user_ids[(index * 7 + 1) % n],
+            "signer": user_ids[(index * 13 + 2) % n], "approver": user_ids[(index * 31 + 3) % n]}
+
+
+async def build_real(engine: AsyncEngine, *, processes: int = 2000, users: int = 200, runs_per_process: int = 2,
+                     seed: int = 7, progress: Any = None) -> RealManifest:
+    """Empty the database and build the dataset of (f) through the service layer, as build() does; each process
+    is created and its runs started by its manager."""
+    started = time.perf_counter()
+    await _reset(engine)
+    ws = DEFAULT_WORKSPACE_ID
+    async with engine.begin() as conn:
+        await conn.execute(table(Workspace).insert().values(id=ws, name="Bench", created_at=datetime.now(UTC)))
+    user_ids = [await auth_service.create_user(engine, workspace_id=ws, name=f"User {k:03d}",
+                                               email=f"user{k:03d}@bench.test") for k in range(users)]
+    tokens = [(await auth_service.create_token(engine, user_id=u, scopes=[READ, WRITE], label="bench f"))[1]
+              for u in user_ids]
+    process_ids: list[str] = []
+    run_ids: list[list[str]] = []
+    for i in range(processes):
+        roles = people(i, user_ids)
+        actor = Actor(user_id=roles["manager"], workspace_id=ws, scopes=frozenset({READ, WRITE}))
+        row = await process_service.create_process(engine=engine, actor=actor, spec=process_spec(i, roles, seed))
+        process_ids.append(row.id)
+        run_ids.append([(await run_service.start_run(engine=engine, actor=actor, process_id=row.id)).id
+                        for _ in range(runs_per_process)])
+        if progress is not None:
+            progress(i + 1, processes)
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as conn:
+            await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text("ANALYZE"))
+    nodes: dict[str, list[list[str]]] = {p: [] for p in process_ids}
+    async with engine.connect() as conn:
+        groups = (await conn.execute(select(GROUPS.c.process_id, GROUPS.c.id).where(
+            GROUPS.c.generated.is_(False), GROUPS.c.parent_group_id.is_not(None)).order_by(GROUPS.c.id))).all()
+        jobs = (await conn.execute(select(JOBS.c.process_id, JOBS.c.id).where(JOBS.c.generated.is_(False))
+                                   .order_by(JOBS.c.id))).all()
+    for process_id, group_id in groups:  # about half groups, half jobs
+        if len(nodes[process_id]) < RENAMES // 2:
+            nodes[process_id].append(["GROUP", group_id])
+    for process_id, job_id in jobs:
+        if len(nodes[process_id]) < RENAMES:
+            nodes[process_id].append(["JOB", job_id])
+    return RealManifest(shape=REAL_SHAPE_VERSION, processes=processes, users=users, runs_per_process=runs_per_process,
+                        seed=seed, workspace_id=ws, user_ids=user_ids, tokens=tokens, process_ids=process_ids,
+                        run_ids=run_ids, rename_ids=[nodes[p] for p in process_ids],
+                        build_seconds=round(time.perf_counter() - started, 1))

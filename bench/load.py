@@ -8,7 +8,8 @@ GraphQL result has errors, counts as an error (the first is kept for the report)
 The `write` scenario is a cycle per connection, each step one request: a JSON patch of the process name, a
 100-item batch rename, a run start, and a submit of a job run that the run start made running. The `mix`
 scenario (the soak, bench/soak.py) runs the write cycle on a quarter of the connections and the read cycle
-on the others. With `rate` (requests/s) every request first waits for its slot of one shared schedule, and
+on the others. The `real` scenario is workload (f), like real use (issue 29): see real_use(). With `rate`
+(requests/s) every request first waits for its slot of one shared schedule, and
 with `interval` (seconds) a JSON line per interval (requests, errors, p99) is printed as it goes.
 """
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
-from itertools import cycle
+from itertools import accumulate, cycle
 from typing import Any
 
 import orjson
@@ -40,17 +43,24 @@ class Stats:
 
 
 class Pacer:
-    """One shared schedule of `rate` requests per second: each request waits for its slot."""
+    """One shared schedule of `rate` requests per second until `until`: each request waits for its slot, and
+    one whose slot falls after the end is not sent (with more connections than requests in the run, as in the
+    paced writes-only pass of (f), the slots would otherwise run on long after it)."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, until: float) -> None:
         self.gap = 1.0 / rate
         self.next = time.perf_counter()
+        self.until = until
 
-    async def wait(self) -> None:
+    async def wait(self) -> bool:
+        """Whether to send: False when the slot is past the end."""
         now = time.perf_counter()
         self.next = max(self.next + self.gap, now - 1.0)  # no catch-up burst after a stall of over a second
+        if self.next > self.until:
+            return False
         if self.next > now:
             await asyncio.sleep(self.next - now)
+        return True
 
 
 def encode(host: str, port: int, path: str, body: bytes, token: str | None) -> bytes:
@@ -112,28 +122,51 @@ class Connection:
     async def open(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
 
-    async def request(self, raw: bytes) -> bytes | None:
+    async def request(self, raw: bytes, stats: Stats | None = None, refused: Counter[str] | None = None
+                      ) -> bytes | None:
+        """Send, read the whole response, and count it in `stats` (the connection's own by default). With
+        `refused`, a mutation's payload errors (a rule's refusal, a normal answer) are counted there by code and
+        the body returned; only a top-level error or a status other than 200 is an error. None for an error, or
+        for a request not sent since its paced slot fell after the end."""
+        stats = stats or self.stats
         assert self.reader is not None and self.writer is not None
-        if self.stats.pacer is not None:
-            await self.stats.pacer.wait()
+        if stats.pacer is not None and not await stats.pacer.wait():
+            return None
+        if self.reader.at_eof():  # the server closed the connection while it was idle (its keep-alive timeout)
+            await self.reopen(stats)
         started = time.perf_counter()
-        self.writer.write(raw)
-        status, body, closing = await read_response(self.reader)
-        self.stats.latencies.append(time.perf_counter() - started)
+        try:
+            self.writer.write(raw)
+            status, body, closing = await read_response(self.reader)
+        except asyncio.IncompleteReadError as exc:
+            if exc.partial:
+                raise
+            # closed as the request went out: not read by the server, so sent again, as HTTP clients do
+            await self.reopen(stats)
+            started = time.perf_counter()
+            self.writer.write(raw)
+            status, body, closing = await read_response(self.reader)
+        stats.latencies.append(time.perf_counter() - started)
         if closing:  # `Connection: close` (a multi-worker gateway rebalancing): reconnect, as HTTP clients do
-            self.close()
-            self.stats.reconnects += 1
-            await self.open()
+            await self.reopen(stats)
         problem = f"HTTP {status}: {body[:300]!r}" if status != 200 else None
         if problem is None:
             errors = graphql_errors(body)
+            if errors and refused is not None and not orjson.loads(body).get("errors"):
+                refused.update(str(e.get("code")) for e in errors)
+                return body
             if errors:
                 problem = json.dumps(errors)[:500]
         if problem is not None:
-            self.stats.errors += 1
-            self.stats.first_error = self.stats.first_error or problem
+            stats.errors += 1
+            stats.first_error = stats.first_error or problem
             return None
         return body
+
+    async def reopen(self, stats: Stats) -> None:
+        self.close()
+        stats.reconnects += 1
+        await self.open()
 
     def close(self) -> None:
         if self.writer is not None:
@@ -206,6 +239,136 @@ async def write_cycle(spec: dict[str, Any], stats: Stats) -> None:
     await asyncio.gather(*(worker(k) for k in range(spec["concurrency"])))
 
 
+APPROVE = ("mutation Approve($id: ID!) { jobRunApprove(input: {id: $id}) { errors { code message } "
+           "run { id status } } }")
+SIGN = "mutation Sign($id: ID!) { jobRunSign(input: {id: $id}) { errors { code message } run { id status } } }"
+READS = ("tree", "page", "run", "inbox")  # drawn alike
+WRITES = ("patch", "rename", "action")  # drawn alike
+
+
+def zipf_cumulative(n: int, s: float) -> list[float]:
+    """Cumulative weights of ranks 1..n with P(rank r) proportional to 1 / r**s (for random.choices)."""
+    return list(accumulate(1.0 / r**s for r in range(1, n + 1)))
+
+
+def substitute(template: Any, values: dict[str, Any]) -> Any:
+    """The template (a JSON value) with every string "$name" replaced by values["$name"]."""
+    if isinstance(template, str):
+        return values.get(template, template) if template.startswith("$") else template
+    if isinstance(template, dict):
+        return {k: substitute(v, values) for k, v in template.items()}
+    if isinstance(template, list):
+        return [substitute(v, values) for v in template]
+    return template
+
+
+def job_action(item: dict[str, Any]) -> str:
+    """The mutation a user's inbox item asks of them: approve what waits for approval, sign a certification's
+    signer job run, submit the rest (sent or returned to the assignee). Our action names (SEND_TASK) and the peer's
+    (sendTask) alike."""
+    if str(item["actionStatus"]).upper() == "APPROVAL":
+        return APPROVE
+    if str(item["action"]).replace("_", "").lower() == "certificationsignergenerated":
+        return SIGN
+    return SUBMIT
+
+
+@dataclass
+class RealStats:
+    """Reads and writes of workload (f) apart: their latencies and errors, each kind's latencies (to see which
+    kind costs what), and the writes a rule refused, by code."""
+
+    reads: Stats
+    writes: Stats
+    kinds: dict[str, list[float]] = field(default_factory=dict)
+    refused: Counter[str] = field(default_factory=Counter)
+
+
+async def real_use(spec: dict[str, Any], stats: RealStats) -> None:
+    """Workload (f): one keep-alive connection per user, with the user's own token; each request is a write with
+    probability `write_share`, else a read.
+
+    A read is one of READS alike: the process tree of a process drawn by Zipf (exponent `zipf_s`) over the
+    processes in a fixed shuffled order, the first page of summaries with the user's own filter, the run tree of
+    a run of a process drawn so, or the user's inbox. A write is one of WRITES alike: a JSON patch of the name of
+    a process drawn so, a batch rename of 2 to 5 of its groups and jobs, or the job action that the first item
+    of the user's inbox asks for (submit, approve or sign; a patch when it is empty): the inbox as the driver
+    gave it (`inbox` of each user, read before the run) or as the user's last inbox read answered, less the
+    items acted on since. Each user's draws are seeded (`seed` and the user's index). Reads go to `read_target`
+    with the `reads` query texts and variable templates, writes always to `write_target` (our gateway, with the
+    user's token)."""
+    deadline = time.perf_counter() + spec["duration"]
+    processes = spec["processes"]  # [id, name, [run ids], [[kind, node id], ...]]
+    order = list(range(len(processes)))
+    random.Random(spec["seed"]).shuffle(order)  # Zipf rank -> process: the hot ones spread over the names
+    weights = zipf_cumulative(len(processes), spec["zipf_s"])
+    reads, writes = spec["read_target"], spec["write_target"]
+    same = reads == writes
+
+    def raw(target: dict[str, Any], token: str | None, query: str, variables: dict[str, Any]) -> bytes:
+        body = orjson.dumps({"query": query, "variables": variables})
+        return encode(target["host"], target["port"], target["path"], body, token if target["token"] else None)
+
+    async def user(k: int) -> None:
+        me = spec["users"][k]
+        token = me["$token"]
+        rng = random.Random(spec["seed"] * 1_000_003 + k)
+        write_conn = Connection(writes["host"], writes["port"], writes["path"], token, stats.writes)
+        read_conn = write_conn if same else Connection(reads["host"], reads["port"], reads["path"], None, stats.reads)
+        await write_conn.open()
+        if not same:
+            await read_conn.open()
+        inbox: list[dict[str, Any]] = list(me["inbox"])
+        n = 0
+        try:
+            while time.perf_counter() < deadline:
+                n += 1
+                process = processes[order[rng.choices(range(len(processes)), cum_weights=weights)[0]]]
+                started = time.perf_counter()
+                if rng.random() < spec["write_share"]:
+                    kind = rng.choice(WRITES)
+                    if kind == "action" and not inbox:
+                        kind = "patch"
+                    if kind == "patch":
+                        request = raw(writes, token, PATCH, {"id": process[0], "ops": [
+                            {"op": "replace", "path": "/name", "value": f"{process[1]} u{k} n{n}"}]})
+                    elif kind == "rename":
+                        picked = rng.sample(process[3], min(len(process[3]), rng.randint(2, 5)))
+                        request = raw(writes, token, BATCH, {"id": process[0], "data": [
+                            {"type": "GROUP_NAME", "groupNameUpdate": {"id": i, "newName": f"G u{k} n{n}"}}
+                            if t == "GROUP" else {"type": "JOB_NAME", "jobNameUpdate": {"id": i, "newName": f"J u{k} n{n}"}}
+                            for t, i in picked]})
+                    else:
+                        item = inbox.pop(0)
+                        request = raw(writes, token, job_action(item), {"id": item["id"]})
+                    await write_conn.request(request, stats.writes, stats.refused)
+                else:
+                    kind = rng.choice(READS)
+                    query, template = spec["reads"][kind]
+                    values = {**me, "$process": process[0], "$run": rng.choice(process[2])}
+                    body = await read_conn.request(raw(reads, token, query, substitute(template, values)), stats.reads)
+                    if kind == "inbox" and body is not None:
+                        found: Any = orjson.loads(body)["data"]
+                        for key in spec["inbox_path"]:
+                            found = found[key]
+                        inbox = list(found)
+                stats.kinds.setdefault(kind, []).append(time.perf_counter() - started)
+        finally:
+            write_conn.close()
+            if not same:
+                read_conn.close()
+
+    await asyncio.gather(*(user(k) for k in range(len(spec["users"]))))
+
+
+def summary(stats: Stats, seconds: float) -> dict[str, Any]:
+    """Requests, errors, the first error, req/s, p50 and p99 of one set of requests."""
+    lat = sorted(stats.latencies)
+    return {"requests": len(lat), "errors": stats.errors, "first_error": stats.first_error,
+            "reconnects": stats.reconnects, "rps": len(lat) / seconds if seconds else 0.0,
+            "p50_ms": percentile(lat, 0.50) * 1000, "p99_ms": percentile(lat, 0.99) * 1000}
+
+
 async def report_intervals(stats: Stats, interval: float) -> None:
     """A JSON line per interval: requests, errors and p99 of the requests finished in it."""
     done, errors, started = 0, 0, time.perf_counter()
@@ -226,7 +389,21 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 
 async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
-    stats = Stats(pacer=Pacer(spec["rate"]) if spec.get("rate") else None)
+    pacer = Pacer(spec["rate"], until=time.perf_counter() + spec["duration"]) if spec.get("rate") else None
+    stats = Stats(pacer=pacer)
+    if spec.get("scenario") == "real":
+        real = RealStats(reads=Stats(), writes=Stats(pacer=stats.pacer))
+        started = time.perf_counter()
+        await real_use(spec, real)
+        seconds = time.perf_counter() - started
+        both = Stats(latencies=real.reads.latencies + real.writes.latencies,
+                     errors=real.reads.errors + real.writes.errors,
+                     first_error=real.reads.first_error or real.writes.first_error,
+                     reconnects=real.reads.reconnects + real.writes.reconnects)
+        return {**summary(both, seconds), "seconds": seconds, "reads": summary(real.reads, seconds),
+                "writes": summary(real.writes, seconds), "refused": dict(real.refused),
+                "kinds": {kind: {"requests": len(lat), "p50_ms": percentile(sorted(lat), 0.50) * 1000}
+                          for kind, lat in real.kinds.items()}}
     reporter = asyncio.create_task(report_intervals(stats, spec["interval"])) if spec.get("interval") else None
     started = time.perf_counter()
     if spec.get("scenario") == "write":
@@ -240,11 +417,7 @@ async def main_async(spec: dict[str, Any]) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     if reporter is not None:
         reporter.cancel()
-    lat = sorted(stats.latencies)
-    return {"requests": len(lat), "errors": stats.errors, "first_error": stats.first_error, "seconds": seconds,
-            "reconnects": stats.reconnects,
-            "rps": len(lat) / seconds if seconds else 0.0, "p50_ms": percentile(lat, 0.50) * 1000,
-            "p99_ms": percentile(lat, 0.99) * 1000}
+    return {**summary(stats, seconds), "seconds": seconds}
 
 
 def main() -> None:

@@ -217,3 +217,9 @@ def variables(workload: str, *, process_id: str, run_id: str,
     if workload == "d":
         return {"id": run_id}
     raise ValueError(f"unknown workload {workload!r}")
+
+
+def real_workloads() -> dict[str, str]:
+    """Query text of the reads of (f) that (a) and (d) do not give: 'page' and 'inbox' (bench/peer/workloads/f_*),
+    which use the conditions bench/peer5/server.mjs adds (PostGraphile 5 only)."""
+    return {kind: (PEER_DIR / "workloads" / f"f_{kind}.graphql").read_text() for kind in ("page", "inbox")}

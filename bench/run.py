@@ -9,7 +9,8 @@ workload gets the ratio of our gateway+database CPU per request to the peer's. W
 the write mix (e) is measured on three gateways in the same run, in interleaved rounds (so that a change in
 the machine's background load falls on all three alike): notifications on with their e-mails sent by the
 gateway's delivery loop to an SMTP sink in this driver process; notifications on without a relay (the outbox
-rows and reminder plans the run actions write, the in-app feed only); and NOTIFICATIONS=false.
+rows and reminder plans the run actions write, the in-app feed only); and NOTIFICATIONS=false. Workload (f),
+like real use (bench/real.py), has its own dataset and gateway, and a table of its own.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ VAR = Path(os.environ.get("BENCH_DIR") or ROOT / "var" / "bench")  # BENCH_DIR: 
 TICK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 NAMES = {"a": "a process tree", "b": "b 50 processes, 2 levels", "c": "c 100 summaries", "d": "d run tree",
-         "e": "e write mix", "z": "z fixed cost ({ __typename })"}
+         "e": "e write mix", "z": "z fixed cost ({ __typename })", "f reads": "f real use: reads",
+         "f writes": "f real use: writes"}
 
 
 def log(message: str) -> None:
@@ -83,6 +85,13 @@ def postgres_cpu_seconds() -> float:
     return total
 
 
+def process_title(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except (FileNotFoundError, ProcessLookupError):
+        return ""
+
+
 def postgres_pids() -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -114,6 +123,48 @@ class RssSampler:
     def __exit__(self, *_exc: Any) -> None:
         self._stop.set()
         self._thread.join()
+
+
+class BackendCpu:
+    """CPU seconds of the PostgreSQL backends connected to one database (their process title names it) while in
+    the block, sampled every 200 ms: on a server that others use at the same time, what the benchmark's own
+    sessions cost. A backend counts from the start, or from its birth, to its last sample, so one that exits in
+    between (a pool's overflow connection) keeps what it used until then; the server's background processes
+    (WAL writer, checkpointer) are left out."""
+
+    def __init__(self, database: str) -> None:
+        self.marker = f" {database} "
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._ours: dict[int, bool] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, *, at_start: bool) -> None:
+        for pid in postgres_pids():
+            if self._ours.setdefault(pid, self.marker in process_title(pid)):
+                cpu = cpu_seconds(pid)
+                if cpu:  # 0.0: it exited as it was read
+                    self.first.setdefault(pid, cpu if at_start else 0.0)
+                    self.last[pid] = cpu
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            self._sample(at_start=False)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[p] - self.first[p] for p in self.last)
+
+    def __enter__(self) -> BackendCpu:
+        self._sample(at_start=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample(at_start=False)
 
 
 # ---- servers ----
@@ -433,7 +484,10 @@ def main(argv: list[str] | None = None) -> int:
                    "(installed into var/bench/granian, a lever of issue 16 under measurement)")
     p.add_argument("--duration", type=float, default=10.0, help="measured seconds per workload (default 10)")
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per workload (default 3)")
-    p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde)")
+    p.add_argument("--workloads", default="abcde", help="which workloads, e.g. 'ac' (default abcde); 'f' is like "
+                   "real use (200 users, Zipf reads, 10%% writes, one connection per user; its own dataset of 2,000 "
+                   "processes, built once, its own gateway and table; without a-e, the standard dataset and "
+                   "--extra are left out)")
     p.add_argument("--notifications", choices=["on", "off", "both"], default="on",
                    help="on (default): the gateway's defaults, notifications written, no relay; off: "
                         "NOTIFICATIONS=false; both: the write mix (e) on three gateways in interleaved rounds "
@@ -442,6 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--peer", choices=["postgraphile", "postgraphile5"],
                    help="also measure PostGraphile 4 (postgraphile) or 5 (postgraphile5) on the same data")
     p.add_argument("--processes", type=int, default=200, help=argparse.SUPPRESS)
+    p.add_argument("--real-processes", type=int, default=2000, help=argparse.SUPPRESS)  # (f)'s, for the smoke test
+    p.add_argument("--real-users", type=int, default=200, help=argparse.SUPPRESS)
     p.add_argument("--rebuild", action="store_true", help="rebuild the dataset even when the manifest matches")
     p.add_argument("--extra", default="batch3000", help="extra measurements: 'batch3000' (default), 'scale', "
                    "'growth' (CPU per node and per row as trees and pages grow), comma-separated, or '' for none")
@@ -453,6 +509,35 @@ def main(argv: list[str] | None = None) -> int:
             p.error("the scale check runs on PostgreSQL")
         print(scale_table(args))
         return 0
+    wanted = [w for w in "abcdez" if w in args.workloads]
+    if args.cluster and (args.sqlite or args.workers > 1):
+        p.error("--cluster runs single-process gateways on PostgreSQL")
+    if args.server == "granian" and (args.cluster or args.notifications == "both"):
+        p.error("--server granian serves the one measured gateway (not --cluster or --notifications both)")
+    if args.pooler and (args.cluster or args.sqlite):
+        p.error("--pooler puts PgBouncer between one gateway and PostgreSQL")
+    env = {"NOTIFICATIONS": "false"} if args.notifications == "off" else {}
+    rows: list[Row] = []
+    if wanted or args.soak:
+        rows = standard(p, args, wanted, env)
+    if "f" in args.workloads:
+        from bench import real
+
+        ours_f, notes = real.rows(args, env)
+        print()
+        print(table(ours_f, ratios(ours_f, args.peer)))
+        print("\n".join(["", *notes]))
+        rows += ours_f
+    if any(r.errors for r in rows):
+        log("some requests failed (see above)")
+        return 1
+    return 0
+
+
+def standard(p: argparse.ArgumentParser, args: argparse.Namespace, wanted: list[str], env: dict[str, str]
+             ) -> list[Row]:
+    """Workloads (a)-(e) and (z) on the standard dataset, the extras, or the soak (which exits); their table
+    printed, their rows returned."""
     url, key = database(args)
     m = prepare(url, key, args)
     if args.soak:
@@ -460,19 +545,11 @@ def main(argv: list[str] | None = None) -> int:
             p.error("--soak runs on PostgreSQL")
         from bench import soak
 
-        return soak.run(args, url, m)
+        raise SystemExit(soak.run(args, url, m))
     gm = prepare_growth(url) if "growth" in args.extra.split(",") else None
     postgres = key == "postgresql"
     rows: list[Row] = []
     growth: list[Row] = []
-    wanted = [w for w in "abcdez" if w in args.workloads]
-    if args.cluster and (args.sqlite or args.workers > 1):
-        p.error("--cluster runs single-process gateways on PostgreSQL")
-    if args.server == "granian" and (args.cluster or args.notifications == "both"):
-        p.error("--server granian serves the one measured gateway (not --cluster or --notifications both)")
-    if args.pooler and (args.cluster or key != "postgresql"):
-        p.error("--pooler puts PgBouncer between one gateway and PostgreSQL")
-    env = {"NOTIFICATIONS": "false"} if args.notifications == "off" else {}
     with ExitStack() as stack:
         if args.cluster:
             serving = clustered(url, gateways=args.cluster, token=m.token, env=env)
@@ -502,20 +579,22 @@ def main(argv: list[str] | None = None) -> int:
                 growth += peer_growth_rows(url, gm, args)
     if args.notifications == "both" and "e" in wanted:
         rows += notification_rows(url, m, args, postgres=postgres)
-    ratios: dict[str, float] = {}
-    for r in rows:
-        peer = next((p for p in rows if p.server == args.peer and p.workload == r.workload), None)
-        if r.server == "processgraph" and peer is not None:
-            ratios[r.workload] = r.total_cpu_ms / peer.total_cpu_ms
-    print(table(rows, ratios))
+    print(table(rows, ratios(rows, args.peer)))
     if gm is not None:
         print()
         print(growth_table(growth, gm, args.peer))
         rows += growth
-    if any(r.errors for r in rows):
-        log("some requests failed (see above)")
-        return 1
-    return 0
+    return rows
+
+
+def ratios(rows: list[Row], peer_name: str | None) -> dict[str, float]:
+    """Per workload: our gateway+database CPU per request over the peer's, where the peer has the workload."""
+    out: dict[str, float] = {}
+    for r in rows:
+        peer = next((p for p in rows if p.server == peer_name and p.workload == r.workload), None)
+        if r.server == "processgraph" and peer is not None:
+            out[r.workload] = r.total_cpu_ms / peer.total_cpu_ms
+    return out
 
 
 NOTIFICATION_ROUNDS = 3

@@ -81,3 +81,12 @@ async def test_the_token_cache_is_bounded(engine: AsyncEngine, token: str, sql: 
     sql.reset()
     await resolver.resolve(authorization=f"Bearer {token}")
     assert sql.count == 0
+
+
+async def test_the_token_cache_counts_its_hits_and_misses(engine: AsyncEngine, token: str) -> None:
+    resolver = ActorResolver(engine=engine, cache_seconds=60)
+    for _ in range(3):
+        await resolver.resolve(authorization=f"Bearer {token}")
+    with pytest.raises(AuthError):
+        await resolver.resolve(authorization=f"Bearer {random_token()}")
+    assert (resolver.hits, resolver.misses) == (2, 2)

@@ -29,3 +29,23 @@ def test_the_bench_runs_a_short_workload_and_the_batch_rename_on_sqlite(backend:
     requests_per_second = float(row.split("|")[3].replace(",", ""))
     assert requests_per_second > 0, row
     assert (tmp_path / "bench.db").is_file()  # the bench's files went to BENCH_DIR, not the repository's var/
+
+
+@pytest.mark.once(backend="sqlite")
+@pytest.mark.timeout(240)
+def test_the_bench_runs_workload_f_like_real_use_on_sqlite(backend: str, tmp_path: Path) -> None:
+    """Workload (f) at a tiny size (issue 29): its own dataset, one connection per user, reads and writes apart,
+    no error (the bench exits 1 on any), and each cache's hit rate printed."""
+    env = {**os.environ, "BENCH_DIR": str(tmp_path)}
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "bench"), "--sqlite", "--workloads", "f",
+                           "--real-processes", "20", "--real-users", "10", "--duration", "2", "--warmup", "0.5"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=220, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
+    for part in ("reads", "writes"):
+        row = next(line for line in done.stdout.splitlines()
+                   if line.startswith(f"| f real use: {part} | processgraph |"))
+        assert float(row.split("|")[3].replace(",", "")) > 0, row  # req/s
+    for cache in ("tree cache", "kept answers", "token cache"):
+        assert re.search(rf"^\(f\) {cache}.* hit rate over the measured run: ", done.stdout, re.M), done.stdout
+    assert "| a process tree |" not in done.stdout  # (f) alone: the standard workloads are left out
+    assert (tmp_path / "bench-f.db").is_file() and (tmp_path / "sqlite-f.manifest.json").is_file()

@@ -85,6 +85,8 @@ class ActorResolver:
         # used first out: a flood of random tokens cannot grow it past `cache_size`.
         self.cache_size = cache_size
         self._cache: OrderedDict[str, tuple[float, Actor | None]] = OrderedDict()
+        self.hits = 0  # lookups answered from the cache, and those that were not (/metrics)
+        self.misses = 0
 
     async def resolve(self, *, authorization: str | None) -> Actor:
         token = parse_bearer(authorization)
@@ -94,12 +96,15 @@ class ActorResolver:
         if hit is not None and hit[0] > now:
             actor = hit[1]
             self._cache.move_to_end(digest)
+            self.hits += 1
         elif not token.startswith(TOKEN_PREFIX):
             if self.oidc is None:
                 raise AuthError("malformed token")
+            self.misses += 1
             actor, seconds_left = await self._oidc_actor(token)
             self._remember(digest, now, min(self.cache_seconds, seconds_left), actor)
         else:
+            self.misses += 1
             actor = await self._lookup(digest)
             self._remember(digest, now, self.cache_seconds, actor)
         if actor is None:

@@ -6,7 +6,24 @@ import { PostGraphileAmberPreset } from "postgraphile/presets/amber";
 import { makeV4Preset } from "postgraphile/presets/v4";
 import { makePgService } from "postgraphile/adaptors/pg";
 import { grafserv } from "postgraphile/grafserv/node";
-import { TagsFilePlugin } from "postgraphile/utils";
+import { TagsFilePlugin, addPgTableCondition } from "postgraphile/utils";
+
+// Conditions for the reads of workload (f), which PostGraphile's equality conditions cannot say: a process
+// name's part (our `nameContains`: the casefolded name_key LIKE the given pattern), a job run's place in a user's
+// inbox (the rule of app/run/changes.py waiting_for), and a job run's workspace (through its run).
+const text = (build) => ({ type: build.graphql.GraphQLString });
+const conditions = [
+  addPgTableCondition({ schemaName: "public", tableName: "process" }, "nameKeyLike", text,
+    (value, { sql, sqlTableAlias }) => sql`${sqlTableAlias}.name_key like ${sql.value(value)}`),
+  addPgTableCondition({ schemaName: "public", tableName: "job_run" }, "waitingFor", text,
+    (value, { sql, sqlTableAlias: t }) => sql`(${t}.status = 'running' and (
+      (${t}.action_status = 'sent' and ${sql.value(value)} in (${t}.arguments->>'assignee', ${t}.arguments->>'user'))
+      or (${t}.action_status = 'returned' and ${t}.arguments->>'assignee' = ${sql.value(value)})
+      or (${t}.action_status = 'approval' and ${t}.arguments->>'approver' = ${sql.value(value)})))`),
+  addPgTableCondition({ schemaName: "public", tableName: "job_run" }, "inWorkspace", text,
+    (value, { sql, sqlTableAlias: t }) =>
+      sql`${t}.run_id in (select id from public.process_run where workspace_id = ${sql.value(value)})`),
+];
 
 const [, , connectionString, host, portText, workersText] = process.argv;
 const port = Number(portText);
@@ -26,7 +43,7 @@ if (workers > 1 && cluster.isPrimary) {
         simpleCollections: "omit",
       }),
     ],
-    plugins: [TagsFilePlugin],
+    plugins: [TagsFilePlugin, ...conditions],
     pgServices: [makePgService({ connectionString, schemas: ["public"] })],
     grafserv: { graphqlPath: "/graphql", graphiql: false, watch: false },
   };
