@@ -405,15 +405,18 @@ async def test_pages_compiled_over_rows_answer_as_the_objects_do(world: World, r
     assert rows_built.count("ProcessSummary") == len(fast.data["processes"]["edges"])  # type: ignore[index]
 
 
+def _workload(name: str) -> str:
+    return (Path(__file__).resolve().parent.parent / "bench" / "workloads" / f"{name}.graphql").read_text()
+
+
 async def test_trees_compiled_over_rows_build_no_node_objects(world: World, rows_built: list[str]) -> None:
     """The benchmark's tree, page-of-trees and run tree workloads answer their nodes from the rows (the builders
     make objects that hold a row and their place in the tree); the same as the stock executor."""
-    workloads = Path(__file__).resolve().parent.parent / "bench" / "workloads"
     cases = [("a_process_tree", {"id": world.ids["bench"]}), ("b_process_list_trees", None),
              ("d_run_tree", {"id": world.ids["run"]})]
     fast_schema, _ = _public_schemas()
     for name, variables in cases:
-        query = (workloads / f"{name}.graphql").read_text()
+        query = _workload(name)
         await world.compare(query, variables)
         rows_built.clear()
         ctx = Context(engine=world.engine, settings=world.settings, request_id="rows",

@@ -16,9 +16,12 @@ from app.db import metadata, sort_key, table
 from app.migrate import alembic_config
 from app.models_registry import import_all_models
 from app.process.draft import PROCESSES
+from app.run.models import JobRun
 from app.settings import DEV_USER_ID, Settings
+from tests.helpers import GraphQLClient
+from tests.run.helpers import create_process, people, read, start, task
 
-USERS = table(User)
+USERS, JOB_RUNS = table(User), table(JobRun)
 
 
 async def test_migrated_database_matches_the_models(engine: AsyncEngine) -> None:
@@ -73,3 +76,29 @@ async def test_0013_rewrites_stale_process_name_keys(settings: Settings, engine:
     assert len(keys) == 2100 and all(keys[i] == sort_key(names[i]) for i in keys)
     sigmas = "\u03c3\u03b1\u03c3 \u217b"  # small sigma, alpha, sigma, roman twelve: casefold's, where lower() ends on the final sigma
     assert [keys[f"p{i:05d}"] for i in sorted(stale)] == ["éclair two", "strasse", sigmas, "renamed", "ǆemal"]
+
+
+async def test_0014_fills_whom_each_job_run_waits_for(settings: Settings, engine: AsyncEngine,
+                                                      gql: GraphQLClient) -> None:
+    """A run's job runs as the run service wrote them (waiting for their assignees, and a submitted one for its
+    approver): downgraded to 0013 (the column dropped) and upgraded again, the column holds the same users."""
+    p = await people(engine, settings, gql, "ann", "bob")
+    root = {"name": "R", "parallel": True, "children": [task("t1", p.id("ann"), approver=p.id("bob")),
+                                                           task("t2", p.id("bob")), task("t3", p.id("ann"))]}
+    run = await start(gql, await create_process(gql, root))
+    _, nodes = await read(gql, run["id"])
+    submitted = next(n for n in nodes.values() if n.get("name") == "t1")
+    payload = (await p.users["ann"]("mutation($id: ID!) { jobRunSubmit(input: {id: $id}) { errors { code } } }",
+                                    {"id": submitted["id"]}))["jobRunSubmit"]
+    assert payload["errors"] == []
+
+    async def waiting() -> dict[str, str | None]:
+        async with engine.connect() as conn:
+            return dict((await conn.execute(select(JOB_RUNS.c.id, JOB_RUNS.c.waiting_for))).all())
+
+    written = await waiting()
+    assert sorted(v for v in written.values() if v) == sorted([p.id("bob"), p.id("bob"), p.id("ann")])
+    cfg = alembic_config(settings)
+    await asyncio.to_thread(command.downgrade, cfg, "0013")
+    await asyncio.to_thread(command.upgrade, cfg, "head")
+    assert await waiting() == written

@@ -50,10 +50,6 @@ def waiting_for(job: Mapping[str, Any]) -> str | None:
     return str(who) if who else None
 
 
-PEOPLE_ARGUMENTS = ("approver", "assignee", "user")
-"""Every argument `waiting_for` may read the person from: a read may narrow its rows by these first."""
-
-
 def is_overdue(due: date | None, status: str, today: date) -> bool:
     """Past its due date (in UTC) and not settled."""
     return due is not None and due < today and status not in SETTLED

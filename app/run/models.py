@@ -111,6 +111,9 @@ class JobRun(SQLModel, table=True, metadata=metadata):
     # When the person it waits for (or would wait for) is due, from its arguments (app/run/due.py); kept by
     # the run service so that lists filter overdue job runs in SQL.
     due_date: date | None = None
+    # The user it waits for now (app/run/due.py waiting_for; null when it waits for nobody), kept by the run
+    # service with the due date, so that an inbox is one indexed read of its own rows.
+    waiting_for: str | None = Field(default=None, max_length=32, index=True)
 
 
 class RunEvent(SQLModel, table=True, metadata=metadata):

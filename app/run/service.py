@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from app import faults
@@ -34,7 +34,7 @@ from app.process import service as process_service
 from app.process.validation import check_job
 from app.run import actions, changes, reminders
 from app.run.calendar import BusinessCalendar
-from app.run.due import PEOPLE_ARGUMENTS, due_date, is_overdue, waiting_for
+from app.run.due import due_date, is_overdue, waiting_for
 from app.run.engine import RunState
 from app.run.models import SETTLED, GroupRun, JobRun, ProcessRun, RunEvent
 from app.run.notices import notices
@@ -44,7 +44,7 @@ REMINDERS = table(Reminder)
 GROUP_COLUMNS = ("status", "eligible_to_start", "revision", "started_at", "completed_at", "parent_group_run_id",
                  "ordinal")
 JOB_COLUMNS = ("status", "action_status", "eligible_to_start", "revision", "started_at", "completed_at",
-               "arguments", "exception", "comment", "ordinal", "due_date")
+               "arguments", "exception", "comment", "ordinal", "due_date", "waiting_for")
 RUN_COLUMNS = ("status", "completed_date", "event_seq", "revision", "modified_at", "modified_by", "tree_version")
 
 
@@ -169,9 +169,11 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
 
 
 def set_due_dates(state: RunState) -> None:
-    """Every job run's due date column, from its arguments and action status (app/run/due.py)."""
+    """Every job run's due date column and whom it waits for, from its status, action status and arguments
+    (app/run/due.py)."""
     for job in state.jobs.values():
         job["due_date"] = due_date(job, state.jobs)
+        job["waiting_for"] = waiting_for(job)
 
 
 async def replan(conn: AsyncConnection, state: RunState, *, stored: list[Any] | None = None) -> None:
@@ -389,19 +391,16 @@ async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None,
     certification approver (sent); with `overdue`, only those that are (true) or are not (false) overdue on
     the date `overdue_on`."""
     ws_runs = select(RUNS.c.id).where(RUNS.c.workspace_id == actor.workspace_id)
-    # The database keeps the running job runs that name the actor in an argument that may say whom they wait for
-    # (a superset, compared in the database without sending every running job run of the workspace here);
-    # `waiting_for` decides.
-    names_actor = or_(*(JOB_RUNS.c.arguments[k].as_string() == actor.user_id for k in PEOPLE_ARGUMENTS))
-    stmt = (select(JOB_RUNS).where(JOB_RUNS.c.run_id.in_(ws_runs), JOB_RUNS.c.status == "running", names_actor)
+    # The job runs whose `waiting_for` column (kept with every write of a job run: set_due_dates) names the
+    # actor: one indexed read of the actor's own rows.
+    stmt = (select(JOB_RUNS).where(JOB_RUNS.c.waiting_for == actor.user_id, JOB_RUNS.c.run_id.in_(ws_runs))
             .order_by(JOB_RUNS.c.run_id, JOB_RUNS.c.id))
     async with engine.connect() as conn:
         rows = (await conn.execute(stmt)).all()
     mine = []
     for j in rows:
-        waiting = waiting_for(dict(j._mapping)) == actor.user_id
         late = overdue is None or overdue_on is None or is_overdue(j.due_date, j.status, overdue_on) == overdue
-        if waiting and late and (action_status is None or j.action_status == action_status):
+        if late and (action_status is None or j.action_status == action_status):
             mine.append(j)
     return mine
 
