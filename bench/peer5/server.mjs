@@ -9,14 +9,13 @@ import { grafserv } from "postgraphile/grafserv/node";
 import { TagsFilePlugin, addPgTableCondition } from "postgraphile/utils";
 
 // Conditions for the reads of workload (f), which PostGraphile's equality conditions cannot say: a process
-// name's part (our `nameContains`: the casefolded name_key LIKE the given pattern), a job run's place in a user's
-// inbox (the job_run.waiting_for column our inbox reads, indexed, kept by our run service), and a job run's workspace (through its run).
+// name's part (our `nameContains`: the casefolded name_key LIKE the given pattern), and a job run's workspace
+// (through its run). A user's inbox is PostGraphile's own equality condition on job_run.waiting_for, the column
+// our inbox reads (indexed, kept by our run service).
 const text = (build) => ({ type: build.graphql.GraphQLString });
 const conditions = [
   addPgTableCondition({ schemaName: "public", tableName: "process" }, "nameKeyLike", text,
     (value, { sql, sqlTableAlias }) => sql`${sqlTableAlias}.name_key like ${sql.value(value)}`),
-  addPgTableCondition({ schemaName: "public", tableName: "job_run" }, "waitingFor", text,
-    (value, { sql, sqlTableAlias: t }) => sql`${t}.waiting_for = ${sql.value(value)}`),
   addPgTableCondition({ schemaName: "public", tableName: "job_run" }, "inWorkspace", text,
     (value, { sql, sqlTableAlias: t }) =>
       sql`${t}.run_id in (select id from public.process_run where workspace_id = ${sql.value(value)})`),
