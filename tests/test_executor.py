@@ -436,7 +436,7 @@ def test_a_lazy_summary_has_its_fields_once_read_and_no_others() -> None:
     lazy, eager = ProcessSummary.lazy(row), ProcessSummary.from_row(row)
     assert lazy._row is row and "name" not in vars(lazy)
     assert lazy.name == "P" and lazy.created.date_time.tzinfo is UTC and lazy.trashed is None
-    fields = {f for f in vars(eager) if f not in ("_lazy_row", "fragment_memo")}  # those two keep their defaults
+    fields = {f for f in vars(eager) if f not in ("lazy_row", "fragment_memo")}  # those two keep their defaults
     assert {f: getattr(lazy, f) for f in fields} == {f: getattr(eager, f) for f in fields} and len(fields) == 13
     with pytest.raises(AttributeError):
         lazy.nothing  # noqa: B018

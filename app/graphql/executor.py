@@ -129,7 +129,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         is_awaitable = self.is_awaitable
         # An object that holds its row (app/graphql/rows.py): a field that follows from the row is read from it,
         # and the object's other fields are never set.
-        row = getattr(source_value, "_lazy_row", None)
+        row = getattr(source_value, "lazy_row", None)
         if row is not None:
             own, from_row = source_value.__dict__, type(source_value).row_plan.from_row
         for response_name, field_details_list in grouped_field_set.items():
@@ -279,27 +279,53 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def _compile(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
         """The selection of `field_details_list` on `object_type` as a generated function (see `generate`)
-        when every field below is plain (no resolver, no arguments, no directive, no @defer); None otherwise.
-        Memoized per request like graphql-core's collect_subfields, and shared across requests when the
-        operation has no directives."""
-        key = (object_type, id(field_details_list))
+        when every field below is plain (no resolver, no arguments, no directive, no @defer); None otherwise."""
+        return self._memo((object_type,), field_details_list,
+                          lambda: self._compile_fresh(object_type, field_details_list))
+
+    def _compile_row(self, object_type: GraphQLObjectType, field_details_list: Any, row_plan: RowPlan) -> Any:
+        """The selection of `field_details_list` on `object_type` compiled over the row its objects are built
+        from (app/graphql/rows.py, `generate_row`), when every selected field has a source in `row_plan` and
+        everything below is compilable; None otherwise (objects are then answered by their attributes)."""
+        return self._memo(("row", object_type, id(row_plan)), field_details_list,
+                          lambda: self._compile_row_fresh(object_type, field_details_list, row_plan))
+
+    def _memo(self, kind: tuple[Any, ...], field_details_list: Any, compile_fresh: Any) -> Any:
+        """A compiled selection memoized per request like graphql-core's collect_subfields, and shared across
+        requests when the operation has no directives. While it compiles (and for good, if it is not
+        compilable) the request's memo holds None."""
+        key = (*kind, id(field_details_list))
         found = self._compiled.get(key, MISSING)
         if found is not MISSING:
             return found
         shared = self._shared
+        shared_key = (*kind, *(id(f.node) for f in field_details_list))
         if shared is not None:
-            shared_key = (object_type, *(id(f.node) for f in field_details_list))
             found = shared.get(shared_key, MISSING)
             if found is not MISSING:
                 self._compiled[key] = found
                 return found
-        found = self._compile_fresh(object_type, field_details_list, key)
+        self._compiled[key] = None
+        found = self._compiled[key] = compile_fresh()
         if shared is not None:
             shared[shared_key] = found
         return found
 
-    def _compile_fresh(self, object_type: GraphQLObjectType, field_details_list: Any, key: Any) -> Any:
-        self._compiled[key] = None  # while compiling (and for good, if not compilable)
+    def _members(self, plan: Plan, sub_fields: Any) -> dict[type, Any] | None:
+        """For an object-valued field, the compiled selection of each class its value may have; None when one
+        is not compilable. Objects that may carry a fragment memo (kept across requests, app/fast/cache.py) are
+        asked for their answer first, when the function is shared by every request of the operation."""
+        if not plan.members:
+            return None
+        sub: dict[type, Any] = {}
+        for cls, member_type in plan.members.items():
+            compiled = self._compile(member_type, sub_fields)
+            if compiled is None:
+                return None
+            sub[cls] = memoized(compiled) if self._shared is not None and hasattr(cls, "fragment_memo") else compiled
+        return sub
+
+    def _compile_fresh(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
         grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
         plans = self._plans.fields.get(object_type)
         if new_defer_usages or forbidden or not plans:
@@ -315,47 +341,12 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             if plan is None or node.directives:
                 return None
             sub: dict[type, Any] | None = None
-            if plan.kind in (OBJECT, OBJECTS, ABSTRACT):
-                if not plan.members:
-                    return None
-                sub = {}
-                for cls, member_type in plan.members.items():
-                    compiled = self._compile(member_type, sub_fields)
-                    if compiled is None:
-                        return None
-                    # Objects that may carry a fragment memo (kept across requests, app/fast/cache.py) are asked
-                    # for their answer first, when the function is shared by every request of the operation.
-                    sub[cls] = memoized(compiled) if self._shared is not None and hasattr(cls, "fragment_memo") \
-                        else compiled
+            if plan.kind in (OBJECT, OBJECTS, ABSTRACT) and (sub := self._members(plan, sub_fields)) is None:
+                return None
             entries.append((response_name, plan.kind, plan, sub))
         row_plan = getattr(self._plans.origins.get(object_type), "row_plan", None)
         row_run = self._compile_row(object_type, field_details_list, row_plan) if row_plan is not None else None
-        run = generate(entries, row_run)
-        self._compiled[key] = run
-        return run
-
-    def _compile_row(self, object_type: GraphQLObjectType, field_details_list: Any, row_plan: RowPlan) -> Any:
-        """The selection of `field_details_list` on `object_type` compiled over the row its objects are built
-        from (app/graphql/rows.py), when every selected field has a source in `row_plan` and everything below is
-        compilable; None otherwise (objects are then answered by their attributes). Memoized and shared like
-        `_compile`."""
-        key = ("row", object_type, id(row_plan), id(field_details_list))
-        found = self._compiled.get(key, MISSING)
-        if found is not MISSING:
-            return found
-        shared = self._shared
-        shared_key = ("row", object_type, id(row_plan), *(id(f.node) for f in field_details_list))
-        if shared is not None:
-            found = shared.get(shared_key, MISSING)
-            if found is not MISSING:
-                self._compiled[key] = found
-                return found
-        self._compiled[key] = None  # while compiling (and for good, if not compilable)
-        found = self._compile_row_fresh(object_type, field_details_list, row_plan)
-        self._compiled[key] = found
-        if shared is not None:
-            shared[shared_key] = found
-        return found
+        return generate(entries, row_run)
 
     def _compile_row_fresh(self, object_type: GraphQLObjectType, field_details_list: Any, row_plan: RowPlan) -> Any:
         grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
@@ -375,22 +366,15 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 return None
             if isinstance(source, Nested):
                 member = plan.members.get(source.plan.cls) if plan.kind == OBJECT else None
-                sub = None if member is None else self._compile_row(member, sub_fields, source.plan)
-                if sub is None:
+                nested = None if member is None else self._compile_row(member, sub_fields, source.plan)
+                if nested is None:
                     return None
-                entries.append((response_name, NESTED, plan, sub, source))
+                entries.append((response_name, NESTED, plan, nested, source))
                 continue
-            sub_objects: dict[type, Any] | None = None
-            if plan.kind in (OBJECT, OBJECTS, ABSTRACT):
-                if not plan.members:
-                    return None
-                sub_objects = {}
-                for cls, member_type in plan.members.items():
-                    compiled = self._compile(member_type, sub_fields)
-                    if compiled is None:
-                        return None
-                    sub_objects[cls] = compiled
-            entries.append((response_name, plan.kind, plan, sub_objects, source))
+            sub: dict[type, Any] | None = None
+            if plan.kind in (OBJECT, OBJECTS, ABSTRACT) and (sub := self._members(plan, sub_fields)) is None:
+                return None
+            entries.append((response_name, plan.kind, plan, sub, source))
         return generate_row(entries)
 
     def collect_and_execute_subfields(self, return_type: GraphQLObjectType, field_details_list: Any, path: Path,

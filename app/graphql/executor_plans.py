@@ -204,7 +204,7 @@ def generate(entries: list[tuple[str, int, Any, Any]], row_run: Callable[[Any], 
     lines = ["def run(src):"]
     if row_run is not None:
         ns["ROW"] = row_run
-        lines += ["    row = src._lazy_row", "    if row is not None:", "        return ROW(src, row)"]
+        lines += ["    row = src.lazy_row", "    if row is not None:", "        return ROW(src, row)"]
     reads: list[str | None] = []
     for _response_name, kind, plan, _sub in entries:
         if kind == TYPENAME:

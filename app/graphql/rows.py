@@ -12,7 +12,7 @@ inherited flags). The table serves two readers:
   response's objects become dicts straight from rows, without an API object, its nested objects and a
   generated function call per object (see `generate_row` in app/graphql/executor_plans.py).
 
-`RowPlan.lazy` makes an object that holds its row (`_lazy_row`) and its `Own` fields only: the executor
+`RowPlan.lazy` makes an object that holds its row (`lazy_row`) and its `Own` fields only: the executor
 answers compiled selections from the row, and anything else that reads a field (a resolver, the stock
 executor, equality) finds every field set on first access (`materialize`, called by the type's
 `__getattr__`). A builder may also give a field that the row would answer, to decide it otherwise (a part
@@ -127,7 +127,7 @@ class RowPlan:
             if name not in own:
                 d[name] = row if source is ROW else source.value(row) if isinstance(source, Col | Nested | Computed) \
                     else source
-        d["_lazy_row"] = row
+        d["lazy_row"] = row
         return made
 
 
@@ -139,7 +139,7 @@ def materialize(obj: Any, name: str) -> Any:
     """For a type's `__getattr__`: on an object `RowPlan.lazy` made, set every field that follows from its row
     (those its builder gave stay) and return `name`; AttributeError for anything else."""
     d = obj.__dict__
-    row = d.get("_lazy_row")
+    row = d.get("lazy_row")
     plan: RowPlan | None = getattr(type(obj), "row_plan", None)
     if row is None or plan is None or (name not in plan.from_row and name not in plan.extra):
         raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")

@@ -173,7 +173,7 @@ class ProcessGroup(Node):
     # On the root of a tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
     # Set on a group that holds its row (`GROUP_ROWS.lazy`): see app/graphql/rows.py.
-    _lazy_row: strawberry.Private[Any] = None
+    lazy_row: strawberry.Private[Any] = None
 
     def __getattr__(self, name: str) -> Any:
         return materialize(self, name)
@@ -205,7 +205,7 @@ class ProcessJob(Node):
         "null otherwise or when the read asked for `excludeGeneratedJobs`."
     )
     # Set on a job that holds its row (`JOB_ROWS.lazy`): see app/graphql/rows.py.
-    _lazy_row: strawberry.Private[Any] = None
+    lazy_row: strawberry.Private[Any] = None
 
     def __getattr__(self, name: str) -> Any:
         return materialize(self, name)

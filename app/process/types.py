@@ -81,7 +81,7 @@ class Process(Node):
     modified: Action = strawberry.field(description="Who last changed the process, and when.")
     _exclude_generated: strawberry.Private[bool] = False
     # Set on a process that holds its row (`lazy`): see app/graphql/rows.py.
-    _lazy_row: strawberry.Private[Any] = None
+    lazy_row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any, *, exclude_generated: bool = False) -> Process:
@@ -218,7 +218,7 @@ class ProcessSummary:
     # What compiled selections answered for this process at this revision, kept across requests (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
     # Set on a summary that holds only its row (`lazy`): see app/graphql/rows.py.
-    _lazy_row: strawberry.Private[Any] = None
+    lazy_row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any) -> ProcessSummary:

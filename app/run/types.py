@@ -132,7 +132,7 @@ class GroupRun(Node):
     # On the root of a run tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
     # Set on a group run that holds its row (`GROUP_RUN_ROWS.lazy`): see app/graphql/rows.py.
-    _lazy_row: strawberry.Private[Any] = None
+    lazy_row: strawberry.Private[Any] = None
 
     def __getattr__(self, name: str) -> Any:
         return materialize(self, name)
@@ -162,7 +162,7 @@ class JobRun(Node):
         "while in approval, the certification's due date on generated signer and approver job runs, the due date "
         "otherwise.")
     # Set on a job run that holds its row (`JOB_RUN_ROWS.lazy`): see app/graphql/rows.py.
-    _lazy_row: strawberry.Private[Any] = None
+    lazy_row: strawberry.Private[Any] = None
 
     def __getattr__(self, name: str) -> Any:
         return materialize(self, name)
