@@ -77,14 +77,14 @@ class Own:
     __slots__ = ()
 
 
-OWN = Own()
+OWN_FIELD = Own()
 
 Source = Col | Nested | Computed | Own
 
 
 class RowPlan:
     """The sources of `cls`'s fields (by Python attribute name), and `extra`: attributes set on every object
-    (e.g. the private `_row`, as `"_row": ROW`)."""
+    (e.g. the private `_row`, as `"_row": THE_ROW`)."""
 
     __slots__ = ("cls", "eager", "extra", "from_row", "sources")
 
@@ -109,7 +109,7 @@ class RowPlan:
         """The fields that follow from `row` (all but the `Own` ones and those in `given`), and the extras."""
         out = {name: source.value(row) for name, source in self.from_row.items() if name not in given}
         for name, value in self.extra.items():
-            out[name] = row if value is ROW else value
+            out[name] = row if value is THE_ROW else value
         return out
 
     def build(self, row: Any, **own: Any) -> Any:
@@ -125,13 +125,13 @@ class RowPlan:
         d.update(own)
         for name, source in self.eager.items():
             if name not in own:
-                d[name] = row if source is ROW else source.value(row) if isinstance(source, Col | Nested | Computed) \
+                d[name] = row if source is THE_ROW else source.value(row) if isinstance(source, Col | Nested | Computed) \
                     else source
         d["lazy_row"] = row
         return made
 
 
-ROW: Any = object()
+THE_ROW: Any = object()
 """In `RowPlan.extra`: the row itself."""
 
 

@@ -11,7 +11,7 @@ from app.auth.types import ACTIONS, Action, User, user_or_none, users_or_none
 from app.graphql.context import Info
 from app.graphql.executor import FragmentMemo
 from app.graphql.node import Node
-from app.graphql.rows import OWN, Col, Computed, Nested, RowPlan, materialize
+from app.graphql.rows import OWN_FIELD, Col, Computed, Nested, RowPlan, materialize
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
 from app.process.tree import Tree, TreeRead, job_name
 
@@ -215,7 +215,7 @@ GROUP_ROWS = RowPlan(ProcessGroup, {
     **{name: Col(name) for name in ("id", "name", "parallel", "trigger_type", "read_only", "due_date", "ordinal",
                                     "revision")},
     "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
-    **dict.fromkeys(("parent", "parent_id", "children"), OWN),
+    **dict.fromkeys(("parent", "parent_id", "children"), OWN_FIELD),
 }, at_once=("id",))
 """A group's fields from its row; its place in the tree from the builder (which also gives `created` and
 `modified` as None when the read left their columns out)."""
@@ -226,7 +226,7 @@ JOB_ROWS = RowPlan(ProcessJob, {
     "name": Computed(lambda row: job_name(row.action, row.arguments)),
     "arguments": Computed(lambda row: arguments_from_json(row.action, row.arguments)),
     "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
-    **dict.fromkeys(("parent", "parent_id", "read_only", "tags", "generated"), OWN),
+    **dict.fromkeys(("parent", "parent_id", "read_only", "tags", "generated"), OWN_FIELD),
 }, at_once=("id",))
 """A job's fields from its row (the arguments decoded only when something reads them); its place in the tree,
 its tags and its generated group from the builder (which gives `arguments`, `created` and `modified` as None

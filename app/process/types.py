@@ -15,7 +15,7 @@ from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
-from app.graphql.rows import ROW, Col, Computed, Nested, RowPlan, materialize
+from app.graphql.rows import THE_ROW, Col, Computed, Nested, RowPlan, materialize
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
@@ -248,7 +248,7 @@ SUMMARY_ROWS = RowPlan(ProcessSummary, {
                                     "process_template", "source_process_run", "revision")},
     "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
     "trashed": Nested(ACTIONS["trashed"], null_when_null="trashed_at"),
-}, extra={"_row": ROW})
+}, extra={"_row": THE_ROW})
 """A summary's fields from its process row (app/graphql/rows.py): `from_row`, and compiled selections over rows."""
 ProcessSummary.row_plan = SUMMARY_ROWS  # type: ignore[attr-defined]
 

@@ -294,7 +294,6 @@ async def save_state(conn: AsyncConnection, state: RunState, before: tuple[Any, 
     await _insert_events(conn, state.run["id"], state.events)
 
 
-
 # ---- reads used by loaders ----
 
 async def runs_by_ids(conn: Reads, *, workspace_id: str, ids: list[str]) -> dict[str, Any]:

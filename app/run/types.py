@@ -14,7 +14,7 @@ from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
-from app.graphql.rows import OWN, Col, Computed, RowPlan, materialize
+from app.graphql.rows import OWN_FIELD, Col, Computed, RowPlan, materialize
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import ProcessByIdLoader
@@ -190,7 +190,7 @@ class JobRun(Node):
 GROUP_RUN_ROWS = RowPlan(GroupRun, {
     **{name: Col(name) for name in ("id", "name", "status", "parallel", "trigger_type", "eligible_to_start",
                                     "due_date", "ordinal", "source_group_id", "revision")},
-    **dict.fromkeys(("children_eligible_to_start_count", "status_counts", "parent_id", "children"), OWN),
+    **dict.fromkeys(("children_eligible_to_start_count", "status_counts", "parent_id", "children"), OWN_FIELD),
 })
 """A group run's fields from its row; its place in the tree (parent, children, their tallies) from the builder."""
 GroupRun.row_plan = GROUP_RUN_ROWS  # type: ignore[attr-defined]
@@ -201,7 +201,7 @@ JOB_RUN_ROWS = RowPlan(JobRun, {
     "name": Computed(lambda row: job_name(row.action, row.arguments)),
     "arguments": Computed(lambda row: arguments_from_json(row.action, row.arguments)),
     "source_job_id": Computed(lambda row: row.source_job_id or None),
-    "parent_id": OWN, "generated": OWN,
+    "parent_id": OWN_FIELD, "generated": OWN_FIELD,
 })
 """A job run's fields from its row (the arguments decoded only when something reads them); its parent and
 generated group run from the builder."""
