@@ -70,4 +70,3 @@ def action_plan(stamp: str) -> RowPlan:
 
 ACTIONS = {stamp: action_plan(stamp) for stamp in ("created", "modified", "trashed")}
 """The audited actions rows carry, by stamp."""
-

@@ -288,7 +288,7 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         from (app/graphql/rows.py, `generate_row`), when every selected field has a source in `row_plan` and
         everything below is compilable; None otherwise (objects are then answered by their attributes)."""
         return self._memo(("row", object_type, id(row_plan)), field_details_list,
-                          lambda: self._compile_row_fresh(object_type, field_details_list, row_plan))
+                          lambda: self._compile_fresh(object_type, field_details_list, row_plan))
 
     def _memo(self, kind: tuple[Any, ...], field_details_list: Any, compile_fresh: Any) -> Any:
         """A compiled selection memoized per request like graphql-core's collect_subfields, and shared across
@@ -325,30 +325,11 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
             sub[cls] = memoized(compiled) if self._shared is not None and hasattr(cls, "fragment_memo") else compiled
         return sub
 
-    def _compile_fresh(self, object_type: GraphQLObjectType, field_details_list: Any) -> Any:
-        grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
-        plans = self._plans.fields.get(object_type)
-        if new_defer_usages or forbidden or not plans:
-            return None
-        entries: list[tuple[str, int, Any, Any]] = []
-        for response_name, sub_fields in grouped.items():
-            node = sub_fields[0].node
-            name = node.name.value
-            if name == "__typename":
-                entries.append((response_name, TYPENAME, object_type.name, None))
-                continue
-            plan = plans.get(name)
-            if plan is None or node.directives:
-                return None
-            sub: dict[type, Any] | None = None
-            if plan.kind in (OBJECT, OBJECTS, ABSTRACT) and (sub := self._members(plan, sub_fields)) is None:
-                return None
-            entries.append((response_name, plan.kind, plan, sub))
-        row_plan = getattr(self._plans.origins.get(object_type), "row_plan", None)
-        row_run = self._compile_row(object_type, field_details_list, row_plan) if row_plan is not None else None
-        return generate(entries, row_run)
-
-    def _compile_row_fresh(self, object_type: GraphQLObjectType, field_details_list: Any, row_plan: RowPlan) -> Any:
+    def _compile_fresh(self, object_type: GraphQLObjectType, field_details_list: Any,
+                       row_plan: RowPlan | None = None) -> Any:
+        """The compiled selection: over the objects' attributes (`generate`, with the same selection over rows
+        when the type has a row plan), or, given `row_plan`, over their rows (`generate_row`: every selected
+        field needs a source in it)."""
         grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
         plans = self._plans.fields.get(object_type)
         if new_defer_usages or forbidden or not plans:
@@ -361,9 +342,9 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 entries.append((response_name, TYPENAME, object_type.name, None, None))
                 continue
             plan = plans.get(name)
-            source = None if plan is None else row_plan.sources.get(plan.attr)
-            if plan is None or source is None or node.directives:
+            if plan is None or node.directives:
                 return None
+            source = None if row_plan is None else row_plan.sources.get(plan.attr)
             if isinstance(source, Nested):
                 member = plan.members.get(source.plan.cls) if plan.kind == OBJECT else None
                 nested = None if member is None else self._compile_row(member, sub_fields, source.plan)
@@ -371,11 +352,17 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                     return None
                 entries.append((response_name, NESTED, plan, nested, source))
                 continue
+            if row_plan is not None and source is None:
+                return None
             sub: dict[type, Any] | None = None
             if plan.kind in (OBJECT, OBJECTS, ABSTRACT) and (sub := self._members(plan, sub_fields)) is None:
                 return None
             entries.append((response_name, plan.kind, plan, sub, source))
-        return generate_row(entries)
+        if row_plan is not None:
+            return generate_row(entries)
+        own_plan = getattr(self._plans.origins.get(object_type), "row_plan", None)
+        row_run = self._compile_row(object_type, field_details_list, own_plan) if own_plan is not None else None
+        return generate(entries, row_run)
 
     def collect_and_execute_subfields(self, return_type: GraphQLObjectType, field_details_list: Any, path: Path,
                                       result: Any, position_context: Any) -> Any:

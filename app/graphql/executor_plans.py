@@ -27,6 +27,8 @@ from graphql import (
 from strawberry.resolvers import is_default_resolver
 from strawberry.types.cast import get_strawberry_type_cast
 
+from app.graphql.rows import Col, Computed, Nested, Own
+
 _MAX_INT, _MIN_INT = 2**31 - 1, -(2**31)
 # Built-in scalars whose serialization leaves a value of this exact Python type unchanged.
 _IDENTITY = {GraphQLString.name: str, GraphQLID.name: str, GraphQLBoolean.name: bool}
@@ -190,7 +192,7 @@ TYPENAME = 0
 MISSING: Any = object()
 
 
-def generate(entries: list[tuple[str, int, Any, Any]], row_run: Callable[[Any], Any] | None = None
+def generate(entries: list[tuple[str, int, Any, Any, Any]], row_run: Callable[[Any], Any] | None = None
              ) -> Callable[[Any], dict[str, Any]]:
     """One object of a compiled selection as a generated Python function: attributes read and serialized,
     sub-objects by their own generated functions, the result dict built in one expression. Raises (Fallback,
@@ -205,12 +207,7 @@ def generate(entries: list[tuple[str, int, Any, Any]], row_run: Callable[[Any], 
     if row_run is not None:
         ns["ROW"] = row_run
         lines += ["    row = src.lazy_row", "    if row is not None:", "        return ROW(src, row)"]
-    reads: list[str | None] = []
-    for _response_name, kind, plan, _sub in entries:
-        if kind == TYPENAME:
-            reads.append(None)
-            continue
-        reads.append(_attribute(plan.attr))
+    reads = [None if kind == TYPENAME else _attribute(plan.attr) for _name, kind, plan, _sub, _source in entries]
     return _function(entries, reads, lines, ns)
 
 
@@ -229,14 +226,10 @@ def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any
     from the same row (`Nested`, kind NESTED, its own row function in `sub`), or the object's own attribute
     (`Own`); the value is then answered as `generate` answers an attribute. The object's fields that follow
     from its row are never set, and no nested object is built."""
-    from app.graphql.rows import Col, Computed, Nested, Own
-
     ns = _namespace()
     lines = ["def run(src, row):"]
     reads: list[str | None] = []
-    plain: list[tuple[str, int, Any, Any]] = []
-    for i, (response_name, kind, plan, sub, source) in enumerate(entries):
-        plain.append((response_name, kind, plan, sub))
+    for i, (_name, kind, plan, sub, source) in enumerate(entries):
         if kind == TYPENAME:
             reads.append(None)
         elif isinstance(source, Nested):
@@ -258,7 +251,7 @@ def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any
             assert isinstance(source, Computed)
             ns[f"C{i}"] = source.function
             reads.append(f"C{i}(row)")
-    return _function(plain, reads, lines, ns)
+    return _function(entries, reads, lines, ns)
 
 
 def _namespace() -> dict[str, Any]:
@@ -266,12 +259,12 @@ def _namespace() -> dict[str, Any]:
             "_MAX": _MAX_INT, "_date": date, "_datetime": datetime}
 
 
-def _function(entries: list[tuple[str, int, Any, Any]], reads: list[str | None], lines: list[str],
+def _function(entries: list[tuple[str, int, Any, Any, Any]], reads: list[str | None], lines: list[str],
               ns: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
     """The body shared by `generate` and `generate_row`: each entry's value (`reads[i]`, an expression) answered
     by its kind, then the result dict."""
     results = []
-    for i, (response_name, kind, plan, sub) in enumerate(entries):
+    for i, (response_name, kind, plan, sub, _source) in enumerate(entries):
         r = f"r{i}"
         results.append(f"{response_name!r}: {r}")
         if kind == TYPENAME:

@@ -12,10 +12,9 @@ inherited flags). The table serves two readers:
   response's objects become dicts straight from rows, without an API object, its nested objects and a
   generated function call per object (see `generate_row` in app/graphql/executor_plans.py).
 
-`RowPlan.lazy` makes an object that holds its row (`lazy_row`) and its `Own` fields only: the executor
-answers compiled selections from the row, and anything else that reads a field (a resolver, the stock
-executor, equality) finds every field set on first access (`materialize`, called by the type's
-`__getattr__`). A builder may also give a field that the row would answer, to decide it otherwise (a part
+`RowPlan.lazy` makes an object of a `RowBacked` type that holds its row (`lazy_row`) and its `Own` fields
+only: the executor answers compiled selections from the row, and anything else that reads a field (a
+resolver, the stock executor, equality) finds every field set on first access (`RowBacked.__getattr__`). A builder may also give a field that the row would answer, to decide it otherwise (a part
 its read left out, as None); a compiled selection reads such a field only where the read included it (the
 builders' keys say which parts were read).
 """
@@ -100,10 +99,9 @@ class RowPlan:
         # What a lazy object sets at once: a field with a class-level default would read as that default, never
         # reaching `__getattr__` (the extras, such as `_row`, and any source field with a default).
         self.eager = {**{n: s for n, s in self.from_row.items() if hasattr(cls, n) or n in at_once}, **self.extra}
-        # The executor asks every object whether it was cast (`strawberry.cast` sets this on the instance); on the
-        # class, that question finds "no" without the type's `__getattr__` (an instance that is cast still says so).
-        if not hasattr(cls, TYPE_CAST_ATTRIBUTE):
-            setattr(cls, TYPE_CAST_ATTRIBUTE, None)
+        if isinstance(cls, type) and issubclass(cls, RowBacked):
+            assert "row_plan" not in cls.__dict__, f"{cls.__name__} has one row plan"
+            cls.row_plan = self
 
     def values(self, row: Any, given: Any = ()) -> dict[str, Any]:
         """The fields that follow from `row` (all but the `Own` ones and those in `given`), and the extras."""
@@ -135,14 +133,25 @@ THE_ROW: Any = object()
 """In `RowPlan.extra`: the row itself."""
 
 
-def materialize(obj: Any, name: str) -> Any:
-    """For a type's `__getattr__`: on an object `RowPlan.lazy` made, set every field that follows from its row
-    (those its builder gave stay) and return `name`; AttributeError for anything else."""
-    d = obj.__dict__
-    row = d.get("lazy_row")
-    plan: RowPlan | None = getattr(type(obj), "row_plan", None)
-    if row is None or plan is None or (name not in plan.from_row and name not in plan.extra):
-        raise AttributeError(f"{type(obj).__name__!r} object has no attribute {name!r}")
-    for field, value in plan.values(row, d).items():
-        d[field] = value
-    return d[name]
+class RowBacked:
+    """The base of an API type whose objects `RowPlan.lazy` may make (its plan, made after the class, sets
+    `row_plan`): such an object holds its row in `lazy_row` (None on one built whole), and the first read of a
+    field it does not hold sets every field that follows from the row (`__getattr__`)."""
+
+    lazy_row: Any = None
+    row_plan: RowPlan
+
+    def __getattr__(self, name: str) -> Any:
+        d = self.__dict__
+        row = d.get("lazy_row")
+        plan = getattr(type(self), "row_plan", None)
+        if row is None or plan is None or (name not in plan.from_row and name not in plan.extra):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        for field, value in plan.values(row, d).items():
+            d[field] = value
+        return d[name]
+
+
+# The executor asks every object whether it was cast (`strawberry.cast` sets this on the instance); on the class,
+# that question finds "no" without `__getattr__` (an instance that is cast still says so).
+setattr(RowBacked, TYPE_CAST_ATTRIBUTE, None)

@@ -11,7 +11,7 @@ from app.auth.types import ACTIONS, Action, User, user_or_none, users_or_none
 from app.graphql.context import Info
 from app.graphql.executor import FragmentMemo
 from app.graphql.node import Node
-from app.graphql.rows import OWN_FIELD, Col, Computed, Nested, RowPlan, materialize
+from app.graphql.rows import OWN_FIELD, Col, Computed, Nested, RowBacked, RowPlan
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
 from app.process.tree import Tree, TreeRead, job_name
 
@@ -147,7 +147,7 @@ def arguments_from_json(action: str, a: dict[str, Any]) -> Any:
 
 
 @strawberry.type(description="A group of jobs and groups in a process (the seed's ProcessGroup).")
-class ProcessGroup(Node):
+class ProcessGroup(Node, RowBacked):
     id: strawberry.ID = strawberry.field(description="The group's id.")
     name: str = strawberry.field(description="Display name; on the root it labels the top-level container.")
     parallel: bool = strawberry.field(description="True: children run at the same time; false: one after another by ordinal.")
@@ -172,15 +172,10 @@ class ProcessGroup(Node):
     )
     # On the root of a tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
-    # Set on a group that holds its row (`GROUP_ROWS.lazy`): see app/graphql/rows.py.
-    lazy_row: strawberry.Private[Any] = None
-
-    def __getattr__(self, name: str) -> Any:
-        return materialize(self, name)
 
 
 @strawberry.type(description="A build-time unit of work; its action decides its arguments (the seed's ProcessJob).")
-class ProcessJob(Node):
+class ProcessJob(Node, RowBacked):
     id: strawberry.ID = strawberry.field(description="The job's id.")
     name: str = strawberry.field(
         description="The job's name: the `title` of its arguments; for generated jobs a label the server derives "
@@ -204,11 +199,6 @@ class ProcessJob(Node):
         description="On a certification job, the read-only group the server derives from its arguments; "
         "null otherwise or when the read asked for `excludeGeneratedJobs`."
     )
-    # Set on a job that holds its row (`JOB_ROWS.lazy`): see app/graphql/rows.py.
-    lazy_row: strawberry.Private[Any] = None
-
-    def __getattr__(self, name: str) -> Any:
-        return materialize(self, name)
 
 
 GROUP_ROWS = RowPlan(ProcessGroup, {
@@ -219,7 +209,6 @@ GROUP_ROWS = RowPlan(ProcessGroup, {
 }, at_once=("id",))
 """A group's fields from its row; its place in the tree from the builder (which also gives `created` and
 `modified` as None when the read left their columns out)."""
-ProcessGroup.row_plan = GROUP_ROWS  # type: ignore[attr-defined]
 
 JOB_ROWS = RowPlan(ProcessJob, {
     **{name: Col(name) for name in ("id", "action", "trigger_type", "ordinal", "revision")},
@@ -231,7 +220,6 @@ JOB_ROWS = RowPlan(ProcessJob, {
 """A job's fields from its row (the arguments decoded only when something reads them); its place in the tree,
 its tags and its generated group from the builder (which gives `arguments`, `created` and `modified` as None
 when the selection or the read leaves them out)."""
-ProcessJob.row_plan = JOB_ROWS  # type: ignore[attr-defined]
 
 
 ProcessTreeNode = Annotated[ProcessGroup | ProcessJob, strawberry.union(

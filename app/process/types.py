@@ -15,7 +15,7 @@ from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
-from app.graphql.rows import THE_ROW, Col, Computed, Nested, RowPlan, materialize
+from app.graphql.rows import THE_ROW, Col, Computed, Nested, RowBacked, RowPlan
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
@@ -45,7 +45,7 @@ def _dates(values: list[str] | None) -> list[date]:
 
 
 @strawberry.type(description="A process definition with its tree (the seed's Process).")
-class Process(Node):
+class Process(Node, RowBacked):
     id: strawberry.ID = strawberry.field(description="The process's id.")
     name: str = strawberry.field(description="The process's name.")
     auto_close: bool = strawberry.field(description="Whether a run closes by itself once every job is settled.")
@@ -80,8 +80,6 @@ class Process(Node):
     created: Action = strawberry.field(description="Who created the process, and when.")
     modified: Action = strawberry.field(description="Who last changed the process, and when.")
     _exclude_generated: strawberry.Private[bool] = False
-    # Set on a process that holds its row (`lazy`): see app/graphql/rows.py.
-    lazy_row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any, *, exclude_generated: bool = False) -> Process:
@@ -93,8 +91,6 @@ class Process(Node):
         all first (`__getattr__`, app/graphql/rows.py)."""
         return PROCESS_ROWS.lazy(row, _exclude_generated=exclude_generated)  # type: ignore[no-any-return]
 
-    def __getattr__(self, name: str) -> Any:
-        return materialize(self, name)
 
     # Trees come from the tree repository (app/process/trees.py): kept ones at this revision, or built from
     # the request's loader, under a key with the revision, so that the rows are read after this process row.
@@ -169,7 +165,6 @@ PROCESS_ROWS = RowPlan(Process, {
     "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
 }, at_once=("id", "revision"))
 """A process's fields from its row (its tree's resolvers read `id` and `revision`, set at once on a lazy one)."""
-Process.row_plan = PROCESS_ROWS  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="One definition write: who, when, which mutation, and what changed as JSON Patch "
@@ -201,7 +196,7 @@ class ProcessHistoryConnection:
 
 
 @strawberry.type(description="A lightweight view of a process and its latest run (the seed's ProcessSummary); not a Node.")
-class ProcessSummary:
+class ProcessSummary(RowBacked):
     id: strawberry.ID = strawberry.field(description="The process's id.")
     name: str = strawberry.field(description="The process's name.")
     auto_close: bool = strawberry.field(description="Whether a run closes by itself once every job is settled.")
@@ -217,8 +212,6 @@ class ProcessSummary:
     _row: strawberry.Private[Any] = None
     # What compiled selections answered for this process at this revision, kept across requests (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
-    # Set on a summary that holds only its row (`lazy`): see app/graphql/rows.py.
-    lazy_row: strawberry.Private[Any] = None
 
     @classmethod
     def from_row(cls, row: Any) -> ProcessSummary:
@@ -230,8 +223,6 @@ class ProcessSummary:
         field sets them all first (`__getattr__`)."""
         return SUMMARY_ROWS.lazy(row)  # type: ignore[no-any-return]
 
-    def __getattr__(self, name: str) -> Any:
-        return materialize(self, name)
 
     @strawberry.field(description="The full process with its tree; null while the process is in the trash.")
     def process(
@@ -250,7 +241,6 @@ SUMMARY_ROWS = RowPlan(ProcessSummary, {
     "trashed": Nested(ACTIONS["trashed"], null_when_null="trashed_at"),
 }, extra={"_row": THE_ROW})
 """A summary's fields from its process row (app/graphql/rows.py): `from_row`, and compiled selections over rows."""
-ProcessSummary.row_plan = SUMMARY_ROWS  # type: ignore[attr-defined]
 
 
 @strawberry.type(description="An edge of a process summary list.")

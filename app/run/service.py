@@ -149,7 +149,7 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
         state = RunState(run=run, groups=groups, jobs=jobs, actor_id=actor.user_id, now=now,
                          is_active_user=active_of(found).__contains__)
         state.start_run()
-        set_due_dates(state)
+        set_derived_columns(state)
         await conn.execute(insert(RUNS), [run])
         if groups:
             await conn.execute(insert(GROUP_RUNS), list(groups.values()))
@@ -168,7 +168,7 @@ async def start_run(*, engine: AsyncEngine, actor: Actor, process_id: str, clock
     return row
 
 
-def set_due_dates(state: RunState) -> None:
+def set_derived_columns(state: RunState) -> None:
     """Every job run's due date column and whom it waits for, from its status, action status and arguments
     (app/run/due.py)."""
     for job in state.jobs.values():
@@ -250,7 +250,7 @@ async def act(*, engine: AsyncEngine, actor: Actor, node_id: str, expected_revis
                                                                  "expectedRevision": expected_revision}))
         before = copy.deepcopy((state.run, state.groups, state.jobs))
         change(state)
-        set_due_dates(state)
+        set_derived_columns(state)
         await save_state(conn, state, before, actor=actor)
         told = await _notify(conn, state, email=email, known=found) if notifications else []
         if notifications and _waiting_changed(before[2], state):
@@ -390,7 +390,7 @@ async def inbox(engine: AsyncEngine, *, actor: Actor, action_status: str | None,
     certification approver (sent); with `overdue`, only those that are (true) or are not (false) overdue on
     the date `overdue_on`."""
     ws_runs = select(RUNS.c.id).where(RUNS.c.workspace_id == actor.workspace_id)
-    # The job runs whose `waiting_for` column (kept with every write of a job run: set_due_dates) names the
+    # The job runs whose `waiting_for` column (kept with every write of a job run: set_derived_columns) names the
     # actor: one indexed read of the actor's own rows.
     stmt = (select(JOB_RUNS).where(JOB_RUNS.c.waiting_for == actor.user_id, JOB_RUNS.c.run_id.in_(ws_runs))
             .order_by(JOB_RUNS.c.run_id, JOB_RUNS.c.id))

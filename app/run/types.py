@@ -14,7 +14,7 @@ from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
-from app.graphql.rows import OWN_FIELD, Col, Computed, RowPlan, materialize
+from app.graphql.rows import OWN_FIELD, Col, Computed, RowBacked, RowPlan
 from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import ProcessByIdLoader
@@ -112,7 +112,7 @@ class RunEventConnection:
 
 
 @strawberry.type(description="The run-time state of a group.")
-class GroupRun(Node):
+class GroupRun(Node, RowBacked):
     id: strawberry.ID = strawberry.field(description="The group run's id.")
     name: str = strawberry.field(description="The group's name when the run started.")
     status: RunStatus = strawberry.field(description="The group run's status.")
@@ -131,15 +131,10 @@ class GroupRun(Node):
         description="Children in ordinal order.")
     # On the root of a run tree in the shared cache: its answers to compiled selections (app/fast/cache.py).
     fragment_memo: strawberry.Private[FragmentMemo | None] = None
-    # Set on a group run that holds its row (`GROUP_RUN_ROWS.lazy`): see app/graphql/rows.py.
-    lazy_row: strawberry.Private[Any] = None
-
-    def __getattr__(self, name: str) -> Any:
-        return materialize(self, name)
 
 
 @strawberry.type(description="The run-time state of a job, with its own copy of the arguments.")
-class JobRun(Node):
+class JobRun(Node, RowBacked):
     id: strawberry.ID = strawberry.field(description="The job run's id.")
     run_id: strawberry.ID = strawberry.field(description="The id of the run this job run belongs to.")
     name: str = strawberry.field(description="The job's name (its title).")
@@ -161,11 +156,6 @@ class JobRun(Node):
         default=None, description="When the person it waits for is due: the approver due date (or else the due date) "
         "while in approval, the certification's due date on generated signer and approver job runs, the due date "
         "otherwise.")
-    # Set on a job run that holds its row (`JOB_RUN_ROWS.lazy`): see app/graphql/rows.py.
-    lazy_row: strawberry.Private[Any] = None
-
-    def __getattr__(self, name: str) -> Any:
-        return materialize(self, name)
 
     @strawberry.field(description="True when the job run is past its due date (the due date has ended in UTC) and not "
                       "settled (neither complete nor cancelled).")
@@ -193,7 +183,6 @@ GROUP_RUN_ROWS = RowPlan(GroupRun, {
     **dict.fromkeys(("children_eligible_to_start_count", "status_counts", "parent_id", "children"), OWN_FIELD),
 })
 """A group run's fields from its row; its place in the tree (parent, children, their tallies) from the builder."""
-GroupRun.row_plan = GROUP_RUN_ROWS  # type: ignore[attr-defined]
 
 JOB_RUN_ROWS = RowPlan(JobRun, {
     **{name: Col(name) for name in ("id", "run_id", "action", "status", "action_status", "eligible_to_start",
@@ -205,7 +194,6 @@ JOB_RUN_ROWS = RowPlan(JobRun, {
 })
 """A job run's fields from its row (the arguments decoded only when something reads them); its parent and
 generated group run from the builder."""
-JobRun.row_plan = JOB_RUN_ROWS  # type: ignore[attr-defined]
 
 
 def build_run_tree(run_id: str, root_id: str, groups: list[Any], jobs: list[Any], *, exclude_generated: bool
