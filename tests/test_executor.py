@@ -427,6 +427,71 @@ async def test_trees_compiled_over_rows_build_no_node_objects(world: World, rows
             (name, rows_built)
 
 
+@pytest.fixture
+def nodes_made(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
+    """The objects `RowPlan.lazy` made, by class."""
+    made: Counter[str] = Counter()
+    original = RowPlan.lazy
+
+    def counting(self: RowPlan, row: Any, place: Any = None, **own: Any) -> Any:
+        made[self.cls.__name__] += 1
+        return original(self, row, place, **own)
+
+    monkeypatch.setattr(RowPlan, "lazy", counting)
+    yield made
+
+
+PLACED_TREE = """
+query Placed($id: ID!) {
+  process(id: $id) {
+    root {
+      id parentId children {
+        __typename
+        ... on ProcessGroup { id name parent parentId readOnly children { __typename ... on ProcessJob { ...J } } }
+        ... on ProcessJob { ...J }
+      }
+    }
+  }
+}
+fragment J on ProcessJob {
+  id name parent parentId readOnly tags { id category value }
+  generated { id parentId readOnly children { ... on ProcessJob { id readOnly arguments { __typename } } } }
+  arguments { ...Args }
+}
+""" + ARGS
+
+
+async def test_a_tree_read_cold_is_answered_from_its_rows_and_places(world: World, nodes_made: Counter[str]) -> None:
+    """Without the tree layer (every read builds its trees), a tree whose selection compiles over rows and places
+    is answered without an object for any node below the root: the builder answers each node's place (parent,
+    read-only from above, tags, children, generated group). The same as the stock executor, which makes the nodes
+    as it reads them; and a selection that does not compile (a resolver below) gets the nodes made on first read,
+    with the same answer."""
+    fast_schema, stock_schema = _public_schemas()
+    for process in ("certs", "bench"):
+        result = await world.compare(PLACED_TREE, {"id": world.ids[process]})
+        assert "generated" in json.dumps(result.data) or process == "bench"
+        nodes_made.clear()
+        ctx = Context(engine=world.engine, settings=world.settings, request_id="placed",
+                      actor=Actor(user_id=DEV_USER_ID, workspace_id=DEFAULT_WORKSPACE_ID, scopes=frozenset({READ})))
+        fast = await fast_schema.execute(PLACED_TREE, variable_values={"id": world.ids[process]}, context_value=ctx)
+        assert fast.errors is None and fast.data == result.data
+        assert nodes_made == Counter({"Process": 1, "ProcessGroup": 1}), nodes_made  # the process and its root
+    # the stock executor reads every node by attribute: each is made once, with its place's fields
+    nodes_made.clear()
+    ctx = Context(engine=world.engine, settings=world.settings, request_id="placed",
+                  actor=Actor(user_id=DEV_USER_ID, workspace_id=DEFAULT_WORKSPACE_ID, scopes=frozenset({READ})))
+    await stock_schema.execute(PLACED_TREE, variable_values={"id": world.ids["certs"]}, context_value=ctx)
+    assert nodes_made["ProcessJob"] > 10 and nodes_made["ProcessGroup"] > 3
+    # a resolver among the jobs' fields: not compiled over places; the nodes are made as they are read
+    with_resolver = PLACED_TREE.replace("arguments { ...Args }", "arguments { ...Args ... on SendTaskArgs { "
+                                        "assigneeUser { id } } }")
+    nodes_made.clear()
+    result = await world.compare(with_resolver, {"id": world.ids["bench"]})
+    assert '"assigneeUser": {"id": "' in json.dumps(result.data)
+    assert nodes_made["ProcessJob"] > 2
+
+
 def test_a_lazy_summary_has_its_fields_once_read_and_no_others() -> None:
     row = type("Row", (), {"id": "p1", "name": "P", "auto_close": True, "cert_auto_approve": False,
                            "relative_dates": False, "due_date": None, "process_template": None,

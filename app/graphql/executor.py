@@ -44,6 +44,8 @@ from strawberry.types.cast import get_strawberry_type_cast
 
 from app.graphql.executor_plans import (
     ABSTRACT,
+    BELOW_LIST,
+    BELOW_ONE,
     LEAF,
     LIST,
     MISSING,
@@ -54,12 +56,13 @@ from app.graphql.executor_plans import (
     Fallback,
     Plan,
     generate,
+    generate_placed,
     generate_row,
     leaf,
     plans_for,
     shared_plans,
 )
-from app.graphql.rows import Nested, RowPlan
+from app.graphql.rows import Nested, Own, RowPlan
 
 
 class FragmentMemo(Protocol):
@@ -290,6 +293,13 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         return self._memo(("row", object_type, id(row_plan)), field_details_list,
                           lambda: self._compile_fresh(object_type, field_details_list, row_plan))
 
+    def _compile_placed(self, object_type: GraphQLObjectType, field_details_list: Any, row_plan: RowPlan) -> Any:
+        """The selection compiled over the row and place of a tree's node (app/graphql/rows.py `Placer`,
+        `generate_placed`), when every selected field has a source in `row_plan`, the nodes below are of types
+        with row plans, and everything is compilable; None otherwise."""
+        return self._memo(("placed", object_type, id(row_plan)), field_details_list,
+                          lambda: self._compile_fresh(object_type, field_details_list, row_plan, placed=True))
+
     def _memo(self, kind: tuple[Any, ...], field_details_list: Any, compile_fresh: Any) -> Any:
         """A compiled selection memoized per request like graphql-core's collect_subfields, and shared across
         requests when the operation has no directives. While it compiles (and for good, if it is not
@@ -326,10 +336,11 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         return sub
 
     def _compile_fresh(self, object_type: GraphQLObjectType, field_details_list: Any,
-                       row_plan: RowPlan | None = None) -> Any:
-        """The compiled selection: over the objects' attributes (`generate`, with the same selection over rows
-        when the type has a row plan), or, given `row_plan`, over their rows (`generate_row`: every selected
-        field needs a source in it)."""
+                       row_plan: RowPlan | None = None, placed: bool = False) -> Any:
+        """The compiled selection: over the objects' attributes (`generate`, with the same selection over rows,
+        and over rows and places, when the type has a row plan), or, given `row_plan`, over their rows
+        (`generate_row`: every selected field needs a source in it), or with `placed` over their rows and
+        places in a tree (`generate_placed`)."""
         grouped, new_defer_usages, forbidden = self.collect_subfields(object_type, field_details_list)
         plans = self._plans.fields.get(object_type)
         if new_defer_usages or forbidden or not plans:
@@ -354,15 +365,42 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
                 continue
             if row_plan is not None and source is None:
                 return None
+            if placed and isinstance(source, Own) and source.below:
+                below = self._below(plan, sub_fields)
+                if below is None:
+                    return None
+                entries.append((response_name, BELOW_LIST if plan.kind == OBJECTS else BELOW_ONE, plan, below, source))
+                continue
             sub: dict[type, Any] | None = None
             if plan.kind in (OBJECT, OBJECTS, ABSTRACT) and (sub := self._members(plan, sub_fields)) is None:
                 return None
             entries.append((response_name, plan.kind, plan, sub, source))
+        if placed:
+            return generate_placed(entries)
         if row_plan is not None:
             return generate_row(entries)
         own_plan = getattr(self._plans.origins.get(object_type), "row_plan", None)
-        row_run = self._compile_row(object_type, field_details_list, own_plan) if own_plan is not None else None
-        return generate(entries, row_run)
+        if own_plan is None:
+            return generate(entries)
+        row_run = self._compile_row(object_type, field_details_list, own_plan)
+        placed_run = None
+        if row_run is not None and any(isinstance(s, Own) for s in own_plan.sources.values()):
+            placed_run = self._compile_placed(object_type, field_details_list, own_plan)
+        return generate(entries, row_run, placed_run)
+
+    def _below(self, plan: Plan, sub_fields: Any) -> dict[type, Any] | None:
+        """For a `below` field of a tree's node, the placed selection of each class its nodes may have; None
+        when a class has no row plan or its selection does not compile."""
+        if plan.kind not in (OBJECT, OBJECTS, ABSTRACT) or not plan.members:
+            return None
+        below: dict[type, Any] = {}
+        for cls, member_type in plan.members.items():
+            member_plan = getattr(cls, "row_plan", None)
+            compiled = None if member_plan is None else self._compile_placed(member_type, sub_fields, member_plan)
+            if compiled is None:
+                return None
+            below[cls] = compiled
+        return below
 
     def collect_and_execute_subfields(self, return_type: GraphQLObjectType, field_details_list: Any, path: Path,
                                       result: Any, position_context: Any) -> Any:

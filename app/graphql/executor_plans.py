@@ -192,8 +192,8 @@ TYPENAME = 0
 MISSING: Any = object()
 
 
-def generate(entries: list[tuple[str, int, Any, Any, Any]], row_run: Callable[[Any], Any] | None = None
-             ) -> Callable[[Any], dict[str, Any]]:
+def generate(entries: list[tuple[str, int, Any, Any, Any]], row_run: Callable[[Any], Any] | None = None,
+             placed_run: Callable[[Any], Any] | None = None) -> Callable[[Any], dict[str, Any]]:
     """One object of a compiled selection as a generated Python function: attributes read and serialized,
     sub-objects by their own generated functions, the result dict built in one expression. Raises (Fallback,
     or whatever an attribute raised) at anything the stock path must see. Only attribute names (Python
@@ -201,12 +201,19 @@ def generate(entries: list[tuple[str, int, Any, Any, Any]], row_run: Callable[[A
     source; response names enter as string literals (repr).
 
     With `row_run` (the same selection compiled over the object's row, `generate_row`), an object that holds
-    only its row (app/graphql/rows.py `RowPlan.lazy`) is answered from the row."""
+    only its row (app/graphql/rows.py `RowPlan.lazy`) is answered from the row; with `placed_run` too (the
+    selection compiled over row and place, `generate_placed`), one made with a place in a tree is answered by
+    it, with its builder."""
     ns = _namespace()
     lines = ["def run(src):"]
     if row_run is not None:
         ns["ROW"] = row_run
-        lines += ["    row = src.lazy_row", "    if row is not None:", "        return ROW(src, row)"]
+        lines += ["    row = src.lazy_row", "    if row is not None:"]
+        if placed_run is not None:
+            ns["PLACED"] = placed_run
+            lines += ["        place = src.lazy_place", "        if place is not None:",
+                      "            return PLACED(place[0], row, place[1])"]
+        lines += ["        return ROW(src, row)"]
     reads = [None if kind == TYPENAME else _attribute(plan.attr) for _name, kind, plan, _sub, _source in entries]
     return _function(entries, reads, lines, ns)
 
@@ -218,6 +225,9 @@ def _attribute(attr: str) -> str:
 
 NESTED = 6
 """In `generate_row`'s entries: an object built from the same row (rows.Nested), its selection a row function."""
+BELOW_LIST, BELOW_ONE = 7, 8
+"""In `generate_placed`'s entries: a `below` field of a tree's node (a list of nodes, or one node or null), each
+node answered by the placed function of its class (a dict of them in `sub`)."""
 
 
 def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any], dict[str, Any]]:
@@ -232,26 +242,48 @@ def generate_row(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any
     for i, (_name, kind, plan, sub, source) in enumerate(entries):
         if kind == TYPENAME:
             reads.append(None)
-        elif isinstance(source, Nested):
-            ns[f"N{i}"] = sub
-            call = f"N{i}(src, row)"
-            if source.null_when_null is not None:
-                call = f"None if row.{source.null_when_null} is None else {call}"
-            reads.append(call)
-        elif isinstance(source, Col):
-            column = f"row.{source.column}"
-            if source.convert is None:
-                reads.append(column)
-            else:
-                ns[f"C{i}"] = source.convert
-                reads.append(f"C{i}({column})")
         elif isinstance(source, Own):
             reads.append(_attribute(plan.attr))
         else:
-            assert isinstance(source, Computed)
-            ns[f"C{i}"] = source.function
-            reads.append(f"C{i}(row)")
+            reads.append(_row_read(ns, i, source, sub, "src"))
     return _function(entries, reads, lines, ns)
+
+
+def generate_placed(entries: list[tuple[str, int, Any, Any, Any]]) -> Callable[[Any, Any, Any], dict[str, Any]]:
+    """A selection compiled over the row and the place of a tree's node, as `run(builder, row, place)` (see
+    app/graphql/rows.py `Placer`): the fields that follow from the row as in `generate_row`, the node's `Own`
+    fields answered by its builder, and the nodes below it (BELOW_LIST, BELOW_ONE) by their own placed
+    functions, so that no object is made for any node of the selection."""
+    ns = _namespace()
+    lines = ["def run(b, row, place):"]
+    reads: list[str | None] = []
+    for i, (_name, kind, plan, sub, source) in enumerate(entries):
+        if kind == TYPENAME:
+            reads.append(None)
+        elif kind in (BELOW_LIST, BELOW_ONE):
+            reads.append(f"b.below({plan.attr!r}, row, place)")
+        elif isinstance(source, Own):
+            reads.append(f"b.answer({plan.attr!r}, row, place)")
+        else:
+            reads.append(_row_read(ns, i, source, sub, "None"))
+    return _function(entries, reads, lines, ns)
+
+
+def _row_read(ns: dict[str, Any], i: int, source: Any, sub: Any, src: str) -> str:
+    """The expression of a field that follows from `row` (a column, a function of it, or an object built from
+    it), for entry `i` of a generated function."""
+    if isinstance(source, Nested):
+        ns[f"N{i}"] = sub
+        call = f"N{i}({src}, row)"
+        return call if source.null_when_null is None else f"None if row.{source.null_when_null} is None else {call}"
+    if isinstance(source, Col):
+        if source.convert is None:
+            return f"row.{source.column}"
+        ns[f"C{i}"] = source.convert
+        return f"C{i}(row.{source.column})"
+    assert isinstance(source, Computed)
+    ns[f"C{i}"] = source.function
+    return f"C{i}(row)"
 
 
 def _namespace() -> dict[str, Any]:
@@ -260,8 +292,8 @@ def _namespace() -> dict[str, Any]:
 
 
 def _function(entries: list[tuple[str, int, Any, Any, Any]], reads: list[str | None], lines: list[str],
-              ns: dict[str, Any]) -> Callable[[Any], dict[str, Any]]:
-    """The body shared by `generate` and `generate_row`: each entry's value (`reads[i]`, an expression) answered
+              ns: dict[str, Any]) -> Callable[..., dict[str, Any]]:
+    """The body shared by `generate`, `generate_row` and `generate_placed`: each entry's value (`reads[i]`, an expression) answered
     by its kind, then the result dict."""
     results = []
     for i, (response_name, kind, plan, sub, _source) in enumerate(entries):
@@ -272,6 +304,28 @@ def _function(entries: list[tuple[str, int, Any, Any, Any]], reads: list[str | N
             lines.append(f"    {r} = T{i}")
             continue
         ns[f"P{i}"] = plan
+        if kind == BELOW_LIST:  # nodes of the same tree: (class, row, place) each
+            ns[f"S{i}"] = sub
+            lines.append(f"    {r} = []")
+            lines.append(f"    for c, x, p in {reads[i]}:")
+            lines.append(f"        f = S{i}.get(c)")
+            lines.append("        if f is None:")
+            lines.append("            raise Fallback")
+            lines.append(f"        {r}.append(f(b, x, p))")
+            continue
+        if kind == BELOW_ONE:
+            ns[f"S{i}"] = sub
+            lines.append(f"    v = {reads[i]}")
+            lines.append("    if v is None:")
+            lines.append(f"        if P{i}.non_null:")
+            lines.append("            raise Fallback")
+            lines.append(f"        {r} = None")
+            lines.append("    else:")
+            lines.append(f"        f = S{i}.get(v[0])")
+            lines.append("        if f is None:")
+            lines.append("            raise Fallback")
+            lines.append(f"        {r} = f(b, v[1], v[2])")
+            continue
         if kind == NESTED:  # a row function: it answers the object, or raises for the stock path
             lines.append(f"    {r} = {reads[i]}")
             if plan.non_null:

@@ -22,7 +22,7 @@ builders' keys say which parts were read).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from strawberry.types.cast import TYPE_CAST_ATTRIBUTE
 
@@ -71,12 +71,35 @@ class Computed:
 class Own:
     """A field that is not a function of the row: where the object sits in a tree (its parent, its children,
     a flag inherited from above). Whoever builds the object gives it by name to `build` or `lazy`; compiled
-    selections read it from the object."""
+    selections read it from the object. An object made with a place (`RowPlan.lazy`'s `place`) has its
+    builder answer it instead, from the row and the place (see `Placer`); `below` marks the fields whose
+    values are objects of the same tree (children, a generated group), which the builder answers as
+    (class, row, place) of each."""
 
-    __slots__ = ()
+    __slots__ = ("below",)
+
+    def __init__(self, below: bool = False) -> None:
+        self.below = below
 
 
 OWN_FIELD = Own()
+BELOW_FIELD = Own(below=True)
+
+
+class Placer(Protocol):
+    """The builder of a tree's objects, for objects it made with a place (an opaque value of its own: where the
+    object sits). It answers their `Own` fields from row and place, so that a compiled selection answers a
+    whole tree from its rows without making an object per node (`generate_placed` in
+    app/graphql/executor_plans.py), and a node that something reads by attribute gets them on first read."""
+
+    def answer(self, name: str, row: Any, place: Any) -> Any:
+        """The value of the `Own` field `name` (not a `below` one)."""
+
+    def below(self, name: str, row: Any, place: Any) -> Any:
+        """A `below` field: a list of (class, row, place), or one such triple or None (a single object)."""
+
+    def own_fields(self, cls: type, row: Any, place: Any) -> dict[str, Any]:
+        """Every `Own` field of the object of `cls` at `place`, as objects (those below made with places too)."""
 
 Source = Col | Nested | Computed | Own
 
@@ -115,12 +138,15 @@ class RowPlan:
         decides otherwise, such as a part the read left out)."""
         return self.cls(**self.values(row, own), **own)
 
-    def lazy(self, row: Any, **own: Any) -> Any:
+    def lazy(self, row: Any, place: tuple[Placer, Any] | None = None, **own: Any) -> Any:
         """An object of `cls` holding `row` and `own` (as `build`): the fields that follow from the row are set
-        when something first reads one."""
+        when something first reads one. With `place` (its builder and where it sits), the builder answers the
+        `Own` fields not in `own`, on first read too."""
         made: Any = object.__new__(self.cls)
         d = made.__dict__
         d.update(own)
+        if place is not None:
+            d["lazy_place"] = place
         for name, source in self.eager.items():
             if name not in own:
                 d[name] = row if source is THE_ROW else source.value(row) if isinstance(source, Col | Nested | Computed) \
@@ -139,17 +165,24 @@ class RowBacked:
     field it does not hold sets every field that follows from the row (`__getattr__`)."""
 
     lazy_row: Any = None
+    lazy_place: tuple[Placer, Any] | None = None
     row_plan: RowPlan
 
     def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         row = d.get("lazy_row")
         plan = getattr(type(self), "row_plan", None)
-        if row is None or plan is None or (name not in plan.from_row and name not in plan.extra):
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-        for field, value in plan.values(row, d).items():
-            d[field] = value
-        return d[name]
+        if row is not None and plan is not None:
+            if name in plan.from_row or name in plan.extra:
+                for field, value in plan.values(row, d).items():
+                    d[field] = value
+                return d[name]
+            place = d.get("lazy_place")
+            if place is not None and isinstance(plan.sources.get(name), Own):
+                for field, value in place[0].own_fields(type(self), row, place[1]).items():
+                    d.setdefault(field, value)
+                return d[name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 # The executor asks every object whether it was cast (`strawberry.cast` sets this on the instance); on the class,

@@ -11,7 +11,7 @@ from app.auth.types import ACTIONS, Action, User, user_or_none, users_or_none
 from app.graphql.context import Info
 from app.graphql.executor import FragmentMemo
 from app.graphql.node import Node
-from app.graphql.rows import OWN_FIELD, Col, Computed, Nested, RowBacked, RowPlan
+from app.graphql.rows import BELOW_FIELD, OWN_FIELD, Col, Computed, Nested, RowBacked, RowPlan
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
 from app.process.tree import Tree, TreeRead, job_name
 
@@ -205,7 +205,7 @@ GROUP_ROWS = RowPlan(ProcessGroup, {
     **{name: Col(name) for name in ("id", "name", "parallel", "trigger_type", "read_only", "due_date", "ordinal",
                                     "revision")},
     "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
-    **dict.fromkeys(("parent", "parent_id", "children"), OWN_FIELD),
+    **dict.fromkeys(("parent", "parent_id"), OWN_FIELD), "children": BELOW_FIELD,
 }, at_once=("id",))
 """A group's fields from its row; its place in the tree from the builder (which also gives `created` and
 `modified` as None when the read left their columns out)."""
@@ -215,7 +215,7 @@ JOB_ROWS = RowPlan(ProcessJob, {
     "name": Computed(lambda row: job_name(row.action, row.arguments)),
     "arguments": Computed(lambda row: arguments_from_json(row.action, row.arguments)),
     "created": Nested(ACTIONS["created"]), "modified": Nested(ACTIONS["modified"]),
-    **dict.fromkeys(("parent", "parent_id", "read_only", "tags", "generated"), OWN_FIELD),
+    **dict.fromkeys(("parent", "parent_id", "read_only", "tags"), OWN_FIELD), "generated": BELOW_FIELD,
 }, at_once=("id",))
 """A job's fields from its row (the arguments decoded only when something reads them); its place in the tree,
 its tags and its generated group from the builder (which gives `arguments`, `created` and `modified` as None
@@ -231,22 +231,33 @@ TREE_NESTING = frozenset({"children", "generated"})
 
 
 def build_tree(tree: Tree, *, exclude_generated: bool, depth: int | None = None,
-               fields: frozenset[str] | None = None) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]]:
+               fields: frozenset[str] | None = None, placed: bool = False
+               ) -> tuple[ProcessGroup, list[ProcessGroup | ProcessJob]]:
     """The API objects of a tree and its flat node list, built once per request, flag and need.
 
     With `depth`, only the root and that many levels below it are built (deeper `children` stay empty);
     with `fields`, the optional parts no selected field reads (`created`, `modified`, `arguments`, `tags`,
     `generated`) are left out. The flat node list is complete only for a whole build (no depth or fields).
+    With `placed`, only the root is made, with its place (app/graphql/rows.py `Placer`): a compiled selection
+    answers the tree from its rows, and the nodes below are made when something reads them by attribute; the
+    node list is empty then.
     """
+    assert tree.root_id is not None, f"process {tree.process_id} has no root group"
+    root_row = tree.groups[tree.root_id]
+    if placed:  # not kept in `tree.built`: the root holds its builder, which holds the tree (a reference cycle)
+        return _TreeBuilder(tree, exclude_generated, depth, fields).made(ProcessGroup, root_row, _ROOT), []
     key = (exclude_generated, depth, fields)
     cached = tree.built.get(key)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
-    assert tree.root_id is not None, f"process {tree.process_id} has no root group"
     builder = _TreeBuilder(tree, exclude_generated, depth, fields)
-    root = builder.group(tree.groups[tree.root_id], None, None, 0)
+    root = builder.whole(ProcessGroup, root_row, _ROOT)
     tree.built[key] = (root, builder.nodes)
     return root, builder.nodes
+
+
+_ROOT = (None, None, 0, False)
+"""The root's place: (parent, parent id, level, read-only from above)."""
 
 
 def read_fields(read: TreeRead) -> frozenset[str] | None:
@@ -258,9 +269,10 @@ def read_fields(read: TreeRead) -> frozenset[str] | None:
 
 
 class _TreeBuilder:
-    """Builds the API objects of one tree. A class rather than nested recursive functions: those form a
-    reference cycle (function -> cell -> function) that keeps every row and object of the request alive
-    until the cyclic garbage collector runs."""
+    """Builds the API objects of one tree, whole (`whole`) or from the root down as they are read, answering
+    the fields of a node's place (`Placer`: a place is (parent, parent id, level, read-only from above)). A
+    class rather than nested recursive functions: those form a reference cycle (function -> cell -> function)
+    that keeps every row and object of the request alive until the cyclic garbage collector runs."""
 
     __slots__ = ("limit", "nodes", "root_id", "stamps", "tree", "with_args", "with_generated", "with_tags")
 
@@ -274,37 +286,60 @@ class _TreeBuilder:
         self.with_tags = fields is None or "tags" in fields
         self.with_generated = not exclude_generated and (fields is None or "generated" in fields)
 
-    def group(self, row: Any, parent: str | None, parent_id: str | None, level: int, inherited_ro: bool = False
-              ) -> ProcessGroup:
-        # Holding its row: a compiled selection answers from the row (app/graphql/rows.py).
-        children: list[ProcessGroup | ProcessJob] = []
-        own: dict[str, Any] = {} if self.stamps else {"created": None, "modified": None}
-        obj: ProcessGroup = GROUP_ROWS.lazy(row, parent=parent, children=children,
-                                            parent_id=None if parent_id is None else strawberry.ID(parent_id), **own)
-        self.nodes.append(obj)
+    # A node's place-given fields, the same in a whole build and when answered from rows (`Placer`).
+    def answer(self, name: str, row: Any, place: Any) -> Any:
+        if name == "parent":
+            return place[0]
+        if name == "parent_id":
+            return place[1]
+        if name == "read_only":  # a job's (a group's is its column)
+            return row.generated or place[3]
+        assert name == "tags", name
+        tags = self.tree.tags.get(row.id) if self.with_tags else None
+        return [TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tags] if tags else []
+
+    def below(self, name: str, row: Any, place: Any) -> Any:
+        level = place[2]
+        if name == "generated":
+            gen = self.tree.generated.get(row.id) if self.with_generated and level != self.limit else None
+            return None if gen is None else (ProcessGroup, gen, (row.id, row.id, level + 1, False))
+        assert name == "children", name
         if level == self.limit:
-            return obj
+            return []
         child_parent = None if row.id == self.root_id else row.id
-        ro = row.read_only or inherited_ro
-        for is_group, child in self.tree.children[row.id]:
-            if is_group:
-                children.append(self.group(child, child_parent, row.id, level + 1, ro))
-            else:
-                children.append(self.job(child, child_parent, row.id, level + 1, ro))
+        ro = row.read_only or place[3]
+        return [(ProcessGroup if is_group else ProcessJob, child, (child_parent, row.id, level + 1, ro))
+                for is_group, child in self.tree.children[row.id]]
+
+    def own_fields(self, cls: type, row: Any, place: Any) -> dict[str, Any]:
+        return self._own(cls, row, place, self.made)
+
+    def _own(self, cls: type, row: Any, place: Any, make: Any) -> dict[str, Any]:
+        """The place-given fields of a node, the nodes below it made by `make`."""
+        own = {"parent": place[0], "parent_id": place[1]}
+        if cls is ProcessGroup:
+            own["children"] = [make(c, r, p) for c, r, p in self.below("children", row, place)]
+            return own
+        gen = self.below("generated", row, place)
+        own.update(read_only=self.answer("read_only", row, place), tags=self.answer("tags", row, place),
+                   generated=None if gen is None else make(*gen))
+        return own
+
+    def made(self, cls: type, row: Any, place: Any) -> Any:
+        """A node that holds its row and place: its other fields are set when first read."""
+        return (GROUP_ROWS if cls is ProcessGroup else JOB_ROWS).lazy(row, (self, place), **self._left_out(cls))
+
+    def whole(self, cls: type, row: Any, place: Any) -> Any:
+        """A node with the nodes below it, all made now and listed in `nodes` (in tree order); each holds its
+        row (a compiled selection answers from it: app/graphql/rows.py)."""
+        obj = (GROUP_ROWS if cls is ProcessGroup else JOB_ROWS).lazy(row, **self._left_out(cls))
+        self.nodes.append(obj)
+        obj.__dict__.update(self._own(cls, row, place, self.whole))
         return obj
 
-    def job(self, row: Any, parent: str | None, parent_id: str, level: int, under_read_only: bool) -> ProcessJob:
-        tags = self.tree.tags.get(row.id) if self.with_tags else None
+    def _left_out(self, cls: type) -> dict[str, Any]:
+        """The parts this build's read or selection leaves out, as None."""
         own: dict[str, Any] = {} if self.stamps else {"created": None, "modified": None}
-        if not self.with_args:
+        if cls is ProcessJob and not self.with_args:
             own["arguments"] = None
-        obj: ProcessJob = JOB_ROWS.lazy(
-            row, parent=parent, parent_id=strawberry.ID(parent_id), read_only=row.generated or under_read_only,
-            tags=[TagLink(id=strawberry.ID(t.id), category=t.category, value=t.value) for t in tags] if tags else [],
-            generated=None, **own)
-        self.nodes.append(obj)
-        if self.with_generated and level != self.limit:
-            gen = self.tree.generated.get(row.id)
-            if gen is not None:
-                obj.generated = self.group(gen, row.id, row.id, level + 1)
-        return obj
+        return own

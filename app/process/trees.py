@@ -36,7 +36,8 @@ def built_tree(loaders: Loaders, tree: Tree, revision: int, read: TreeRead, excl
     if not trees.on:
         if needs is None:
             return build_tree(tree, exclude_generated=exclude_generated)
-        return build_tree(tree, exclude_generated=exclude_generated, depth=needs.depth, fields=needs.names)
+        return build_tree(tree, exclude_generated=exclude_generated, depth=needs.depth, fields=needs.names,
+                          placed=True)
     root, nodes = build_tree(tree, exclude_generated=exclude_generated, depth=read.depth, fields=read_fields(read))
     if root.fragment_memo is None:  # not yet kept (this request may have built it already)
         root.fragment_memo = trees.keep("tree", tree.process_id, revision, (read, exclude_generated), (root, nodes),
