@@ -105,3 +105,32 @@ async def test_workload_statement_counts_do_not_grow_with_the_data(
         assert small[workload] <= ceiling, (workload, small)
     assert small["d"] == RUN_TREE_STATEMENTS, small
 
+
+
+async def test_a_page_of_trees_reads_the_jobs_arguments_only_when_it_answers_them(
+    engine: AsyncEngine, gql_uncached: GraphQLClient, sql: SqlCounter
+) -> None:
+    """(b) names no job's name or arguments: its jobs' statement leaves the arguments column out (decoding its
+    JSON was a twelfth of the gateway's CPU). A selection that names a job's name reads them, and the names
+    are the titles."""
+    data = Dataset(engine)
+    await data.grow_to(2)
+    sql.reset()
+    plain = await gql_uncached(LIST_TREES)
+    jobs = [s for s in sql.statements if "FROM process_job" in s]
+    assert len(jobs) == 1 and "process_job.arguments" not in jobs[0] and "process_job.action" in jobs[0], jobs
+    named = LIST_TREES.replace("... on ProcessJob { id ordinal action triggerType revision readOnly }",
+                               "... on ProcessJob { id ordinal action triggerType revision readOnly name }")
+    assert named != LIST_TREES
+    sql.reset()
+    with_names = await gql_uncached(named)
+    jobs = [s for s in sql.statements if "FROM process_job" in s]
+    assert len(jobs) == 1 and "process_job.arguments" in jobs[0], jobs
+    edges = with_names["processes"]["edges"]
+    job_names = [c["name"] for e in edges for c in e["node"]["process"]["root"]["children"]
+                 if c["__typename"] == "ProcessJob"]
+    job_names += [g["name"] for e in edges for c in e["node"]["process"]["root"]["children"]
+                  if c["__typename"] == "ProcessGroup" for g in c["children"] if g["__typename"] == "ProcessJob"]
+    assert job_names and all(job_names), job_names
+    # the rest of the answer is the same with and without the arguments read
+    assert len(plain["processes"]["edges"]) == len(edges) == 2

@@ -18,14 +18,17 @@ from app.adapters.strawberry import resolve_info
 @dataclass(frozen=True, slots=True)
 class Needs:
     """`depth`: how many nested `nesting` fields any path of the selection holds; `names`: every field name
-    selected anywhere below (fragments followed), a superset of what will be read."""
+    selected anywhere below (fragments followed), a superset of what will be read, and, for a field selected
+    directly in a fragment on a type, also `Type.field` (e.g. `ProcessJob.name`: the only way to select a
+    field of a member of a union)."""
 
     depth: int
     names: frozenset[str]
 
 
 def _walk(selection_set: SelectionSetNode | None, fragments: dict[str, Any], nesting: frozenset[str],
-          names: set[str], memo: dict[str, int]) -> int:
+          names: set[str], memo: dict[str, int], on: str | None = None) -> int:
+    """`on`: the type condition of the fragment `selection_set` is directly in, if any."""
     if selection_set is None:
         return 0
     deepest = 0
@@ -33,16 +36,20 @@ def _walk(selection_set: SelectionSetNode | None, fragments: dict[str, Any], nes
         if isinstance(sel, FieldNode):
             name = sel.name.value
             names.add(name)
+            if on is not None:
+                names.add(f"{on}.{name}")
             below = _walk(sel.selection_set, fragments, nesting, names, memo)
             deepest = max(deepest, below + 1 if name in nesting else below)
         elif isinstance(sel, InlineFragmentNode):
-            deepest = max(deepest, _walk(sel.selection_set, fragments, nesting, names, memo))
+            condition = sel.type_condition.name.value if sel.type_condition is not None else on
+            deepest = max(deepest, _walk(sel.selection_set, fragments, nesting, names, memo, condition))
         elif isinstance(sel, FragmentSpreadNode):
             key = sel.name.value
             if key not in memo:
                 memo[key] = 0  # validation rejects cycles; this only guards the walk
                 fragment = fragments.get(key)
-                memo[key] = _walk(fragment.selection_set if fragment else None, fragments, nesting, names, memo)
+                memo[key] = _walk(fragment.selection_set if fragment else None, fragments, nesting, names, memo,
+                                  fragment.type_condition.name.value if fragment else None)
             deepest = max(deepest, memo[key])
     return deepest
 

@@ -109,11 +109,12 @@ _STAMPS = frozenset({"created_at", "created_by", "modified_at", "modified_by"})
 _GROUPS_OF_PROCESSES = PerDialect(lambda in_ids: select(GROUPS).where(in_ids(GROUPS.c.process_id, "ids")))
 
 
-@lru_cache(maxsize=8)
-def _jobs(by: str, stamps: bool, tags: bool) -> PerDialect:
+@lru_cache(maxsize=16)
+def _jobs(by: str, stamps: bool, tags: bool, arguments: bool = True) -> PerDialect:
     """Jobs whose `by` column (process_id or parent_group_id) is one of parameter `ids`, with their tags
-    (one row per tag, outer join) when `tags`."""
-    columns = [c for c in JOBS.c if stamps or c.name not in _STAMPS]
+    (one row per tag, outer join) when `tags`, the created/modified columns when `stamps`, and the arguments
+    when `arguments`."""
+    columns = [c for c in JOBS.c if (stamps or c.name not in _STAMPS) and (arguments or c.name != "arguments")]
     if not tags:
         return PerDialect(lambda in_ids: select(*columns).where(in_ids(JOBS.c[by], "ids")))
     joined = select(*columns, TAG_LINKS.c.id.label("tag_id"), TAG_LINKS.c.category.label("tag_category"),
@@ -164,7 +165,7 @@ async def trees_by_process_ids(conn: Reads, *, process_ids: list[str],
     else:
         groups = await fetch_plain(conn, _groups_to_depth(depth, read.stamps)(conn), {"ids": process_ids})
         reached = [g.id for g in groups if g.lvl < depth]
-        job_rows = await fetch_plain(conn, _jobs("parent_group_id", read.stamps, read.tags)(conn),
+        job_rows = await fetch_plain(conn, _jobs("parent_group_id", read.stamps, read.tags, read.arguments)(conn),
                                      {"ids": reached}) if reached else []
     by_process_groups: dict[str, list[Any]] = {pid: [] for pid in process_ids}
     for g in groups:

@@ -9,13 +9,25 @@ from typing import Any, NamedTuple
 class TreeRead(NamedTuple):
     """What one tree read loads. `depth` None: the whole tree (every group, job, tag and generated node,
     every column). Otherwise the client groups from the root (level 0) down to `depth` and the jobs of the
-    groups above it, with the created/modified columns only when `stamps` and the tags only when `tags`:
-    decoding two timestamps and two user ids per row was a sixth of the CPU of a 50-tree page that reads
-    neither (issue 7)."""
+    groups above it, with the created/modified columns only when `stamps`, the tags only when `tags`, and
+    the jobs' arguments only when `arguments`: decoding two timestamps and two user ids per row was a sixth of
+    the CPU of a 50-tree page that reads neither (issue 7), and decoding the arguments' JSON a twelfth
+    (issue 29)."""
 
     depth: int | None = None
     stamps: bool = True
     tags: bool = True
+    arguments: bool = True
+
+
+def reads_arguments(names: frozenset[str]) -> bool:
+    """Whether a tree selection that names `names` (app/graphql/lookahead.py: a job's fields are named as
+    `ProcessJob.<field>`, since jobs are only selected in fragments on ProcessJob) needs the jobs' arguments:
+    to answer them, or a job's name (the title among them)."""
+    return JOB_ARGUMENTS in names or "ProcessJob.name" in names
+
+
+JOB_ARGUMENTS = "ProcessJob.arguments"
 
 
 WHOLE = TreeRead()

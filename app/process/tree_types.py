@@ -13,7 +13,7 @@ from app.graphql.executor import FragmentMemo
 from app.graphql.node import Node
 from app.graphql.rows import BELOW_FIELD, OWN_FIELD, Col, Computed, Nested, RowBacked, RowPlan
 from app.process.enums import JobAction, ReminderMode, StepMode, TriggerType
-from app.process.tree import Tree, TreeRead, job_name
+from app.process.tree import JOB_ARGUMENTS, Tree, TreeRead, job_name, reads_arguments
 
 
 @strawberry.type(description="One custom reminder e-mail.")
@@ -265,7 +265,8 @@ def read_fields(read: TreeRead) -> frozenset[str] | None:
     every selection builds."""
     if read.depth is None:
         return None
-    return frozenset({"arguments", *(("created", "modified") if read.stamps else ()), *(("tags",) if read.tags else ())})
+    return frozenset({*(("arguments", JOB_ARGUMENTS) if read.arguments else ()),
+                      *(("created", "modified") if read.stamps else ()), *(("tags",) if read.tags else ())})
 
 
 class _TreeBuilder:
@@ -274,7 +275,8 @@ class _TreeBuilder:
     class rather than nested recursive functions: those form a reference cycle (function -> cell -> function)
     that keeps every row and object of the request alive until the cyclic garbage collector runs."""
 
-    __slots__ = ("limit", "nodes", "root_id", "stamps", "tree", "with_args", "with_generated", "with_tags")
+    __slots__ = ("args_read", "limit", "nodes", "root_id", "stamps", "tree", "with_args", "with_generated",
+                 "with_tags")
 
     def __init__(self, tree: Tree, exclude_generated: bool, depth: int | None, fields: frozenset[str] | None) -> None:
         self.tree = tree
@@ -283,6 +285,7 @@ class _TreeBuilder:
         self.limit = -1 if depth is None else depth
         self.stamps = fields is None or "created" in fields or "modified" in fields
         self.with_args = fields is None or "arguments" in fields
+        self.args_read = fields is None or reads_arguments(fields)  # the rows hold the arguments column
         self.with_tags = fields is None or "tags" in fields
         self.with_generated = not exclude_generated and (fields is None or "generated" in fields)
 
@@ -342,4 +345,6 @@ class _TreeBuilder:
         own: dict[str, Any] = {} if self.stamps else {"created": None, "modified": None}
         if cls is ProcessJob and not self.with_args:
             own["arguments"] = None
+            if not self.args_read:
+                own["name"] = None  # follows from the arguments; not selected, since they were not read
         return own

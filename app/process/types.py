@@ -20,7 +20,7 @@ from app.graphql.scalars import utc
 from app.process import limits
 from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
 from app.process.enums import Weekday
-from app.process.tree import WHOLE, Tree, TreeRead
+from app.process.tree import WHOLE, Tree, TreeRead, reads_arguments
 from app.process.tree_types import (
     TREE_NESTING,
     ProcessGroup,
@@ -37,7 +37,8 @@ def tree_read(needs: Needs) -> TreeRead:
     names = needs.names
     if "generated" in names:
         return WHOLE
-    return TreeRead(depth=needs.depth, stamps="created" in names or "modified" in names, tags="tags" in names)
+    return TreeRead(depth=needs.depth, stamps="created" in names or "modified" in names, tags="tags" in names,
+                    arguments=reads_arguments(names))
 
 
 def _dates(values: list[str] | None) -> list[date]:
