@@ -30,6 +30,7 @@ from app.connectivity import (
     reconnect,
     watch_connections,
 )
+from app.lsn import WRITTEN, note_commit
 from app.reads import noted
 from app.settings import Settings
 
@@ -85,9 +86,10 @@ def json_dumps(value: Any) -> str:
         return json.dumps(value)
 
 
-def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; on SQLite, take over BEGIN so writers can ask for BEGIN IMMEDIATE."""
-    url = settings.database_url
+def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine (of `url`, a standby's, or DATABASE_URL); on SQLite, take over BEGIN so writers
+    can ask for BEGIN IMMEDIATE."""
+    url = url or settings.database_url
     kwargs.setdefault("json_deserializer", json_loads)
     kwargs.setdefault("json_serializer", json_dumps)
     if is_sqlite(url):
@@ -379,6 +381,8 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         conn = await conn.execution_options(**{_IMMEDIATE: True})
         async with conn.begin(), announcements(conn):
             yield conn
+        if WRITTEN.get() is not None and conn.dialect.driver == "asyncpg":  # read-your-writes (app/lsn.py)
+            await note_commit((await conn.get_raw_connection()).driver_connection)
 
 
 @asynccontextmanager

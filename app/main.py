@@ -15,6 +15,7 @@ from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from sqlalchemy import event
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -59,7 +60,9 @@ from app.http import (
 )
 from app.ids import new_id
 from app.lifecycle import Lifecycle
+from app.lsn import EXTENSION, HEADER, lsn_text, tracked
 from app.notify import scheduler
+from app.replicas import Replicas
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -165,11 +168,16 @@ class GraphQLApp(GraphQL[Context, None]):
             recording.operations += 1
             recording.operation = getattr(request_data, "operation_name", None)
         try:
-            async with within_budget(self.settings.request_timeout_seconds):
-                result = await super().execute_single(*args, **kwargs)
-                if recording is not None:  # not with errors, nor a persisted query (the store may change)
-                    recording.clean = not result.errors and not getattr(request_data, "extensions", None)
-                return result
+            with tracked(self.state.get("replicas") is not None) as written:
+                async with within_budget(self.settings.request_timeout_seconds):
+                    result = await super().execute_single(*args, **kwargs)
+                    if recording is not None:  # not with errors, nor a persisted query (the store may change)
+                        recording.clean = not result.errors and not getattr(request_data, "extensions", None)
+            if written.lsn:  # read-your-writes: the client brings it back on its next reads (app/lsn.py)
+                result.extensions = {**(result.extensions or {}), EXTENSION: lsn_text(written.lsn)}
+                if isinstance(response := getattr(context, "response", None), Response):
+                    response.headers[HEADER] = lsn_text(written.lsn)
+            return result
         except HTTPException as exc:
             cause = exc.__cause__
             if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.MUTATION:
@@ -196,7 +204,12 @@ class GraphQLApp(GraphQL[Context, None]):
         if answers is None or key is None:
             await self.answer(scope, receive, send)
             return
-        if await answers.give(key, send):
+        engine = None
+        if (replicas := self.state.get("replicas")) is not None and answers.holds(key):
+            # A kept answer is a query's: a standby may serve it (app/replicas.py), and the whole way takes the
+            # same engine if its rows changed (app/graphql/context.py standby_engine).
+            engine = scope["processgraph_read_engine"] = await replicas.engine_for(Headers(scope=scope).get(HEADER))
+        if await answers.give(key, send, engine):
             return  # a repeated query whose statements returned the same rows (app/fast/answers.py)
         recording, captured = Recording(), Captured(send)
         with recorded(recording):
@@ -303,7 +316,8 @@ class GraphQLApp(GraphQL[Context, None]):
         # without one, and an actor without scopes can run nothing.
         actor = request.scope.get("state", {}).get("actor") or NOBODY
         return Context(engine=self.state["engine"], settings=self.settings, actor=actor, request_id=request_id,
-                       request=request, response=response, cache=self.state["tree_cache"])
+                       request=request, response=response, cache=self.state["tree_cache"],
+                       replicas=self.state.get("replicas"))
 
 
 def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette:
@@ -313,12 +327,20 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     state: dict[str, Any] = {"metrics": ops.Metrics(), "lifecycle": lifecycle,
                              "tree_cache": SharedCache(settings.tree_cache_mb * 1024 * 1024)}
 
+    def instrument(engine: Any) -> None:
+        """The statement counts of /metrics and of a recorded request (app/fast/recording.py), on the primary's
+        engine and on each standby's."""
+        ops.count_statements(state["metrics"], engine)
+        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
-        ops.count_statements(state["metrics"], engine)
-        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)  # app/fast/recording.py
+        instrument(engine)
         state["engine"] = engine
+        replicas = state["replicas"] = Replicas(settings, engine, instrument) if settings.read_database_urls else None
+        if replicas is not None:
+            await replicas.start()
         if state["answers"] is not None:
             state["answers"].closed = False
         oidc = (Oidc(verifier=OidcVerifier(settings), users=OidcUsers(engine=engine, settings=settings))
@@ -343,6 +365,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
                 await delivery.stop()
             if state["answers"] is not None:
                 await state["answers"].close()  # its spare connections, back to the pool
+            if replicas is not None:
+                await replicas.close()
             await engine.dispose()
 
     graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)

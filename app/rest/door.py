@@ -28,6 +28,7 @@ from app.errors import (
     method_not_allowed,
 )
 from app.ids import is_id, new_id
+from app.lsn import HEADER, lsn_text, tracked
 from app.rest.errors import (
     JSON_MEDIA,
     UNSUPPORTED_MEDIA_TYPE,
@@ -148,10 +149,15 @@ class Endpoint:
             assert actor is not None, "the gateway middleware authenticates every REST request"
             if (refusal := scope_refusal(actor, op.scope, target="Authorization")) is not None:
                 raise RestError(refusal, 403)
-            call = Call(request=request, actor=actor, engine=self.state["engine"], settings=self.settings,
-                        request_id=request_id)
-            async with within_budget(self.settings.request_timeout_seconds):
-                result = await op.handler(call)
+            engine, replicas = self.state["engine"], self.state.get("replicas")
+            if replicas is not None and request.method == "GET":  # a standby may serve it (app/replicas.py)
+                engine = await replicas.engine_for(request.headers.get(HEADER))
+            call = Call(request=request, actor=actor, engine=engine, settings=self.settings, request_id=request_id)
+            with tracked(replicas is not None) as written:
+                async with within_budget(self.settings.request_timeout_seconds):
+                    result = await op.handler(call)
+            if written.lsn:  # read-your-writes: the client brings it back on its next reads (app/lsn.py)
+                result.headers[HEADER] = lsn_text(written.lsn)
         except RestError as exc:
             result = response(exc)
         except OverBudget as exc:
