@@ -1,0 +1,244 @@
+"""Read replicas (issue 30 points 1-3), with a real streaming standby: a primary of the test's own and a
+standby made from it by `pg_basebackup -R` on loopback (tests/pgcluster.py), both stopped and deleted after.
+
+The proof that a read was served by the standby: its replay is paused (`pg_wal_replay_pause()`), a write
+commits on the primary, and a read without the write's LSN still answers the old value, while a read that
+brings the LSN (`X-Processgraph-LSN`) answers the new one. Stopping the standby under reads fails none of
+them; a standby further behind than MAX_REPLICA_LAG serves nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from app import migrate
+from app.auth import service as auth_service
+from app.db import create_engine
+from app.lsn import HEADER, parse_lsn
+from app.settings import DEV_USER_ID, Settings
+from tests.factories import CREATE, process_input
+from tests.helpers import asgi_client
+from tests.pgcluster import Cluster, own_cluster, standby_of
+from tests.servers import free_port
+
+NAME = "query($id: ID!) { process(id: $id) { name revision } }"
+LIST = "{ processes(first: 50) { edges { node { id name } } } }"
+RENAME = """mutation($id: ID!, $ops: [PatchOperationInput!]!) { processPatch(input: {id: $id, operations: $ops}) {
+    errors { code message } process { name } } }"""
+
+
+@dataclasses.dataclass
+class Pair:
+    primary: Cluster
+    standby: Cluster
+    http: httpx.AsyncClient
+
+
+@asynccontextmanager
+async def replicated(**given: Any) -> AsyncIterator[Pair]:
+    """A gateway (in process, over ASGI) on a primary of the test's own, reading from its standby."""
+    with own_cluster() as primary:
+        admin = await asyncpg.connect(primary.dsn())
+        try:
+            await admin.execute("CREATE DATABASE processgraph")
+        finally:
+            await admin.close()
+        settings = Settings(database_url=primary.url("processgraph"), rate_limit_per_second=0)
+        await asyncio.to_thread(migrate.upgrade, settings)
+        engine = create_engine(settings)
+        try:
+            _, token = await auth_service.create_token(engine, user_id=DEV_USER_ID, scopes=["read", "write"])
+        finally:
+            await engine.dispose()
+        with standby_of(primary) as standby:
+            settings = dataclasses.replace(settings, read_database_urls=(standby.url("processgraph"),), **given)
+            async with asgi_client(settings, token) as http:
+                yield Pair(primary, standby, http)
+
+
+async def on(cluster: Cluster, sql: str) -> Any:
+    conn = await asyncpg.connect(cluster.dsn("processgraph"))
+    try:
+        return await conn.fetchval(sql)
+    finally:
+        await conn.close()
+
+
+async def pause_replay(standby: Cluster) -> None:
+    await on(standby, "SELECT pg_wal_replay_pause()")
+    for _ in range(100):
+        if await on(standby, "SELECT pg_get_wal_replay_pause_state()") == "paused":
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the standby's replay did not pause")
+
+
+async def create(http: httpx.AsyncClient, name: str) -> tuple[str, str]:
+    """A process created through GraphQL: its id and the LSN its response carries."""
+    made = await http.post("/graphql", json={"query": CREATE, "variables": {"input": process_input(name, nodes=3)}})
+    body = made.json()
+    assert made.status_code == 200 and body["data"]["processCreate"]["errors"] == [], made.text
+    assert made.headers[HEADER] == body["extensions"]["lsn"]
+    return body["data"]["processCreate"]["process"]["id"], made.headers[HEADER]
+
+
+async def rename(http: httpx.AsyncClient, process_id: str, name: str) -> str:
+    done = await http.post("/graphql", json={"query": RENAME, "variables": {
+        "id": process_id, "ops": [{"op": "replace", "path": "/name", "value": name}]}})
+    assert done.json()["data"]["processPatch"]["errors"] == [], done.text
+    return done.headers[HEADER]
+
+
+async def name_of(http: httpx.AsyncClient, process_id: str, lsn: str | None = None) -> str:
+    headers = {HEADER: lsn} if lsn is not None else {}
+    read = await http.post("/graphql", json={"query": NAME, "variables": {"id": process_id}}, headers=headers)
+    assert read.status_code == 200 and "errors" not in read.json(), read.text
+    assert HEADER not in read.headers and "extensions" not in read.json()  # a read commits nothing
+    return str(read.json()["data"]["process"]["name"])
+
+
+async def rest_name_of(http: httpx.AsyncClient, process_id: str, lsn: str | None = None) -> str:
+    headers = {HEADER: lsn} if lsn is not None else {}
+    read = await http.get(f"/v1/processes/{process_id}", headers=headers)
+    assert read.status_code == 200, read.text
+    return str(read.json()["name"])
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(180)
+async def test_reads_go_to_the_standby_and_a_write_s_lsn_brings_it_back(backend: str) -> None:
+    async with replicated(max_replica_lag=60.0) as pair:
+        http = pair.http
+        # Given a process, read back with its create's LSN (from the standby once it replayed it)
+        process_id, created = await create(http, "Before")
+        assert await name_of(http, process_id, created) == "Before"
+        assert await rest_name_of(http, process_id, created) == "Before"
+
+        # When the standby stops replaying and the process is renamed on the primary
+        await pause_replay(pair.standby)
+        renamed = await rename(http, process_id, "After")
+        renamed_lsn, created_lsn = parse_lsn(renamed), parse_lsn(created)
+        assert renamed_lsn is not None and created_lsn is not None and renamed_lsn > created_lsn
+
+        # Then reads without the LSN are served by the standby (the old name), GraphQL and REST, lists too
+        assert await name_of(http, process_id) == "Before"
+        assert await rest_name_of(http, process_id) == "Before"
+        listed = (await http.post("/graphql", json={"query": LIST})).json()["data"]["processes"]["edges"]
+        assert [e["node"]["name"] for e in listed] == ["Before"]
+        # And reads that bring the rename's LSN see it (the primary, after a short wait for the standby)
+        started = time.monotonic()
+        assert await name_of(http, process_id, renamed) == "After"
+        assert await rest_name_of(http, process_id, renamed) == "After"
+        assert time.monotonic() - started < 5
+        # An older LSN is one the standby has replayed: it serves that read
+        assert await name_of(http, process_id, created) == "Before"
+        # A malformed LSN reads the primary
+        assert await name_of(http, process_id, "not an lsn") == "After"
+
+        # When a REST write commits, its response carries its LSN too
+        patched = await http.patch(f"/v1/processes/{process_id}", headers={"Content-Type": "application/json-patch+json"},
+                                   content=b'[{"op": "replace", "path": "/name", "value": "Rest"}]')
+        assert patched.status_code == 200, patched.text
+        assert await rest_name_of(http, process_id, patched.headers[HEADER]) == "Rest"
+
+        # When replay resumes, a read with the LSN waits for the standby, which now has it
+        await on(pair.standby, "SELECT pg_wal_replay_resume()")
+        assert await name_of(http, process_id, patched.headers[HEADER]) == "Rest"
+        for _ in range(100):
+            if await name_of(http, process_id) == "Rest":
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the standby never caught up")
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(180)
+async def test_a_standby_behind_max_replica_lag_serves_no_read(backend: str) -> None:
+    async with replicated(max_replica_lag=2.0) as pair:
+        http = pair.http
+        process_id, created = await create(http, "Before")
+        assert await name_of(http, process_id, created) == "Before"
+        await pause_replay(pair.standby)
+        # Given a standby that replays nothing more, and a write
+        await rename(http, process_id, "After")
+        # Then it serves reads while it is within MAX_REPLICA_LAG (2 s) of the primary
+        assert await name_of(http, process_id) == "Before"
+        # And not once it is further behind
+        await asyncio.sleep(3)
+        assert await name_of(http, process_id) == "After"
+        assert await rest_name_of(http, process_id) == "After"
+
+
+async def read_all_the_time(http: httpx.AsyncClient, process_ids: list[str], until: asyncio.Event,
+                            failures: list[str]) -> int:
+    """GraphQL and REST reads one after another until `until`; the failures noted."""
+    done = 0
+    while not until.is_set():
+        for process_id in process_ids:
+            answers = [await http.post("/graphql", json={"query": NAME, "variables": {"id": process_id}}),
+                       await http.post("/graphql", json={"query": LIST}),
+                       await http.get(f"/v1/processes/{process_id}")]
+            for answer in answers:
+                done += 1
+                if answer.status_code != 200 or "errors" in answer.json():
+                    failures.append(f"{answer.status_code} {answer.text[:300]}")
+    return done
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(180)
+async def test_a_standby_stopped_under_reads_fails_none_and_serves_again_once_back(backend: str) -> None:
+    async with replicated(max_replica_lag=60.0) as pair:
+        http = pair.http
+        made = [await create(http, f"P{i}") for i in range(3)]
+        process_ids = [process_id for process_id, _ in made]
+        assert await name_of(http, process_ids[-1], made[-1][1]) == "P2"
+        # Given reads all the time
+        until, failures = asyncio.Event(), list[str]()
+        readers = [asyncio.create_task(read_all_the_time(http, process_ids, until, failures)) for _ in range(4)]
+        try:
+            await asyncio.sleep(1)
+            # When the standby stops under them, and starts again
+            await asyncio.to_thread(pair.standby.stop)
+            await asyncio.sleep(2)
+            await asyncio.to_thread(pair.standby.start)
+            await asyncio.sleep(1)
+        finally:
+            until.set()
+            done = sum(await asyncio.gather(*readers))
+        # Then no read failed
+        assert failures == [] and done > 50, (failures[:5], done)
+
+        # And the standby serves reads again: with its replay paused, a read without the LSN sees the old name
+        await pause_replay(pair.standby)
+        await rename(http, process_ids[0], "Renamed")
+        for _ in range(100):
+            if await name_of(http, process_ids[0]) == "P0":
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the standby serves no read after it came back")
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(60)
+async def test_an_unreachable_standby_sends_every_read_to_the_primary(backend: str, settings: Settings,
+                                                                       token: str) -> None:
+    # Given a standby URL where nothing answers
+    nowhere = f"postgresql+asyncpg://nobody:nothing@127.0.0.1:{free_port()}/processgraph"
+    async with asgi_client(dataclasses.replace(settings, read_database_urls=(nowhere,)), token) as http:
+        # Then writes and reads (with and without an LSN) answer, from the primary
+        process_id, created = await create(http, "Only")
+        assert await name_of(http, process_id) == "Only"
+        assert await name_of(http, process_id, created) == "Only"
+        assert await rest_name_of(http, process_id) == "Only"
