@@ -35,6 +35,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.adapters.sqlalchemy import forget_generation
 from app.connectivity import is_unavailable
 from app.db import create_engine
 from app.lsn import parse_lsn
@@ -105,6 +106,9 @@ class Standby:
                     if not is_unavailable(exc):
                         raise
                     generation.alive, self.up = False, False
+                    # Its pooled connections to the standby are not handed out again either: from now on a
+                    # request on this engine reads the primary only, never the standby after the primary.
+                    forget_generation(engine.sync_engine.pool, None, exc)
                     log.warning("standby %s unreachable (%s: %s); its reads go to the primary", self.where,
                                 type(exc).__name__, str(exc)[:200])
             return await asyncpg.connect(**{**kwargs, **self.primary})

@@ -242,3 +242,29 @@ async def test_an_unreachable_standby_sends_every_read_to_the_primary(backend: s
         assert await name_of(http, process_id) == "Only"
         assert await name_of(http, process_id, created) == "Only"
         assert await rest_name_of(http, process_id) == "Only"
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(180)
+async def test_a_standby_promoted_under_reads_fails_none_and_serves_no_more(backend: str) -> None:
+    async with replicated(max_replica_lag=60.0) as pair:
+        http = pair.http
+        process_id, created = await create(http, "Before")
+        assert await name_of(http, process_id, created) == "Before"
+        # Given reads all the time
+        until, failures = asyncio.Event(), list[str]()
+        readers = [asyncio.create_task(read_all_the_time(http, [process_id], until, failures)) for _ in range(4)]
+        try:
+            await asyncio.sleep(1)
+            # When the standby is promoted under them (it stops following the primary)
+            await on(pair.standby, "SELECT pg_promote()")
+            await asyncio.sleep(2)
+        finally:
+            until.set()
+            done = sum(await asyncio.gather(*readers))
+        # Then no read failed
+        assert failures == [] and done > 20, (failures[:5], done)
+        # And the promoted server serves no more reads: a write on the primary is seen without its LSN
+        await rename(http, process_id, "After")
+        assert await name_of(http, process_id) == "After"
+        assert await rest_name_of(http, process_id) == "After"
