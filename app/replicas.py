@@ -159,6 +159,7 @@ class Replicas:
         self.interval = min(PROBE_SECONDS, self.max_lag / 4)
         self.history: deque[tuple[float, int]] = deque(maxlen=HISTORY)
         self.turn = 0
+        self.to_standby = self.to_primary = 0  # requests given each (/metrics)
         self.hurry = asyncio.Event()
         self.round = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -206,23 +207,31 @@ class Replicas:
     async def engine_for(self, lsn_header: str | None) -> AsyncEngine:
         """The engine of one read request: a usable standby's (one that replayed the LSN the request brings,
         waiting up to REPLICA_WAIT_SECONDS for one), else the primary's. A malformed LSN reads the primary."""
+        chosen = await self._choose(lsn_header)
+        if chosen is None:
+            self.to_primary += 1
+            return self.primary
+        self.to_standby += 1
+        return chosen.engine
+
+    async def _choose(self, lsn_header: str | None) -> Standby | None:
         lsn = 0
         if lsn_header is not None:
             parsed = parse_lsn(lsn_header)
             if parsed is None:
-                return self.primary
+                return None
             lsn = parsed
         deadline = time.monotonic() + self.wait
         while True:
             found = self.usable(lsn)
             if found:
                 self.turn += 1
-                return found[self.turn % len(found)].engine
+                return found[self.turn % len(found)]
             remaining = deadline - time.monotonic()
             if not lsn or remaining <= 0 or not self.usable():
-                return self.primary
+                return None
             self.hurry.set()
             try:
                 await asyncio.wait_for(self.round.wait(), remaining)
             except TimeoutError:
-                return self.primary
+                return None

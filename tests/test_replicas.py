@@ -159,6 +159,11 @@ async def test_reads_go_to_the_standby_and_a_write_s_lsn_brings_it_back(backend:
             await asyncio.sleep(0.05)
         else:
             raise AssertionError("the standby never caught up")
+        # And /metrics counts the reads each server was given
+        counted = {line.split('"')[1]: float(line.split()[-1]) for line in (await http.get("/metrics")).text.splitlines()
+                   if line.startswith("processgraph_replica_reads{")}
+        assert counted["standby"] >= 5 and counted["primary"] >= 3, counted
+        assert "processgraph_replicas_usable 1.0" in (await http.get("/metrics")).text
 
 
 @pytest.mark.once(backend="postgresql")
