@@ -37,7 +37,7 @@ from app.budget import OverBudget, within_budget
 from app.bus import listening
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine, is_sqlite
-from app.errors import METHOD_NOT_ALLOWED, UNAVAILABLE, VALIDATION_ERROR, AppError
+from app.errors import INTERNAL, METHOD_NOT_ALLOWED, UNAVAILABLE, VALIDATION_ERROR, AppError
 from app.fast.answers import Answers, Captured
 from app.fast.cache import SharedCache
 from app.fast.recording import Recording, count_statement, recorded
@@ -62,7 +62,7 @@ from app.ids import new_id
 from app.lifecycle import Lifecycle
 from app.lsn import EXTENSION, HEADER, lsn_text, tracked
 from app.notify import scheduler
-from app.replicas import Replicas
+from app.replicas import READ_ENGINE, Replicas
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -171,12 +171,21 @@ class GraphQLApp(GraphQL[Context, None]):
             with tracked(self.state.get("replicas") is not None) as written:
                 async with within_budget(self.settings.request_timeout_seconds):
                     result = await super().execute_single(*args, **kwargs)
+                    if result.errors and isinstance(context, Context) and self._standby_failed(context, result):
+                        # A standby that errs (a conflict with recovery, a fault past the retried connection):
+                        # the query once more, on the primary (app/replicas.py), with loaders of its own.
+                        context.request.scope[READ_ENGINE] = self.state["engine"]
+                        context.loaders.release()
+                        if recording is not None:
+                            recording.tainted = True
+                        result = await super().execute_single(*args, **kwargs)
                     if recording is not None:  # not with errors, nor a persisted query (the store may change)
                         recording.clean = not result.errors and not getattr(request_data, "extensions", None)
             if written.lsn:  # read-your-writes: the client brings it back on its next reads (app/lsn.py)
                 result.extensions = {**(result.extensions or {}), EXTENSION: lsn_text(written.lsn)}
-                if isinstance(response := getattr(context, "response", None), Response):
-                    response.headers[HEADER] = lsn_text(written.lsn)
+                if isinstance(context, Context) and isinstance(context.response, Response):
+                    context.response.headers[HEADER] = lsn_text(written.lsn)
+                    context.request.scope[READ_ENGINE] = self.state["engine"]  # a batch's later queries
             return result
         except HTTPException as exc:
             cause = exc.__cause__
@@ -194,6 +203,19 @@ class GraphQLApp(GraphQL[Context, None]):
                        result=result, request_id=getattr(context, "request_id", ""),
                        user_id=getattr(getattr(context, "actor", None), "user_id", None) or None)
 
+    def _standby_failed(self, context: Context, result: Any) -> bool:
+        """A query a standby served failed in a way the primary may not (INTERNAL or UNAVAILABLE)."""
+        chosen = getattr(context.request, "scope", {}).get(READ_ENGINE)
+        replicas = self.state.get("replicas")
+        if replicas is None or chosen is None or chosen is self.state["engine"]:
+            return False
+        codes = [(e.extensions or {}).get("code") for e in result.errors]
+        if not any(code in (INTERNAL, UNAVAILABLE) for code in codes):
+            return False
+        log.warning("a query served by a standby failed (%s); it runs again on the primary", ", ".join(map(str, codes)))
+        replicas.retried += 1
+        return True
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Strawberry's ASGI entry, with a 405 in the seed's Error shape and an `Allow` header."""
         if scope["type"] != "http":
@@ -208,7 +230,7 @@ class GraphQLApp(GraphQL[Context, None]):
         if (replicas := self.state.get("replicas")) is not None and answers.holds(key):
             # A kept answer is a query's: a standby may serve it (app/replicas.py), and the whole way takes the
             # same engine if its rows changed (app/graphql/context.py standby_engine).
-            engine = scope["processgraph_read_engine"] = await replicas.engine_for(Headers(scope=scope).get(HEADER))
+            engine = scope[READ_ENGINE] = await replicas.engine_for(Headers(scope=scope).get(HEADER))
         if await answers.give(key, send, engine):
             return  # a repeated query whose statements returned the same rows (app/fast/answers.py)
         recording, captured = Recording(), Captured(send)

@@ -66,7 +66,8 @@ class Metrics:
                                     "rows), changed (they did not), none (no answer kept).", ["result"],
                                     registry=self.registry)
         self.replica_reads = Gauge("processgraph_replica_reads", "Read requests since the process started, by the "
-                                   "server chosen for them with READ_DATABASE_URLS (standby, primary).", ["server"],
+                                   "server chosen for them with READ_DATABASE_URLS (standby, primary), and those a standby "
+                                   "failed, run again on the primary (retried).", ["server"],
                                    registry=self.registry)
         self.replicas_usable = Gauge("processgraph_replicas_usable", "Standbys that may serve reads now (reached, in "
                                      "recovery, within MAX_REPLICA_LAG).", registry=self.registry)
@@ -173,6 +174,7 @@ def metrics_endpoint(metrics: Metrics, state: dict[str, Any]) -> Any:
         if replicas is not None:
             metrics.replica_reads.labels("standby").set(replicas.to_standby)
             metrics.replica_reads.labels("primary").set(replicas.to_primary)
+            metrics.replica_reads.labels("retried").set(replicas.retried)
             metrics.replicas_usable.set(len(replicas.usable()))
         actors = state.get("actors")
         if actors is not None:

@@ -47,6 +47,9 @@ PROBE_SECONDS = 0.5  # at most; a quarter of MAX_REPLICA_LAG when that is shorte
 CONNECT_SECONDS = 2.0  # a standby that does not answer a connection in this time is taken as down
 HISTORY = 64  # primary positions remembered, newest first (over HISTORY probe rounds)
 HURRIED_GAP_SECONDS = 0.002  # between probe rounds while reads wait for an LSN
+# Where a GraphQL request keeps the engine chosen for it (its ASGI scope): all its operations, and a kept
+# answer's statements, read the same server.
+READ_ENGINE = "processgraph_read_engine"
 
 
 class _Probe:
@@ -160,6 +163,7 @@ class Replicas:
         self.history: deque[tuple[float, int]] = deque(maxlen=HISTORY)
         self.turn = 0
         self.to_standby = self.to_primary = 0  # requests given each (/metrics)
+        self.retried = 0  # requests a standby failed, run again on the primary (/metrics)
         self.hurry = asyncio.Event()
         self.round = asyncio.Event()
         self.task: asyncio.Task[None] | None = None

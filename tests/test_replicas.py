@@ -273,3 +273,34 @@ async def test_a_standby_promoted_under_reads_fails_none_and_serves_no_more(back
         await rename(http, process_id, "After")
         assert await name_of(http, process_id) == "After"
         assert await rest_name_of(http, process_id) == "After"
+
+
+def counted_reads(metrics: str) -> dict[str, float]:
+    return {line.split('"')[1]: float(line.split()[-1]) for line in metrics.splitlines()
+            if line.startswith("processgraph_replica_reads{")}
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(180)
+async def test_a_standby_that_errs_sends_its_reads_to_the_primary(backend: str) -> None:
+    async with replicated(max_replica_lag=60.0) as pair:
+        http = pair.http
+        process_id, created = await create(http, "Before")
+        assert await name_of(http, process_id, created) == "Before"
+        await pause_replay(pair.standby)
+        await rename(http, process_id, "After")
+        assert await name_of(http, process_id) == "Before"
+        # When every statement of the gateway fails on the standby (its tables are not on its search path),
+        # while the probe, which reads only functions of pg_catalog, still finds it well
+        with (pair.standby.data / "postgresql.auto.conf").open("a") as conf:
+            conf.write("search_path = 'nowhere'\n")
+        await on(pair.standby, "SELECT pg_reload_conf()")
+        await asyncio.sleep(0.5)
+        before = counted_reads((await http.get("/metrics")).text)
+        # Then reads answer without an error, from the primary: GraphQL (a kept answer's too) and REST
+        assert await name_of(http, process_id) == "After"
+        assert await rest_name_of(http, process_id) == "After"
+        listed = (await http.post("/graphql", json={"query": LIST})).json()
+        assert [e["node"]["name"] for e in listed["data"]["processes"]["edges"]] == ["After"], listed
+        after = counted_reads((await http.get("/metrics")).text)
+        assert after["standby"] - before["standby"] == 3 and after["retried"] - before["retried"] == 3, (before, after)

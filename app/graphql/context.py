@@ -14,7 +14,7 @@ from app.actor import Actor
 from app.db import reader
 from app.fast.cache import SharedCache
 from app.lsn import HEADER
-from app.replicas import Replicas
+from app.replicas import READ_ENGINE, Replicas
 from app.settings import Settings
 
 LoaderT = TypeVar("LoaderT")
@@ -104,8 +104,12 @@ async def standby_engine(ctx: Any) -> AsyncEngine | None:
     context = _query_context(ctx)
     if context is None or context.replicas is None:
         return None
-    chosen: AsyncEngine | None = context.request.scope.get("processgraph_read_engine")  # for a kept answer
-    return chosen or await context.replicas.engine_for(context.request.headers.get(HEADER))
+    # Chosen already for a kept answer, or for the primary when a standby failed this query (app/main.py).
+    scope = context.request.scope
+    chosen: AsyncEngine | None = scope.get(READ_ENGINE)
+    if chosen is None:
+        chosen = scope[READ_ENGINE] = await context.replicas.engine_for(context.request.headers.get(HEADER))
+    return chosen
 
 
 def put_back(ctx: Any, engine: AsyncEngine) -> None:

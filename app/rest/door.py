@@ -136,6 +136,22 @@ class Endpoint:
         self.state, self.settings = state, settings
         self.allow = ", ".join(sorted(self.operations))
 
+    async def _handled(self, op: Operation, call: Call) -> Response:
+        """The handler's response. A read a standby served that fails unexpectedly (a conflict with recovery, a
+        fault past the retried connection) runs once more on the primary (app/replicas.py)."""
+        try:
+            return await op.handler(call)
+        except (RestError, ServiceError):
+            raise
+        except Exception as exc:
+            replicas, primary = self.state.get("replicas"), self.state["engine"]
+            if replicas is None or call.engine is primary:
+                raise
+            log.warning("a read served by a standby failed (%s: %s); it runs again on the primary",
+                        type(exc).__name__, str(exc)[:200])
+            replicas.retried += 1
+            return await op.handler(replace(call, engine=primary))
+
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
         request_id = new_id()
@@ -155,7 +171,7 @@ class Endpoint:
             call = Call(request=request, actor=actor, engine=engine, settings=self.settings, request_id=request_id)
             with tracked(replicas is not None) as written:
                 async with within_budget(self.settings.request_timeout_seconds):
-                    result = await op.handler(call)
+                    result = await self._handled(op, call)
             if written.lsn:  # read-your-writes: the client brings it back on its next reads (app/lsn.py)
                 result.headers[HEADER] = lsn_text(written.lsn)
         except RestError as exc:
