@@ -55,7 +55,12 @@ class DatabaseSettings:
     @field_validator("read_database_urls", mode="before")
     @classmethod
     def _split_urls(cls, value: object) -> object:
-        return tuple(url.strip() for url in value.split(",") if url.strip()) if isinstance(value, str) else value
+        urls = tuple(url.strip() for url in value.split(",") if url.strip()) if isinstance(value, str) else value
+        for url in urls if isinstance(urls, tuple) else ():
+            if not (isinstance(url, str) and url.startswith("postgresql")):
+                raise ValueError(f"{str(url).split('@')[-1]!r} is not a PostgreSQL URL; expected comma-separated "
+                                 "postgresql+asyncpg://user:pw@host:port/db URLs of standbys")
+        return urls
 
     @field_validator("database_url")
     @classmethod
@@ -75,9 +80,6 @@ class DatabaseSettings:
                              "(the pooler's address)")
         if self.read_database_urls and not self.database_url.startswith("postgresql"):
             raise ValueError("READ_DATABASE_URLS needs a PostgreSQL DATABASE_URL (the standbys' primary)")
-        for url in self.read_database_urls:
-            if not url.startswith("postgresql"):
-                raise ValueError(f"READ_DATABASE_URLS: {url.split('@')[-1]!r} is not a PostgreSQL URL")
         if listen_url is not None and not listen_url.startswith("postgresql"):
             raise ValueError(f"LISTEN_DATABASE_URL: {listen_url.split('@')[-1]!r} is not a PostgreSQL URL")
         if self.database_pooler == "pgbouncer-transaction" and listen_url is None:
