@@ -10,9 +10,7 @@ context variable by the doors only when standbys are configured, so a gateway wi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 HEADER = "X-Processgraph-LSN"
@@ -45,18 +43,24 @@ class Written:
 WRITTEN: ContextVar[Written | None] = ContextVar("processgraph_written", default=None)
 
 
-@contextmanager
-def tracked(on: bool) -> Iterator[Written]:
-    """Note the LSN after each commit of what runs inside (when `on`: standbys are configured)."""
-    written = Written()
-    if not on:
-        yield written
-        return
-    token = WRITTEN.set(written)
-    try:
-        yield written
-    finally:
-        WRITTEN.reset(token)
+class Tracked:
+    """Note the LSN after each commit of what runs inside, when `on` (standbys are configured). A class, not a
+    generator: every request enters it, and without standbys it must cost nothing to speak of."""
+
+    __slots__ = ("on", "token", "written")
+
+    def __init__(self, on: bool) -> None:
+        self.on, self.written = on, Written()
+        self.token: Token[Written | None] | None = None
+
+    def __enter__(self) -> Written:
+        if self.on:
+            self.token = WRITTEN.set(self.written)
+        return self.written
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.token is not None:
+            WRITTEN.reset(self.token)
 
 
 async def note_commit(driver: Any) -> None:

@@ -60,7 +60,7 @@ from app.http import (
 )
 from app.ids import new_id
 from app.lifecycle import Lifecycle
-from app.lsn import EXTENSION, HEADER, lsn_text, tracked
+from app.lsn import EXTENSION, HEADER, Tracked, lsn_text
 from app.notify import scheduler
 from app.replicas import READ_ENGINE, Replicas
 from app.settings import Settings
@@ -168,7 +168,7 @@ class GraphQLApp(GraphQL[Context, None]):
             recording.operations += 1
             recording.operation = getattr(request_data, "operation_name", None)
         try:
-            with tracked(self.state.get("replicas") is not None) as written:
+            with Tracked(self.state.get("replicas") is not None) as written:
                 async with within_budget(self.settings.request_timeout_seconds):
                     result = await super().execute_single(*args, **kwargs)
                     if result.errors and isinstance(context, Context) and self._standby_failed(context, result):

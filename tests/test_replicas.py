@@ -41,6 +41,8 @@ class Pair:
     primary: Cluster
     standby: Cluster
     http: httpx.AsyncClient
+    settings: Settings
+    token: str
 
 
 @asynccontextmanager
@@ -62,7 +64,7 @@ async def replicated(**given: Any) -> AsyncIterator[Pair]:
         with standby_of(primary) as standby:
             settings = dataclasses.replace(settings, read_database_urls=(standby.url("processgraph"),), **given)
             async with asgi_client(settings, token) as http:
-                yield Pair(primary, standby, http)
+                yield Pair(primary, standby, http, settings, token)
 
 
 async def on(cluster: Cluster, sql: str) -> Any:
@@ -139,6 +141,11 @@ async def test_reads_go_to_the_standby_and_a_write_s_lsn_brings_it_back(backend:
         assert await name_of(http, process_id, renamed) == "After"
         assert await rest_name_of(http, process_id, renamed) == "After"
         assert time.monotonic() - started < 5
+        # On another gateway too: the LSN is the primary's, whichever gateway wrote. (One that starts now has
+        # never seen the paused standby caught up: to it, the standby is as late as can be, and serves nothing.)
+        async with asgi_client(pair.settings, pair.token) as other:
+            assert await name_of(other, process_id, renamed) == "After"
+            assert await name_of(other, process_id) == "After"
         # An older LSN is one the standby has replayed: it serves that read
         assert await name_of(http, process_id, created) == "Before"
         # A malformed LSN reads the primary

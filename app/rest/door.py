@@ -28,7 +28,7 @@ from app.errors import (
     method_not_allowed,
 )
 from app.ids import is_id, new_id
-from app.lsn import HEADER, lsn_text, tracked
+from app.lsn import HEADER, Tracked, lsn_text
 from app.rest.errors import (
     JSON_MEDIA,
     UNSUPPORTED_MEDIA_TYPE,
@@ -169,7 +169,7 @@ class Endpoint:
             if replicas is not None and request.method == "GET":  # a standby may serve it (app/replicas.py)
                 engine = await replicas.engine_for(request.headers.get(HEADER))
             call = Call(request=request, actor=actor, engine=engine, settings=self.settings, request_id=request_id)
-            with tracked(replicas is not None) as written:
+            with Tracked(replicas is not None) as written:
                 async with within_budget(self.settings.request_timeout_seconds):
                     result = await self._handled(op, call)
             if written.lsn:  # read-your-writes: the client brings it back on its next reads (app/lsn.py)
