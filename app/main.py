@@ -167,6 +167,8 @@ class GraphQLApp(GraphQL[Context, None]):
         if (recording := recording_now()) is not None:
             recording.operations += 1
             recording.operation = getattr(request_data, "operation_name", None)
+        if isinstance(context, Context):
+            context.read_from = None  # set again if this operation is a query
         try:
             with Tracked(self.state.get("replicas") is not None) as written:
                 async with within_budget(self.settings.request_timeout_seconds):
@@ -205,8 +207,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     def _standby_failed(self, context: Context, result: Any) -> bool:
         """A query a standby served failed in a way the primary may not (INTERNAL or UNAVAILABLE)."""
-        chosen = getattr(context.request, "scope", {}).get(READ_ENGINE)
-        replicas = self.state.get("replicas")
+        replicas, chosen = self.state.get("replicas"), context.read_from
         if replicas is None or chosen is None or chosen is self.state["engine"]:
             return False
         codes = [(e.extensions or {}).get("code") for e in result.errors]

@@ -64,6 +64,8 @@ class Context:
     cache: SharedCache | None = None
     # The standbys that may serve a query (app/replicas.py); None: every read goes to the primary.
     replicas: Replicas | None = None
+    # The engine the running query read from (`read_only_engine`); None for any other operation.
+    read_from: AsyncEngine | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -94,7 +96,8 @@ def read_only_engine(ctx: Any, chosen: AsyncEngine | None = None) -> AsyncEngine
     if context is None:
         return None
     engine = context.engine
-    context.engine = context.loaders.engine = reader(chosen or engine)
+    context.read_from = chosen or engine
+    context.engine = context.loaders.engine = reader(context.read_from)
     return engine
 
 
