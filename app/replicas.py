@@ -47,6 +47,7 @@ PROBE_SECONDS = 0.5  # at most; a quarter of MAX_REPLICA_LAG when that is shorte
 CONNECT_SECONDS = 2.0  # a standby that does not answer a connection in this time is taken as down
 HISTORY = 64  # primary positions remembered, newest first (over HISTORY probe rounds)
 HURRIED_GAP_SECONDS = 0.002  # between probe rounds while reads wait for an LSN
+RETIRED = 4  # engines of a standby's earlier generations disposed of once more later (Standby._retire)
 # Where a GraphQL request keeps the engine chosen for it (its ASGI scope): all its operations, and a kept
 # answer's statements, read the same server.
 READ_ENGINE = "processgraph_read_engine"
@@ -62,11 +63,14 @@ class _Probe:
         self.conn: Any = None
 
     async def row(self, sql: str) -> Any:
+        """The statement's one row; None when the server could not answer it (whatever the reason: a probe
+        never raises, it finds the server unusable)."""
         try:
             if self.conn is None or self.conn.is_closed():
                 self.conn = await asyncpg.connect(**self.args, timeout=CONNECT_SECONDS, statement_cache_size=0)
             return await self.conn.fetchrow(sql, timeout=CONNECT_SECONDS)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except Exception as exc:
+            log.debug("probe of %s:%s failed: %s: %s", self.args["host"], self.args["port"], type(exc).__name__, exc)
             await self.close()
             return None
 
@@ -135,11 +139,20 @@ class Standby:
                 self.fresh_at = max(self.fresh_at, at)
                 break
         if not self.generation.alive:  # back: a new engine connects to it again
-            self.retired.append(self.engine)
+            await self._retire(self.engine)
             self.generation = _Generation()
             self.engine = self._engine(self.generation)
             log.info("standby %s reachable again", self.where)
         self.up = True
+
+    async def _retire(self, engine: AsyncEngine) -> None:
+        """An engine no new request is given. Disposing of it closes the connections in its pool and gives it an
+        empty one: requests that still hold it go on, on new connections (to the primary: its generation is
+        over), which the next disposal closes. The last RETIRED are kept to be disposed of once more."""
+        await engine.dispose()
+        self.retired.append(engine)
+        if len(self.retired) > RETIRED:
+            await self.retired.pop(0).dispose()
 
     async def close(self) -> None:
         await self.probe.close()
