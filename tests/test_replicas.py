@@ -14,6 +14,7 @@ import dataclasses
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -28,7 +29,7 @@ from app.settings import DEV_USER_ID, Settings
 from tests.factories import CREATE, process_input
 from tests.helpers import asgi_client
 from tests.pgcluster import Cluster, own_cluster, standby_of
-from tests.servers import free_port
+from tests.servers import free_port, running_servers
 
 NAME = "query($id: ID!) { process(id: $id) { name revision } }"
 LIST = "{ processes(first: 50) { edges { node { id name } } } }"
@@ -46,8 +47,8 @@ class Pair:
 
 
 @asynccontextmanager
-async def replicated(**given: Any) -> AsyncIterator[Pair]:
-    """A gateway (in process, over ASGI) on a primary of the test's own, reading from its standby."""
+async def primary_and_standby() -> AsyncIterator[tuple[Cluster, Cluster, Settings, str]]:
+    """A migrated primary of the test's own and its standby; the primary's settings and a read-write token."""
     with own_cluster() as primary:
         admin = await asyncpg.connect(primary.dsn())
         try:
@@ -62,9 +63,16 @@ async def replicated(**given: Any) -> AsyncIterator[Pair]:
         finally:
             await engine.dispose()
         with standby_of(primary) as standby:
-            settings = dataclasses.replace(settings, read_database_urls=(standby.url("processgraph"),), **given)
-            async with asgi_client(settings, token) as http:
-                yield Pair(primary, standby, http, settings, token)
+            yield primary, standby, settings, token
+
+
+@asynccontextmanager
+async def replicated(**given: Any) -> AsyncIterator[Pair]:
+    """A gateway (in process, over ASGI) on a primary of the test's own, reading from its standby."""
+    async with primary_and_standby() as (primary, standby, settings, token):
+        settings = dataclasses.replace(settings, read_database_urls=(standby.url("processgraph"),), **given)
+        async with asgi_client(settings, token) as http:
+            yield Pair(primary, standby, http, settings, token)
 
 
 async def on(cluster: Cluster, sql: str) -> Any:
@@ -311,3 +319,25 @@ async def test_a_standby_that_errs_sends_its_reads_to_the_primary(backend: str) 
         assert [e["node"]["name"] for e in listed["data"]["processes"]["edges"]] == ["After"], listed
         after = counted_reads((await http.get("/metrics")).text)
         assert after["standby"] - before["standby"] == 3 and after["retried"] - before["retried"] == 3, (before, after)
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(180)
+async def test_gateway_processes_read_a_write_of_another_back_with_its_lsn(backend: str, tmp_path: Path) -> None:
+    async with primary_and_standby() as (_primary, standby, settings, token):
+        # Given two gateway processes (scripts/serve) reading from the standby, as configured by the environment
+        env = {"READ_DATABASE_URLS": standby.url("processgraph"), "MAX_REPLICA_LAG": "60", "RATE_LIMIT_PER_SECOND": "0"}
+        with running_servers(tmp_path, ["one", "two"], database_url=settings.database_url, **env) as (one, two):
+            headers = {"Authorization": f"Bearer {token}"}
+            async with httpx.AsyncClient(base_url=one.base_url, headers=headers, timeout=30) as first, \
+                    httpx.AsyncClient(base_url=two.base_url, headers=headers, timeout=30) as second:
+                process_id, created = await create(first, "Before")
+                assert await name_of(second, process_id, created) == "Before"
+                # When the standby stops replaying and the first gateway renames the process
+                await pause_replay(standby)
+                renamed = await rename(first, process_id, "After")
+                # Then the second serves it from the standby without the LSN, and with it sees the rename
+                assert await name_of(second, process_id) == "Before"
+                assert await name_of(second, process_id, renamed) == "After"
+                assert await rest_name_of(second, process_id, renamed) == "After"
+                assert counted_reads((await second.get("/metrics")).text)["standby"] >= 2
