@@ -20,11 +20,13 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import migrate
+from app import db, migrate
 from app.auth import service as auth_service
 from app.db import create_engine
-from app.lsn import HEADER, parse_lsn
+from app.lsn import HEADER, Tracked, note_commit, parse_lsn
 from app.settings import DEV_USER_ID, Settings
 from tests.factories import CREATE, process_input
 from tests.helpers import asgi_client
@@ -341,3 +343,35 @@ async def test_gateway_processes_read_a_write_of_another_back_with_its_lsn(backe
                 assert await name_of(second, process_id, renamed) == "After"
                 assert await rest_name_of(second, process_id, renamed) == "After"
                 assert counted_reads((await second.get("/metrics")).text)["standby"] >= 2
+
+
+@pytest.mark.once(backend="postgresql")
+async def test_a_commit_stands_when_its_lsn_cannot_be_read(backend: str, engine: AsyncEngine,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a read of the WAL position that fails on the connection that committed
+    tries: list[object] = []
+
+    async def lost_once(driver: object) -> None:
+        tries.append(driver)
+        if len(tries) == 1:
+            raise ConnectionResetError("lost right after the commit")
+        await note_commit(driver)
+
+    monkeypatch.setattr(db, "note_commit", lost_once)
+    with Tracked(True) as written:
+        async with db.write_transaction(engine) as conn:
+            await conn.execute(text("CREATE TABLE committed_anyway (id int)"))
+    # Then it is read on another connection
+    assert len(tries) == 2 and tries[0] is not tries[1] and written.lsn > 0
+
+    # And when it cannot be read at all, the write still commits, without an LSN
+    async def lost(_driver: object) -> None:
+        raise ConnectionResetError("lost")
+
+    monkeypatch.setattr(db, "note_commit", lost)
+    with Tracked(True) as written:
+        async with db.write_transaction(engine) as conn:
+            await conn.execute(text("INSERT INTO committed_anyway VALUES (1)"))
+    assert written.lsn == 0
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM committed_anyway"))).scalar_one() == 1
