@@ -3,8 +3,11 @@ standby made from it by `pg_basebackup -R` on loopback (tests/pgcluster.py), bot
 
 The proof that a read was served by the standby: its replay is paused (`pg_wal_replay_pause()`), a write
 commits on the primary, and a read without the write's LSN still answers the old value, while a read that
-brings the LSN (`X-Processgraph-LSN`) answers the new one. Stopping the standby under reads fails none of
-them; a standby further behind than MAX_REPLICA_LAG serves nothing.
+brings the LSN (`X-Processgraph-LSN`) answers the new one, through GraphQL and REST, on another gateway (in
+process, and real gateway processes) too, and with the tree cache and kept answers on, each server's reads
+answer at their own revision. Stopping or promoting the standby under reads fails none of them; a standby
+further behind than MAX_REPLICA_LAG serves nothing; one that fails every statement sends its reads to the
+primary; one that cannot be reached at all leaves every read to the primary.
 """
 
 from __future__ import annotations
@@ -375,3 +378,37 @@ async def test_a_commit_stands_when_its_lsn_cannot_be_read(backend: str, engine:
     assert written.lsn == 0
     async with engine.connect() as conn:
         assert (await conn.execute(text("SELECT count(*) FROM committed_anyway"))).scalar_one() == 1
+
+
+TREE = "query($id: ID!) { process(id: $id) { revision root { id } nodes { __typename ... on ProcessGroup { id name } } } }"
+ADD_GROUP = """mutation($input: GroupAddInput!) { groupAdd(input: $input) { errors { code message } } }"""
+
+
+async def tree_of(http: httpx.AsyncClient, process_id: str, lsn: str | None = None) -> tuple[int, list[str]]:
+    headers = {HEADER: lsn} if lsn is not None else {}
+    read = await http.post("/graphql", json={"query": TREE, "variables": {"id": process_id}}, headers=headers)
+    assert read.status_code == 200 and "errors" not in read.json(), read.text
+    process = read.json()["data"]["process"]
+    return process["revision"], sorted(n["name"] for n in process["nodes"] if n["__typename"] == "ProcessGroup")
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(180)
+async def test_the_tree_cache_answers_each_server_at_its_own_revision(backend: str) -> None:
+    async with replicated(max_replica_lag=60.0) as pair:
+        http = pair.http
+        process_id, created = await create(http, "Tree")
+        old = await tree_of(http, process_id, created)
+        root = (await http.post("/graphql", json={"query": TREE, "variables": {"id": process_id}})).json()
+        # Given a standby that stops replaying, and a group added on the primary
+        await pause_replay(pair.standby)
+        added = await http.post("/graphql", json={"query": ADD_GROUP, "variables": {"input": {
+            "parentId": root["data"]["process"]["root"]["id"], "group": {"name": "Added"}}}})
+        assert added.json()["data"]["groupAdd"]["errors"] == [], added.text
+        lsn = added.headers[HEADER]
+        # Then, read again and again from either server (the tree cache on, as by default), each answers the
+        # tree at the revision it holds: never the old tree at the new revision, nor the new at the old
+        for _ in range(3):
+            new = await tree_of(http, process_id, lsn)
+            assert new[0] == old[0] + 1 and new[1] == sorted([*old[1], "Added"])
+            assert await tree_of(http, process_id) == old
