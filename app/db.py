@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import weakref
 from collections import namedtuple
 from collections.abc import AsyncIterator, Callable
@@ -30,6 +31,7 @@ from app.connectivity import (
     reconnect,
     watch_connections,
 )
+from app.lsn import WRITTEN, note_commit
 from app.reads import noted
 from app.settings import Settings
 
@@ -44,6 +46,7 @@ SQLModel.metadata = MetaData(naming_convention=NAMING_CONVENTION)
 metadata = SQLModel.metadata
 
 _IMMEDIATE = "processgraph_sqlite_immediate"
+log = logging.getLogger("processgraph.db")
 
 
 def sort_key_type(length: int | None = None) -> Any:
@@ -85,9 +88,10 @@ def json_dumps(value: Any) -> str:
         return json.dumps(value)
 
 
-def create_engine(settings: Settings, **kwargs: Any) -> AsyncEngine:
-    """Create the async engine; on SQLite, take over BEGIN so writers can ask for BEGIN IMMEDIATE."""
-    url = settings.database_url
+def create_engine(settings: Settings, url: str | None = None, **kwargs: Any) -> AsyncEngine:
+    """Create the async engine (of `url`, a standby's, or DATABASE_URL); on SQLite, take over BEGIN so writers
+    can ask for BEGIN IMMEDIATE."""
+    url = url or settings.database_url
     kwargs.setdefault("json_deserializer", json_loads)
     kwargs.setdefault("json_serializer", json_dumps)
     if is_sqlite(url):
@@ -379,6 +383,26 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
         conn = await conn.execution_options(**{_IMMEDIATE: True})
         async with conn.begin(), announcements(conn):
             yield conn
+        if WRITTEN.get() is not None and conn.dialect.driver == "asyncpg":  # read-your-writes (app/lsn.py)
+            await _note_commit(engine, conn)
+
+
+async def _note_commit(engine: AsyncEngine, conn: AsyncConnection) -> None:
+    """The primary's WAL position after a commit, for read-your-writes: on the connection that committed, or,
+    should that fail, on another; never an error, since the write is committed whatever happens here (without
+    it, the client's next reads may not see the write, which is the most a lost connection can cost)."""
+    try:
+        await note_commit((await conn.get_raw_connection()).driver_connection)
+        return
+    except Exception as exc:
+        log.info("the WAL position after a commit was not read (%s); trying another connection", type(exc).__name__)
+    try:
+        async with plain_connection(engine) as plain:
+            if isinstance(plain, PlainConnection) and plain.fairy is not None:
+                await note_commit(plain.fairy.driver_connection)
+    except Exception as exc:
+        log.warning("the WAL position after a commit is unknown (%s: %s): the client's next reads may not see "
+                    "its write", type(exc).__name__, str(exc)[:200])
 
 
 @asynccontextmanager

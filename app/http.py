@@ -33,6 +33,7 @@ from app.errors import (
 from app.graphql.errors import error_extensions
 from app.graphql.ide import is_loopback
 from app.ids import new_id
+from app.lsn import HEADER as LSN_HEADER
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -63,8 +64,8 @@ def cors(settings: Settings) -> Middleware:
     headers too (a browser cannot read an answer without them). Bearer tokens only: no credentials mode,
     no cookies, so a page on another origin can do nothing a token does not allow."""
     return Middleware(CORSMiddleware, allow_origins=allowed_origins(settings), allow_methods=["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
-                      allow_headers=["Authorization", "Content-Type", "If-Match"], allow_credentials=False,
-                      expose_headers=["X-Request-Id", "Retry-After", "ETag", "Location"], max_age=600)
+                      allow_headers=["Authorization", "Content-Type", "If-Match", LSN_HEADER], allow_credentials=False,
+                      expose_headers=["X-Request-Id", "Retry-After", "ETag", "Location", LSN_HEADER], max_age=600)
 
 
 class Straight:

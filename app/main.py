@@ -15,6 +15,7 @@ from cross_web import HTTPException
 from graphql import ExecutionResult, GraphQLError
 from sqlalchemy import event
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -36,7 +37,7 @@ from app.budget import OverBudget, within_budget
 from app.bus import listening
 from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.db import create_engine, is_sqlite
-from app.errors import METHOD_NOT_ALLOWED, UNAVAILABLE, VALIDATION_ERROR, AppError
+from app.errors import INTERNAL, METHOD_NOT_ALLOWED, UNAVAILABLE, VALIDATION_ERROR, AppError
 from app.fast.answers import Answers, Captured
 from app.fast.cache import SharedCache
 from app.fast.recording import Recording, count_statement, recorded
@@ -59,7 +60,9 @@ from app.http import (
 )
 from app.ids import new_id
 from app.lifecycle import Lifecycle
+from app.lsn import EXTENSION, HEADER, Tracked, lsn_text
 from app.notify import scheduler
+from app.replicas import READ_ENGINE, Replicas
 from app.settings import Settings
 
 log = logging.getLogger("processgraph")
@@ -164,12 +167,28 @@ class GraphQLApp(GraphQL[Context, None]):
         if (recording := recording_now()) is not None:
             recording.operations += 1
             recording.operation = getattr(request_data, "operation_name", None)
+        if isinstance(context, Context):
+            context.read_from = None  # set again if this operation is a query
         try:
-            async with within_budget(self.settings.request_timeout_seconds):
-                result = await super().execute_single(*args, **kwargs)
-                if recording is not None:  # not with errors, nor a persisted query (the store may change)
-                    recording.clean = not result.errors and not getattr(request_data, "extensions", None)
-                return result
+            with Tracked(self.state.get("replicas") is not None) as written:
+                async with within_budget(self.settings.request_timeout_seconds):
+                    result = await super().execute_single(*args, **kwargs)
+                    if result.errors and isinstance(context, Context) and self._standby_failed(context, result):
+                        # A standby that errs (a conflict with recovery, a fault past the retried connection):
+                        # the query once more, on the primary (app/replicas.py), with loaders of its own.
+                        context.request.scope[READ_ENGINE] = self.state["engine"]
+                        context.loaders.release()
+                        if recording is not None:
+                            recording.tainted = True
+                        result = await super().execute_single(*args, **kwargs)
+                    if recording is not None:  # not with errors, nor a persisted query (the store may change)
+                        recording.clean = not result.errors and not getattr(request_data, "extensions", None)
+            if written.lsn:  # read-your-writes: the client brings it back on its next reads (app/lsn.py)
+                result.extensions = {**(result.extensions or {}), EXTENSION: lsn_text(written.lsn)}
+                if isinstance(context, Context) and isinstance(context.response, Response):
+                    context.response.headers[HEADER] = lsn_text(written.lsn)
+                    context.request.scope[READ_ENGINE] = self.state["engine"]  # a batch's later queries
+            return result
         except HTTPException as exc:
             cause = exc.__cause__
             if isinstance(cause, InvalidOperationTypeError) and cause.operation_type is OperationType.MUTATION:
@@ -186,6 +205,18 @@ class GraphQLApp(GraphQL[Context, None]):
                        result=result, request_id=getattr(context, "request_id", ""),
                        user_id=getattr(getattr(context, "actor", None), "user_id", None) or None)
 
+    def _standby_failed(self, context: Context, result: Any) -> bool:
+        """A query a standby served failed in a way the primary may not (INTERNAL or UNAVAILABLE)."""
+        replicas, chosen = self.state.get("replicas"), context.read_from
+        if replicas is None or chosen is None or chosen is self.state["engine"]:
+            return False
+        codes = [(e.extensions or {}).get("code") for e in result.errors]
+        if not any(code in (INTERNAL, UNAVAILABLE) for code in codes):
+            return False
+        log.warning("a query served by a standby failed (%s); it runs again on the primary", ", ".join(map(str, codes)))
+        replicas.retried += 1
+        return True
+
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """Strawberry's ASGI entry, with a 405 in the seed's Error shape and an `Allow` header."""
         if scope["type"] != "http":
@@ -196,7 +227,12 @@ class GraphQLApp(GraphQL[Context, None]):
         if answers is None or key is None:
             await self.answer(scope, receive, send)
             return
-        if await answers.give(key, send):
+        engine = None
+        if (replicas := self.state.get("replicas")) is not None and answers.holds(key):
+            # A kept answer is a query's: a standby may serve it (app/replicas.py), and the whole way takes the
+            # same engine if its rows changed (app/graphql/context.py standby_engine).
+            engine = scope[READ_ENGINE] = await replicas.engine_for(Headers(scope=scope).get(HEADER))
+        if await answers.give(key, send, engine):
             return  # a repeated query whose statements returned the same rows (app/fast/answers.py)
         recording, captured = Recording(), Captured(send)
         with recorded(recording):
@@ -303,7 +339,8 @@ class GraphQLApp(GraphQL[Context, None]):
         # without one, and an actor without scopes can run nothing.
         actor = request.scope.get("state", {}).get("actor") or NOBODY
         return Context(engine=self.state["engine"], settings=self.settings, actor=actor, request_id=request_id,
-                       request=request, response=response, cache=self.state["tree_cache"])
+                       request=request, response=response, cache=self.state["tree_cache"],
+                       replicas=self.state.get("replicas"))
 
 
 def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette:
@@ -313,12 +350,20 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
     state: dict[str, Any] = {"metrics": ops.Metrics(), "lifecycle": lifecycle,
                              "tree_cache": SharedCache(settings.tree_cache_mb * 1024 * 1024)}
 
+    def instrument(engine: Any) -> None:
+        """The statement counts of /metrics and of a recorded request (app/fast/recording.py), on the primary's
+        engine and on each standby's."""
+        ops.count_statements(state["metrics"], engine)
+        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         engine = create_engine(settings)
-        ops.count_statements(state["metrics"], engine)
-        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)  # app/fast/recording.py
+        instrument(engine)
         state["engine"] = engine
+        replicas = state["replicas"] = Replicas(settings, engine, instrument) if settings.read_database_urls else None
+        if replicas is not None:
+            await replicas.start()
         if state["answers"] is not None:
             state["answers"].closed = False
         oidc = (Oidc(verifier=OidcVerifier(settings), users=OidcUsers(engine=engine, settings=settings))
@@ -343,6 +388,8 @@ def create_app(settings: Settings, *, dev_token: str | None = None) -> Starlette
                 await delivery.stop()
             if state["answers"] is not None:
                 await state["answers"].close()  # its spare connections, back to the pool
+            if replicas is not None:
+                await replicas.close()
             await engine.dispose()
 
     graphql_app = GraphQLApp(settings=settings, state=state, dev_token=dev_token)

@@ -65,6 +65,12 @@ class Metrics:
                                     "since the process started, by result: given (its statements returned the same "
                                     "rows), changed (they did not), none (no answer kept).", ["result"],
                                     registry=self.registry)
+        self.replica_reads = Gauge("processgraph_replica_reads", "Read requests since the process started, by the "
+                                   "server chosen for them with READ_DATABASE_URLS (standby, primary), and those a standby "
+                                   "failed, run again on the primary (retried).", ["server"],
+                                   registry=self.registry)
+        self.replicas_usable = Gauge("processgraph_replicas_usable", "Standbys that may serve reads now (reached, in "
+                                     "recovery, within MAX_REPLICA_LAG).", registry=self.registry)
         self.token_lookups = Gauge("processgraph_token_cache_lookups", "Bearer tokens this process's token cache "
                                    "was asked for since it started, by result (hit, miss: looked up).", ["result"],
                                    registry=self.registry)
@@ -164,6 +170,12 @@ def metrics_endpoint(metrics: Metrics, state: dict[str, Any]) -> Any:
             metrics.answer_lookups.labels("given").set(answers.given)
             metrics.answer_lookups.labels("changed").set(answers.changed)
             metrics.answer_lookups.labels("none").set(answers.kept.misses)
+        replicas = state.get("replicas")
+        if replicas is not None:
+            metrics.replica_reads.labels("standby").set(replicas.to_standby)
+            metrics.replica_reads.labels("primary").set(replicas.to_primary)
+            metrics.replica_reads.labels("retried").set(replicas.retried)
+            metrics.replicas_usable.set(len(replicas.usable()))
         actors = state.get("actors")
         if actors is not None:
             metrics.token_lookups.labels("hit").set(actors.hits)

@@ -41,8 +41,26 @@ class DatabaseSettings:
         "transaction pooler; unset: DATABASE_URL."))
     sqlite_busy_timeout_ms: int = Field(default=5000, ge=0, description=(
         "How long a SQLite writer waits for the write lock, in milliseconds."))
+    read_database_urls: tuple[str, ...] = Field(default=(), description=(
+        "Streaming standbys of the PostgreSQL primary that serve queries and REST GETs (app/replicas.py): "
+        "comma-separated postgresql+asyncpg URLs; empty: every read goes to DATABASE_URL."))
+    max_replica_lag: float = Field(default=5.0, gt=0, description=(
+        "A standby further behind the primary than this many seconds serves no read."))
+    replica_wait_seconds: float = Field(default=0.2, ge=0, description=(
+        "How long a read that brings a write's LSN waits for a standby to replay it before it goes to the "
+        "primary."))
 
     _pooler_lowercase = field_validator("database_pooler", mode="before")(_lowercase)
+
+    @field_validator("read_database_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        urls = tuple(url.strip() for url in value.split(",") if url.strip()) if isinstance(value, str) else value
+        for url in urls if isinstance(urls, tuple) else ():
+            if not (isinstance(url, str) and url.startswith("postgresql")):
+                raise ValueError(f"{str(url).split('@')[-1]!r} is not a PostgreSQL URL; expected comma-separated "
+                                 "postgresql+asyncpg://user:pw@host:port/db URLs of standbys")
+        return urls
 
     @field_validator("database_url")
     @classmethod
@@ -53,13 +71,15 @@ class DatabaseSettings:
         return url
 
     @model_validator(mode="after")
-    def _pooler_needs_a_listener(self) -> Self:
+    def _database_urls_agree(self) -> Self:
         # LISTEN needs a session of its own, which a transaction pooler does not give: that mode needs a
         # direct URL for the listener.
         listen_url = self.listen_database_url
         if self.database_pooler != "none" and not self.database_url.startswith("postgresql"):
             raise ValueError(f"DATABASE_POOLER={self.database_pooler} needs a PostgreSQL DATABASE_URL "
                              "(the pooler's address)")
+        if self.read_database_urls and not self.database_url.startswith("postgresql"):
+            raise ValueError("READ_DATABASE_URLS needs a PostgreSQL DATABASE_URL (the standbys' primary)")
         if listen_url is not None and not listen_url.startswith("postgresql"):
             raise ValueError(f"LISTEN_DATABASE_URL: {listen_url.split('@')[-1]!r} is not a PostgreSQL URL")
         if self.database_pooler == "pgbouncer-transaction" and listen_url is None:

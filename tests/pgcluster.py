@@ -90,3 +90,26 @@ def own_cluster() -> Iterator[Cluster]:
             subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(cluster.data), "-w", "-m", "immediate", "stop"]),
                            timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def standby_of(primary: Cluster) -> Iterator[Cluster]:
+    """A streaming standby of `primary` (`pg_basebackup -R` over loopback, hot standby, a port of its own);
+    on exit stopped (immediately) and deleted."""
+    directory = Path(tempfile.mkdtemp(prefix="pg-standby-", dir="/tmp"))
+    standby = Cluster(directory=directory, port=free_port(), password=primary.password)
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(directory, OWNER)
+        # -R writes primary_conninfo (with the password the backup connected with) and standby.signal.
+        subprocess.run(_as_owner(["env", f"PGPASSWORD={primary.password}", _bin("pg_basebackup"), "-h", "127.0.0.1",
+                                  "-p", str(primary.port), "-U", "postgres", "-D", str(standby.data), "-R",
+                                  "-X", "stream", "--no-sync", "-c", "fast"]),
+                       check=True, timeout=120, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        standby.start()
+        yield standby
+    finally:
+        if (standby.data / "postmaster.pid").exists():
+            subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(standby.data), "-w", "-m", "immediate", "stop"]),
+                           timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(directory, ignore_errors=True)

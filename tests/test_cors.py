@@ -45,6 +45,9 @@ async def test_preflight_succeeds_for_listed_origins_only(settings: Settings) ->
         assert {m.strip() for m in ok.headers["access-control-allow-methods"].split(",")} >= {"GET", "POST"}
         allowed = {h.strip().lower() for h in ok.headers["access-control-allow-headers"].split(",")}
         assert {"authorization", "content-type"} <= allowed
+        # and with the LSN of its last write (read-your-writes with standbys, docs/operations.md)
+        lsn = await http.options("/graphql", headers=preflight(APP, "authorization,content-type,x-processgraph-lsn"))
+        assert lsn.status_code == 200, lsn.text
         # no credentials mode: bearer tokens only, never cookies
         assert "access-control-allow-credentials" not in ok.headers
         # an origin not on the list, a near miss of a listed one, and a header we do not allow all fail
@@ -68,6 +71,7 @@ async def test_responses_carry_cors_headers_for_listed_origins(settings: Setting
         assert response.headers["access-control-allow-origin"] == APP
         exposed = {h.strip().lower() for h in response.headers["access-control-expose-headers"].split(",")}
         assert "x-request-id" in exposed and response.headers["x-request-id"]
+        assert "x-processgraph-lsn" in exposed  # a write's LSN, for the page's next reads
         assert "access-control-allow-credentials" not in response.headers and "set-cookie" not in response.headers
         # an unlisted origin gets its answer without CORS headers, which a browser refuses to hand to the page
         response = await http.post("/graphql", json=QUERY, headers={"Origin": OTHER})

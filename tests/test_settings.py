@@ -62,6 +62,9 @@ def test_a_given_mapping_replaces_the_process_environment(monkeypatch: pytest.Mo
     ("DATABASE_URL", "mysql://app:s3cret@db/app", "SQLite or PostgreSQL"),
     ("CORS_ORIGINS", "https://*.example.test", "not an origin"),
     ("SMTP_URL", "smtp://app:s3cret@relay", "from="),
+    ("READ_DATABASE_URLS", "postgresql+asyncpg://app:s3cret@standby/app, mysql://app:s3cret@db/app",
+     "not a PostgreSQL URL"),
+    ("MAX_REPLICA_LAG", "0", "greater than 0"),
 ])
 def test_a_refused_value_names_its_variable_and_what_was_expected(variable: str, value: str, expected: str) -> None:
     # Given one bad value / When the settings are loaded
@@ -70,6 +73,17 @@ def test_a_refused_value_names_its_variable_and_what_was_expected(variable: str,
     # Then the message names the variable and says what it should be, without a URL's password
     assert f"{variable}=" in str(refused.value) and expected in str(refused.value)
     assert "s3cret" not in str(refused.value)
+
+
+def test_standbys_are_a_comma_separated_list_and_need_a_postgresql_primary() -> None:
+    primary = "postgresql+asyncpg://app:pw@primary:5432/app"
+    given = {"DATABASE_URL": primary, "READ_DATABASE_URLS": " postgresql+asyncpg://app:pw@one/app ,"
+             "postgresql+asyncpg://app:pw@two/app,"}
+    assert load_settings(given, env_file=NO_DOTENV).read_database_urls == (
+        "postgresql+asyncpg://app:pw@one/app", "postgresql+asyncpg://app:pw@two/app")
+    assert load_settings({"DATABASE_URL": primary}, env_file=NO_DOTENV).read_database_urls == ()
+    with pytest.raises(SettingsError, match="READ_DATABASE_URLS needs a PostgreSQL DATABASE_URL"):
+        load_settings({"READ_DATABASE_URLS": "postgresql+asyncpg://app:pw@one/app"}, env_file=NO_DOTENV)
 
 
 def test_every_refused_value_is_named_at_once() -> None:

@@ -18,7 +18,7 @@ and a kept page). This extension does, phase by phase and in the same order, wha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -27,7 +27,7 @@ from strawberry.types.graphql import OperationType
 
 from app.api import limits
 from app.fast.recording import current as recording_now
-from app.graphql.context import read_only_engine
+from app.graphql.context import put_back, read_only_engine, standby_engine
 from app.graphql.errors import MaskUnexpectedErrors
 from app.graphql.validation import validate_once
 
@@ -59,12 +59,32 @@ class RequestPipeline(MaskUnexpectedErrors):
 
     def on_execute(self) -> Iterator[None]:
         ctx = self.execution_context
-        if (recording := recording_now()) is not None:
-            recording.query = ctx.operation_type is OperationType.QUERY
-        limits.refuse_out_of_scope(ctx)
+        self._check_execution(ctx)
         engine = read_only_engine(ctx)
         try:
             yield
         finally:
             if engine is not None:
-                ctx.context.engine = engine
+                put_back(ctx, engine)
+
+    @staticmethod
+    def _check_execution(ctx: Any) -> None:
+        if (recording := recording_now()) is not None:
+            recording.query = ctx.operation_type is OperationType.QUERY
+        limits.refuse_out_of_scope(ctx)
+
+
+class ReplicaPipeline(RequestPipeline):
+    """The same, with standbys (READ_DATABASE_URLS): a query's engine is the standby's that may serve it
+    (app/replicas.py), which can mean waiting for one to replay the LSN the request brings. An asynchronous
+    hook, so only with standbys: a synchronous one costs less."""
+
+    async def on_execute(self) -> AsyncIterator[None]:  # type: ignore[override]
+        ctx = self.execution_context
+        self._check_execution(ctx)
+        engine = read_only_engine(ctx, await standby_engine(ctx))
+        try:
+            yield
+        finally:
+            if engine is not None:
+                put_back(ctx, engine)

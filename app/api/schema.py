@@ -12,7 +12,7 @@ from strawberry.schema.name_converter import NameConverter
 from strawberry.types import ExecutionContext
 
 from app.api.node_queries import NodeQuery
-from app.api.pipeline import RequestPipeline
+from app.api.pipeline import ReplicaPipeline, RequestPipeline
 from app.auth.queries import AuthQuery
 from app.auth.types import User
 from app.graphql.executor import FastExecutor
@@ -82,7 +82,8 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
     execution.
     """
     extra_rules = () if settings is None or settings.introspection else (NoSchemaIntrospectionCustomRule,)
-    extensions: list[Any] = [lambda: RequestPipeline(extra_rules)]
+    pipeline = ReplicaPipeline if settings is not None and settings.read_database_urls else RequestPipeline
+    extensions: list[Any] = [lambda: pipeline(extra_rules)]
     return ProcessgraphSchema(
         query=Query,
         mutation=Mutation,

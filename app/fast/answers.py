@@ -124,8 +124,14 @@ class Answers:
         headers = [(k.lower(), v) for k, v in scope["headers"] if k.lower() in _CHOSEN_BY]
         return AnswerKey(scope["method"], scope.get("query_string", b""), body, actor, tuple(sorted(headers)))
 
-    async def give(self, key: AnswerKey, send: Callable[[Any], Awaitable[None]]) -> bool:
-        """Send the kept answer for `key` if its statements return the rows they returned; False otherwise."""
+    def holds(self, key: AnswerKey) -> bool:
+        """Whether an answer is kept for `key` (so the request is a query: only those are kept)."""
+        return self.kept.holds(key)
+
+    async def give(self, key: AnswerKey, send: Callable[[Any], Awaitable[None]],
+                   engine: AsyncEngine | None = None) -> bool:
+        """Send the kept answer for `key` if its statements return the rows they returned; False otherwise.
+        The statements run on `engine` (a standby's, app/replicas.py), by default the primary's."""
         found: KeptAnswer | None = self.kept.get(key)
         if found is None:
             return False
@@ -133,7 +139,7 @@ class Answers:
         conn = None
         try:
             async with asyncio.timeout(self.timeout):
-                conn = await self._connection()
+                conn = await self._connection(engine)
                 same = await self._same_rows(conn, found)
         except BaseException as exc:  # a fault or a timeout: the whole way answers it as it answers any request
             if conn is not None:
@@ -142,7 +148,7 @@ class Answers:
                 raise  # cancelled
             self.changed += 1
             return False
-        if len(self.spares) < SPARE_CONNECTIONS and not self.closed:
+        if len(self.spares) < SPARE_CONNECTIONS and not self.closed and conn.engine is self.engine():
             self.spares.append(conn)
         else:
             await conn.release()
@@ -159,9 +165,12 @@ class Answers:
                    user_id=key.actor.user_id or None, codes=[])
         return True
 
-    async def _connection(self) -> PlainConnection:
+    async def _connection(self, engine: AsyncEngine | None) -> PlainConnection:
         """A spare connection that the pool would still hand out, or one from the pool. A spare opened before
-        the pool last met a fault, or whose socket is closed, goes back to the pool, which replaces it."""
+        the pool last met a fault, or whose socket is closed, goes back to the pool, which replaces it. Spares
+        are the primary's: a standby's connection comes from its pool."""
+        if engine is not None and engine is not self.engine():
+            return PlainConnection(engine, await engine.raw_connection())
         while self.spares:
             conn = self.spares.pop()
             if conn.current():

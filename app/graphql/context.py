@@ -13,6 +13,8 @@ from strawberry.types.graphql import OperationType
 from app.actor import Actor
 from app.db import reader
 from app.fast.cache import SharedCache
+from app.lsn import HEADER
+from app.replicas import READ_ENGINE, Replicas
 from app.settings import Settings
 
 LoaderT = TypeVar("LoaderT")
@@ -60,6 +62,10 @@ class Context:
     connection_params: Any = None
     # Trees kept across requests by this gateway process (app/fast/cache.py); None: every read builds its own.
     cache: SharedCache | None = None
+    # The standbys that may serve a query (app/replicas.py); None: every read goes to the primary.
+    replicas: Replicas | None = None
+    # The engine the running query read from (`read_only_engine`); None for any other operation.
+    read_from: AsyncEngine | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
@@ -69,18 +75,48 @@ class Context:
 Info = StrawberryInfo[Context, None]
 
 
-def read_only_engine(ctx: Any) -> AsyncEngine | None:
-    """A query only reads: while it executes, its context's engine is `reader()` (autocommit on PostgreSQL,
-    and a read whose connection is lost is retried once on a fresh one), for the resolvers that open
-    connections themselves as for the loaders. Not over WebSocket, where one context serves every operation
-    of the connection, mutations included. Swaps the engine of a query's context (an execution hook of
-    app/api/pipeline.py) and returns the one to put back after execution; None when nothing was swapped."""
+def _query_context(ctx: Any) -> Context | None:
+    """The context of a query over HTTP; None for anything else. Not over WebSocket, where one context serves
+    every operation of the connection, mutations included."""
     context = ctx.context
     if not isinstance(context, Context) or ctx.operation_type is not OperationType.QUERY:
         return None
-    request = getattr(context, "request", None)
-    if getattr(request, "scope", {}).get("type") == "websocket":
+    if getattr(getattr(context, "request", None), "scope", {}).get("type") == "websocket":
+        return None
+    return context
+
+
+def read_only_engine(ctx: Any, chosen: AsyncEngine | None = None) -> AsyncEngine | None:
+    """A query only reads: while it executes, its context's engine is `reader()` (autocommit on PostgreSQL,
+    and a read whose connection is lost is retried once on a fresh one) of the primary's engine, or of
+    `chosen` (a standby's: `standby_engine`), for the resolvers that open connections themselves as for the
+    loaders. Swaps the engine of a query's context (an execution hook of app/api/pipeline.py) and returns the
+    one to put back after execution (`put_back`); None when nothing was swapped."""
+    context = _query_context(ctx)
+    if context is None:
         return None
     engine = context.engine
-    context.engine = reader(engine)
+    context.read_from = chosen or engine
+    context.engine = context.loaders.engine = reader(context.read_from)
     return engine
+
+
+async def standby_engine(ctx: Any) -> AsyncEngine | None:
+    """The engine a query reads from when standbys are configured (app/replicas.py): a standby's when one is
+    fresh enough and has replayed the LSN the request brings, else the primary's; None for anything else."""
+    context = _query_context(ctx)
+    if context is None or context.replicas is None:
+        return None
+    # Chosen already for a kept answer, or for the primary when a standby failed this query (app/main.py).
+    scope = context.request.scope
+    chosen: AsyncEngine | None = scope.get(READ_ENGINE)
+    if chosen is None:
+        chosen = scope[READ_ENGINE] = await context.replicas.engine_for(context.request.headers.get(HEADER))
+    return chosen
+
+
+def put_back(ctx: Any, engine: AsyncEngine) -> None:
+    """After a query's execution: its context's engine as it was before `read_only_engine`."""
+    context = ctx.context
+    context.engine = engine
+    context.loaders.engine = reader(engine)

@@ -28,6 +28,7 @@ from app.errors import (
     method_not_allowed,
 )
 from app.ids import is_id, new_id
+from app.lsn import HEADER, Tracked, lsn_text
 from app.rest.errors import (
     JSON_MEDIA,
     UNSUPPORTED_MEDIA_TYPE,
@@ -135,6 +136,22 @@ class Endpoint:
         self.state, self.settings = state, settings
         self.allow = ", ".join(sorted(self.operations))
 
+    async def _handled(self, op: Operation, call: Call) -> Response:
+        """The handler's response. A read a standby served that fails unexpectedly (a conflict with recovery, a
+        fault past the retried connection) runs once more on the primary (app/replicas.py)."""
+        try:
+            return await op.handler(call)
+        except (RestError, ServiceError):
+            raise
+        except Exception as exc:
+            replicas, primary = self.state.get("replicas"), self.state["engine"]
+            if replicas is None or call.engine is primary:
+                raise
+            log.warning("a read served by a standby failed (%s: %s); it runs again on the primary",
+                        type(exc).__name__, str(exc)[:200])
+            replicas.retried += 1
+            return await op.handler(replace(call, engine=primary))
+
     async def __call__(self, request: Request) -> Response:
         started = time.perf_counter()
         request_id = new_id()
@@ -148,10 +165,15 @@ class Endpoint:
             assert actor is not None, "the gateway middleware authenticates every REST request"
             if (refusal := scope_refusal(actor, op.scope, target="Authorization")) is not None:
                 raise RestError(refusal, 403)
-            call = Call(request=request, actor=actor, engine=self.state["engine"], settings=self.settings,
-                        request_id=request_id)
-            async with within_budget(self.settings.request_timeout_seconds):
-                result = await op.handler(call)
+            engine, replicas = self.state["engine"], self.state.get("replicas")
+            if replicas is not None and request.method == "GET":  # a standby may serve it (app/replicas.py)
+                engine = await replicas.engine_for(request.headers.get(HEADER))
+            call = Call(request=request, actor=actor, engine=engine, settings=self.settings, request_id=request_id)
+            with Tracked(replicas is not None) as written:
+                async with within_budget(self.settings.request_timeout_seconds):
+                    result = await self._handled(op, call)
+            if written.lsn:  # read-your-writes: the client brings it back on its next reads (app/lsn.py)
+                result.headers[HEADER] = lsn_text(written.lsn)
         except RestError as exc:
             result = response(exc)
         except OverBudget as exc:
