@@ -132,7 +132,11 @@ backend gateways
     http-check send meth GET uri /readyz
     http-check expect status 200
     # Out after one failed check (a draining gateway answers 503 at once), in after two good ones,
-    # then a few seconds of slow start while its caches warm.
+    # then a few seconds of slow start while its caches warm. A check may take up to 5 s: without this
+    # its timeout is the interval (1 s), and under a load that saturates every gateway (workload (f):
+    # 200 users on three gateways) each /readyz waited longer behind the requests in flight, every
+    # gateway was marked down at once and every request got HAProxy's 503.
+    timeout check 5s
     default-server check inter {check_ms} fall 1 rise 2 slowstart 3s
 {servers}
 """

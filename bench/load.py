@@ -146,6 +146,15 @@ class Connection:
             started = time.perf_counter()
             self.writer.write(raw)
             status, body, closing = await read_response(self.reader)
+        if status == 408 and closing:
+            # A proxy's 408 on a connection that sent nothing within its request timeout (HAProxy's `timeout
+            # http-request` on a new connection left idle, as the paced writes-only pass of (f) leaves them),
+            # written before this request arrived and read as its answer: the request was never received, so
+            # it is sent again on a new connection, as HTTP clients do (RFC 9110, 15.5.9).
+            await self.reopen(stats)
+            started = time.perf_counter()
+            self.writer.write(raw)
+            status, body, closing = await read_response(self.reader)
         stats.latencies.append(time.perf_counter() - started)
         if closing:  # `Connection: close` (a multi-worker gateway rebalancing): reconnect, as HTTP clients do
             await self.reopen(stats)
