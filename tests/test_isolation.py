@@ -34,6 +34,7 @@ from graphql.utilities import introspection_from_schema
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.federation import ENTITIES, build_subgraph_schema
 from app.api.schema import schema
 from app.auth import service as auth
 from app.auth.service import READ, WRITE, Actor
@@ -49,6 +50,7 @@ from tests.factories import CREATE
 from tests.helpers import GraphQLClient
 
 ID_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+SUBGRAPH = build_subgraph_schema()
 TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 
 
@@ -64,8 +66,9 @@ def _named(type_ref: dict[str, Any]) -> str:
 
 def id_coordinates() -> set[str]:
     """Every root field, every output field taking or returning an ID or returning a User (people as
-    objects), every input field taking an ID."""
-    data = cast(dict[str, Any], introspection_from_schema(schema._schema)["__schema"])
+    objects), every input field taking an ID; of the subgraph's schema, the public one with `_entities` and
+    `_service` (app/api/federation.py)."""
+    data = cast(dict[str, Any], introspection_from_schema(SUBGRAPH._schema)["__schema"])
     roots = {(data.get(k) or {}).get("name") for k in ("queryType", "mutationType", "subscriptionType")} - {None}
     coordinates: set[str] = set()
     for t in data["types"]:
@@ -292,10 +295,13 @@ class World:
     # ---- B's requests, each checked for A's ids and names ----
 
     async def as_b(self, query: str, variables: dict[str, Any] | None = None, *,
-                   allow: Iterable[str] = ()) -> dict[str, Any]:
+                   allow: Iterable[str] = (), subgraph: bool = False) -> dict[str, Any]:
         """Run an operation as B; fail when its response bytes hold an id or name of A that this request
-        did not send itself (`allow`: ids B wrote into its own objects earlier in the case)."""
-        result = await self.b.raw(query, variables)
+        did not send itself (`allow`: ids B wrote into its own objects earlier in the case). `subgraph`: on
+        the Federation subgraph's schema (FEDERATION on) in place of the public one."""
+        client = self.b if not subgraph else GraphQLClient(
+            engine=self.engine, settings=self.settings, actor=self.b.actor, schema=SUBGRAPH)
+        result = await client.raw(query, variables)
         body = {"data": result.data, "errors": [e.formatted for e in result.errors] if result.errors else None}
         text = json.dumps(body, sort_keys=True, default=str)
         assert_no_leak(text, self.a_secrets, sent=ids_in(variables) | set(allow), what=query)
@@ -700,6 +706,41 @@ async def nodes(w: World) -> None:
     body = await w.as_b(NODES, {"ids": all_of_a})
     unknown = await w.as_b(NODES, {"ids": [new_id() for _ in all_of_a]})
     assert body == unknown == {"data": {"nodes": [None] * len(all_of_a)}, "errors": None}
+
+
+ENTITY_SELECTION = "__typename " + " ".join(f"... on {kind} {{ id }}" for kind in ENTITIES)
+ENTITIES_QUERY = f"""query Entities($representations: [_Any!]!) {{
+  _entities(representations: $representations) {{ {ENTITY_SELECTION} }} }}"""
+
+
+@case("Query._entities")
+async def entities(w: World) -> None:
+    """The subgraph's `_entities` resolves B's entities of every kind and answers null for each id of A,
+    under every entity type, like an unknown id; B's entities around them unchanged."""
+    b = w.b_ids
+    mine = [("Process", b["process"]), ("ProcessGroup", b["group"]), ("ProcessJob", b["task"]),
+            ("ProcessRun", b["run"]), ("GroupRun", b["run_group"]), ("JobRun", b["run_task"]), ("User", b["user"])]
+    assert {kind for kind, _ in mine} == set(ENTITIES)
+
+    async def mixed(probe: str) -> dict[str, Any]:
+        reps = [{"__typename": kind, "id": id_} for kind, id_ in mine]
+        reps[1:1] = [{"__typename": kind, "id": probe} for kind in ENTITIES]
+        return await w.as_b(ENTITIES_QUERY, {"representations": reps}, subgraph=True)
+
+    body = await w.like_unknown(mixed)
+    got = [(e["__typename"], e["id"]) if e else None for e in body["data"]["_entities"]]
+    assert got == [mine[0], *[None] * len(ENTITIES), *mine[1:]]
+
+    every = [{"__typename": kind, "id": probe} for probe in w.a_probes.values() for kind in ENTITIES]
+    body = await w.as_b(ENTITIES_QUERY, {"representations": every}, subgraph=True)
+    assert body == {"data": {"_entities": [None] * len(every)}, "errors": None}
+
+
+@case("Query._service")
+async def service(w: World) -> None:
+    """The subgraph's `_service { sdl }` is the schema's text, the same for everyone: nothing of A."""
+    body = await w.as_b("{ _service { sdl } }", subgraph=True)
+    assert body["errors"] is None and body["data"]["_service"]["sdl"] == SUBGRAPH.sdl
 
 
 @case("Query.viewer", "Workspace.id", "Viewer.user")
