@@ -27,7 +27,7 @@ from strawberry.types.scalar import scalar
 from strawberry.types.unset import UNSET
 
 from app.api.node_queries import resolve_node
-from app.api.schema import EXTENSIONS, ProcessgraphSchema, Query, schema_options
+from app.api.schema import ProcessgraphSchema, Query, schema_options
 from app.auth.dataloaders import UserByIdLoader
 from app.auth.types import User
 from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
@@ -58,9 +58,6 @@ ANY_SCALAR = scalar(name="_Any", description="A representation of an entity (Fed
 """Strawberry's `_Any`, described."""
 
 ID_KEY = Key(fields="id", resolvable=UNSET)  # type: ignore[arg-type]
-
-assert EXTENSIONS  # the domains' fields on other domains' types are in place before either schema is built
-
 
 @contextmanager
 def keys_applied() -> Iterator[None]:
