@@ -16,9 +16,11 @@ from app.api.federation import (
     MAX_REPRESENTATIONS,
     build_subgraph_schema,
 )
+from app.api.schema import build_schema, schema
 from app.auth.service import create_token
 from app.ids import new_id
 from app.settings import DEV_USER_ID, Settings
+from tests.factories import CREATE, process_input
 from tests.helpers import GraphQLClient, SqlCounter, asgi_client
 from tests.test_sql_counts import Dataset
 
@@ -109,6 +111,40 @@ async def test_entities_refuse_a_malformed_representation_and_too_many(engine: A
     many = [{"__typename": "Process", "id": new_id()}] * (MAX_REPRESENTATIONS + 1)
     result = await client.raw(ENTITIES_QUERY, {"representations": many})
     assert result.errors and result.errors[0].extensions["code"] == "LIMIT_EXCEEDED"
+
+
+def test_the_public_schema_keeps_no_keys() -> None:
+    # Given the subgraph schema built (SUBGRAPH, above), then the public schema, built before or after it,
+    # has no keys, no `_entities` and no federation types: the keys were on the shared types only meanwhile
+    build_subgraph_schema()
+    for public in (schema, build_schema()):
+        text = public.as_str()
+        assert "@key" not in text and "_entities" not in text and "_Any" not in text and "@link" not in text
+        query_type = public._schema.query_type
+        assert query_type is not None and "_entities" not in query_type.fields
+    assert 'type User implements Node @key(fields: "id") {' in build_subgraph_schema().sdl
+
+
+RENAME = """mutation Rename($input: ProcessPatchInput!) { processPatch(input: $input) {
+  errors { code } process { name } } }"""
+
+
+async def test_entities_over_http_follow_writes(engine: AsyncEngine, settings: Settings) -> None:
+    """Over HTTP with FEDERATION on (kept answers on, on PostgreSQL): an entity read again after a write
+    answers the write."""
+    _, token = await create_token(engine, user_id=DEV_USER_ID, scopes=["read", "write"])
+    async with asgi_client(Settings(database_url=settings.database_url, federation=True), token) as http:
+        created = (await http.post("/graphql", json={"query": CREATE, "variables": {"input": process_input("Before")}}
+                                   )).json()["data"]["processCreate"]["process"]
+        ask = {"query": ENTITIES_QUERY, "variables": {"representations": [
+            {"__typename": "Process", "id": created["id"]}]}}
+        first = (await http.post("/graphql", json=ask)).json()
+        assert first["data"]["_entities"][0]["name"] == "Before"
+        renamed = (await http.post("/graphql", json={"query": RENAME, "variables": {"input": {
+            "id": created["id"], "operations": [{"op": "replace", "path": "/name", "value": "After"}]}}})).json()
+        assert renamed["data"]["processPatch"]["errors"] == [], renamed
+        again = (await http.post("/graphql", json=ask)).json()
+    assert again["data"]["_entities"][0]["name"] == "After"
 
 
 async def test_federation_setting_serves_the_subgraph_on_graphql(engine: AsyncEngine, settings: Settings) -> None:
