@@ -113,6 +113,19 @@ async def test_entities_refuse_a_malformed_representation_and_too_many(engine: A
     assert result.errors and result.errors[0].extensions["code"] == "LIMIT_EXCEEDED"
 
 
+async def test_entities_cost_grows_with_the_representations(engine: AsyncEngine, settings: Settings) -> None:
+    # Given a selection that enters each process's tree (the tree limit, 5,000, per entry)
+    query = """query Trees($representations: [_Any!]!) { _entities(representations: $representations) {
+      ... on Process { root { id } } } }"""
+    client = subgraph_client(engine, settings)
+    few = [{"__typename": "Process", "id": new_id()}] * 2
+    many = [{"__typename": "Process", "id": new_id()}] * (settings.max_query_cost // 5000 + 1)
+    # Then two representations answer, and as many as take the estimate past the cost limit are refused
+    assert await client(query, {"representations": few}) == {"_entities": [None, None]}
+    result = await client.raw(query, {"representations": many})
+    assert result.errors and result.errors[0].extensions["meta"]["limitName"] == "cost", result
+
+
 def test_the_public_schema_keeps_no_keys() -> None:
     # Given the subgraph schema built (SUBGRAPH, above), then the public schema, built before or after it,
     # has no keys, no `_entities` and no federation types: the keys were on the shared types only meanwhile
