@@ -1,7 +1,8 @@
 """End to end through a router (issue 31 point 1; docs/federation.md): the gateway with FEDERATION on, a
 second small subgraph that extends `User` with a `badge` (tests/federation/badges.py), both composed by the
-Guild's composer from their `_service { sdl }` and served by Hive Gateway; a query that crosses both
-subgraphs answers through it with the client's bearer token forwarded, and is refused without one.
+Guild's composer from their `_service { sdl }` and served by Hive Gateway; queries that cross both
+subgraphs, one from each side (the second through our `_entities`), answer through it with the client's
+bearer token forwarded, and ours refuses without one.
 
 The composer and Hive Gateway are pinned by tests/federation/package-lock.json and installed by scripts/test
 (`npm ci`). Every process this test starts is stopped when it ends.
@@ -27,6 +28,8 @@ from tests.servers import Server, free_port, inprocess_server, running_server, s
 PACKAGES = ROOT / "tests" / "federation"
 ROUTER_STARTUP_SECONDS = 60.0
 CROSSING = "query Crossing { viewer { user { id name badge } } }"
+# Starts in the badges subgraph; the router asks ours for the name through `_entities`.
+HOLDER = "query Holder($id: ID!) { holder(id: $id) { id badge name } }"
 
 
 def node_tool(name: str) -> Path:
@@ -111,9 +114,13 @@ async def test_a_query_crosses_both_subgraphs_through_hive_gateway(gateway: Serv
             async with httpx.AsyncClient(base_url=router, timeout=30.0) as http:
                 # Then a query that crosses both subgraphs answers, with the bearer token forwarded to ours
                 answer = (await http.post("/graphql", json={"query": CROSSING}, headers=gateway.headers)).json()
+                user = answer["data"]["viewer"]["user"]
+                # And one that starts in the other subgraph reaches ours through `_entities`, with the token
+                holder = (await http.post("/graphql", json={"query": HOLDER, "variables": {"id": user["id"]}},
+                                          headers=gateway.headers)).json()
                 # And without a token our gateway refuses it, through the router
                 bare = (await http.post("/graphql", json={"query": CROSSING})).json()
-    user = answer["data"]["viewer"]["user"]
     assert answer.get("errors") is None, answer
     assert user["name"] == "Development User" and user["badge"] == f"badge-{user['id'][-4:]}"
+    assert holder == {"data": {"holder": user}}, holder
     assert bare["data"] is None and bare["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED", bare

@@ -29,6 +29,10 @@ class Query:
     def badge_kinds(self) -> int:
         return 1
 
+    @strawberry.field(description="The holder of a badge: a user this subgraph knows by id only.")
+    def holder(self, id: strawberry.ID) -> User:  # `id`: the key
+        return User(id=id)
+
 
 schema = strawberry.federation.Schema(query=Query, types=[User], federation_version="2.9")
 app = Starlette(routes=[Route("/graphql", GraphQL[None, None](schema, graphql_ide=None), methods=["GET", "POST"])])
