@@ -1416,6 +1416,31 @@ async def rest_validation(w: World) -> None:
     assert (await w.like_unknown(validate))["status"] == 404
 
 
+@case("REST GET /v1/processes/{id}/diff")
+async def rest_diff(w: World) -> None:
+    """B diffs its own process; an id of A is 404 like an unknown id, whatever the revisions."""
+    own = await w.rest_b("GET", f"/v1/processes/{w.b_ids['process']}/diff?from=1&to=1")
+    assert own["status"] == 200 and own["body"]["operations"] == []
+    for query in ("from=1&to=1", "from=1&to=2", "from=0&to=99"):
+        async def diff(probe: str, query: str = query) -> dict[str, Any]:
+            return await w.rest_b("GET", f"/v1/processes/{probe}/diff?{query}")
+
+        assert (await w.like_unknown(diff))["status"] == 404
+
+
+@case("REST POST /v1/processes/{id}/revert")
+async def rest_revert(w: World) -> None:
+    """Reverting an id of A is 404 like an unknown id, with or without If-Match; B reverts its own."""
+    for to, headers in ((1, {}), (1, {"If-Match": '"2"'}), (999, {})):
+        async def revert(probe: str, to: int = to, headers: dict[str, str] = headers) -> dict[str, Any]:
+            return await w.rest_b("POST", f"/v1/processes/{probe}/revert", body={"toRevision": to}, headers=headers)
+
+        assert (await w.like_unknown(revert))["status"] == 404
+    await _b_history(w)
+    done = await w.rest_b("POST", f"/v1/processes/{w.b_ids['process']}/revert", body={"toRevision": 1})
+    assert done["status"] == 200 and done["etag"] == '"6"'
+
+
 @case("REST POST /v1/processes/{id}/run")
 async def rest_run(w: World) -> None:
     """Running A's process is 404 like an unknown id; B runs its own."""
