@@ -134,7 +134,8 @@ class Process(Node, RowBacked):
     @strawberry.field(description="What changed between two revisions, as a JSON Patch and in words (nodes added, "
                       "removed, renamed, moved and changed; process fields changed), composed from the stored "
                       "history (read in one statement). Either revision may be the later one. A revision outside "
-                      "1 to the current one is refused with VALIDATION_ERROR naming the argument.")
+                      "1 to the current one is refused with VALIDATION_ERROR naming the argument. Its lists are "
+                      f"bounded by the tree limit; it weighs {limits.MAX_TREE_NODES} in query cost, as a tree.")
     async def diff(
         self, info: Info,
         from_revision: Annotated[int, strawberry.argument(description="The revision to start from (1 to `revision`).")],

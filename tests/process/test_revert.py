@@ -256,3 +256,13 @@ async def test_diff_reads_the_history_in_one_statement(gql: GraphQLClient, sql: 
         counts.append(sql.count)
         assert sum("process_history" in s for s in sql.statements) == 1
     assert counts[0] == counts[1] == 2
+
+
+async def test_a_diff_weighs_as_a_tree(gql: GraphQLClient) -> None:
+    """100 summaries with a diff each cost 100 + 100 x 5,000 and are refused before anything runs; 99 pass."""
+    query = """query($first: Int) { processes(first: $first) { edges { node { process {
+      diff(fromRevision: 1, toRevision: 1) { operations } } } } } }"""
+    refused = await gql.raw(query, {"first": 100})
+    (error,) = refused.errors
+    assert error.extensions["code"] == "LIMIT_EXCEEDED" and error.extensions["meta"]["actual"] == 500_100
+    assert (await gql.raw(query, {"first": 99})).errors is None
