@@ -3,6 +3,7 @@ revisions; `processRevert` applies the inverse patches as one new revision, unde
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -266,3 +267,75 @@ async def test_a_diff_weighs_as_a_tree(gql: GraphQLClient) -> None:
     (error,) = refused.errors
     assert error.extensions["code"] == "LIMIT_EXCEEDED" and error.extensions["meta"]["actual"] == 500_100
     assert (await gql.raw(query, {"first": 99})).errors is None
+
+
+def _descendants(nodes: dict[str, Any], node_id: str) -> set[str]:
+    out, todo = {node_id}, [node_id]
+    while todo:
+        current = todo.pop()
+        kids = [n for n, v in nodes.items() if v["parentId"] == current]
+        out.update(kids)
+        todo += kids
+    return out
+
+
+def _random_edit(rng: random.Random, pid: str, state: dict[str, Any], step: int) -> tuple[str, str, dict[str, Any]]:
+    nodes = state["nodes"]
+    root = state["rootId"]
+    groups = sorted(n for n, v in nodes.items() if v["kind"] == "group")
+    others = sorted(n for n in nodes if n != root)
+    cert = {"certification": {"title": f"c{step}", "signerSteps": [{"mode": "EVERYONE", "users": [f"s{step}"]}]}}
+    choices: list[tuple[str, str, dict[str, Any]]] = [
+        ("jobAdd", "JobAddInput", {"parentId": rng.choice(groups), "position": {"index": 0},
+                                   "job": {"arguments": rng.choice([cert, {"sendTask": {"title": f"j{step}"}}]),
+                                           "tags": [{"category": "k", "value": f"v{step}"}]}}),
+        ("groupAdd", "GroupAddInput", {"parentId": rng.choice(groups), "group": {"name": f"g{step}", "children": [
+            {"job": {"arguments": {"sendTask": {"title": f"gj{step}"}}}}]}}),
+        ("processPatch", "ProcessPatchInput", {"id": pid, "operations": [
+            {"op": "replace", "path": "/name", "value": f"name {step}"},
+            {"op": "replace", "path": "/certAutoApprove", "value": rng.random() < 0.5}]}),
+    ]
+    if others:
+        moving = rng.choice(others)
+        targets = [g for g in groups if g not in _descendants(nodes, moving)]
+        choices += [
+            ("nodeRemove", "NodeRemoveInput", {"id": rng.choice(others)}),
+            ("nodeMove", "NodeMoveInput", {"id": moving, "parentId": rng.choice(targets), "position": {"index": 0}}),
+            ("processBatchUpdate", "ProcessBatchUpdateInput", {"id": pid, "data": [
+                {"type": "GROUP_NAME" if nodes[moving]["kind"] == "group" else "JOB_NAME",
+                 ("groupNameUpdate" if nodes[moving]["kind"] == "group" else "jobNameUpdate"): {
+                     "id": moving, "newName": f"renamed {step}"}}]}),
+        ]
+    return rng.choice(choices)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_random_edits_revert_to_every_state(gql: GraphQLClient, seed: int) -> None:
+    """Random edits of every kind; then reverts to random earlier revisions (and of those reverts) each give
+    exactly the state read at that revision, and every diff leads from one read to the other."""
+    rng = random.Random(seed)
+    pid, _ = await _create(gql, {"name": "R", "children": [_job("a"), {"group": {"name": "G", "children": [_job("b")]}}]})
+    states = {1: await _state(gql, pid)}  # by revision (an edit that changes nothing adds none)
+
+    async def record() -> int:
+        revision = await _revision(gql, pid)
+        states[revision] = await _state(gql, pid)
+        return revision
+
+    current = 1
+    for step in range(14):
+        name, input_type, input_ = _random_edit(rng, pid, states[current], step)
+        await _mut(gql, _m(name, input_type), input_)
+        current = await record()
+    for _ in range(6):
+        to = rng.randint(1, current)
+        done = await _revert(gql, pid, to, expectedRevision=current)
+        assert done["errors"] == [], done["errors"]
+        current = await record()
+        assert states[current] == states[to], (seed, to)
+        low, high = rng.randint(1, current), rng.randint(1, current)
+        diff = (await gql(DIFF, {"id": pid, "from": low, "to": high}))["process"]["diff"]
+        assert apply(states[low], diff["operations"]) == states[high]
+    generated = (await gql(READ_TREE, {"id": pid}))["process"]["nodes"]
+    certs = [n["id"] for n in generated if n.get("action") == "CERTIFICATION"]
+    assert all(any(n["parentId"] == c for n in generated) for c in certs)
