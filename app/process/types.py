@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -10,6 +11,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.types import ACTIONS, Action, User
+from app.errors import ErrorDetail
 from app.graphql.context import Info
 from app.graphql.errors import graphql_error
 from app.graphql.executor import FragmentMemo
@@ -142,8 +144,9 @@ class Process(Node, RowBacked):
         to_revision: Annotated[int, strawberry.argument(description="The revision to arrive at (1 to `revision`).")],
     ) -> ProcessDiff:
         errors = revisions.revision_errors(self.revision, fromRevision=from_revision, toRevision=to_revision)
-        if errors:
-            raise graphql_error(errors[0])
+        if errors:  # the first at the top, both in `details` when both are wrong (as the REST door answers)
+            details = tuple(ErrorDetail(e.code, e.message, e.target, e.meta) for e in errors) if len(errors) > 1 else ()
+            raise graphql_error(replace(errors[0], details=details))
         upto = max(from_revision, to_revision)
         patches = await info.context.loaders.get(PatchesUpToLoader).load((str(self.id), upto))
         return ProcessDiff.of(revisions.diff_of(patches, from_revision=from_revision, to_revision=to_revision))

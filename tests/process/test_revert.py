@@ -140,6 +140,14 @@ async def test_diff_refuses_revisions_the_process_never_had(gql: GraphQLClient, 
     assert f"{target} must be a revision of this process, from 1 to its current revision 2" in error.message
 
 
+async def test_diff_names_both_arguments_when_both_are_wrong(gql: GraphQLClient) -> None:
+    pid, _ = await _create(gql, {"name": "R"})
+    (error,) = (await gql.raw(DIFF, {"id": pid, "from": 0, "to": 2})).errors
+    assert error.extensions["target"] == "fromRevision"
+    assert [(d["code"], d["target"]) for d in error.extensions["details"]] == [
+        ("VALIDATION_ERROR", "fromRevision"), ("VALIDATION_ERROR", "toRevision")]
+
+
 async def test_revert_restores_the_old_tree_and_can_be_reverted(gql: GraphQLClient) -> None:
     pid, ids, states = await _rich_history(gql)
     last = len(states)
