@@ -14,7 +14,6 @@ from app.errors import READ_ONLY, AppError, ServiceError
 from app.process.draft import PROCESS_DOC_FIELDS, Draft
 from app.process.edits import draft_to_spec
 from app.process.history import Doc
-from app.process.rows import RowBuilder
 from app.process.validation import validate_process
 
 _DATE_COLUMNS = frozenset({"due_date", "business_start_date", "business_end_date"})
@@ -81,7 +80,8 @@ def restore(draft: Draft, target: Doc, *, to_revision: int, actor: Actor, now: d
         or any(node["arguments"].get(k) != now_nodes[nid]["arguments"].get(k) for k in _STEPS))]
     for node_id in set(now_nodes) - set(then_nodes):
         _drop(draft, node_id)
-    stamp = RowBuilder(process_id=draft.process["id"], actor=actor, now=now, cert_auto_approve=False).stamp
+    stamp = {"created_at": now, "created_by": actor.user_id, "modified_at": now, "modified_by": actor.user_id,
+             "revision": 1}
     for node_id in sorted(then_nodes, key=lambda n: len(_ancestors(then_nodes, n))):  # parents first
         _put(draft, node_id, then_nodes[node_id], stamp)
     draft.reindex()
