@@ -1005,6 +1005,58 @@ async def process_copy(w: World) -> None:
         assert ws.scalar_one() == w.b_ws
 
 
+DIFF = """query Diff($id: ID!, $from: Int!, $to: Int!) { process(id: $id) { id revision
+  diff(fromRevision: $from, toRevision: $to) { fromRevision toRevision operations
+    nodesAdded { id kind name parentId } nodesRemoved { id kind name parentId }
+    nodesRenamed { id kind fromName toName }
+    nodesMoved { id kind name fromParentId toParentId fromOrdinal toOrdinal }
+    nodesChanged { id kind name fields } processFieldsChanged { field fromValue toValue } } } }"""
+REVERT = _edit("processRevert", "ProcessRevertInput")
+
+
+async def _b_history(w: World) -> None:
+    """B's process after a move, a rename, an added and a removed job: something for every diff list."""
+    b = w.b_ids
+    for query, input_ in ((NODE_MOVE, {"id": b["task"], "parentId": b["group"], "position": {"index": 0}}),
+                          (GROUP_UPDATE, {"id": b["group"], "name": "Beta Group 2", "parallel": True}),
+                          (JOB_ADD, {"parentId": b["root"], "job": {"arguments": {"sendTask": {"title": "Beta d"}}}}),
+                          (NODE_REMOVE, {"id": b["inner"]})):
+        body = await w.as_b(query, {"input": input_})
+        assert body["errors"] is None and all(not v["errors"] for v in body["data"].values()), body
+
+
+@case("ProcessDiffNode.id", "ProcessDiffNode.parentId", "ProcessDiffRename.id",
+      "ProcessDiffMove.id", "ProcessDiffMove.fromParentId", "ProcessDiffMove.toParentId", "ProcessDiffNodeChange.id")
+async def process_diff(w: World) -> None:
+    """B's diffs name only B's nodes, both ways; A's process (of every kind of id) reads as null like an
+    unknown id, whatever the revisions asked."""
+    await _b_history(w)
+    for low, high in ((1, 5), (5, 1), (2, 4)):
+        body = await w.as_b(DIFF, {"id": w.b_ids["process"], "from": low, "to": high})
+        assert body["errors"] is None and ids_in(body) <= w.b_known | ids_in(await w.as_b(FULL, {"id": w.b_ids["process"]}))
+    both = (await w.as_b(DIFF, {"id": w.b_ids["process"], "from": 1, "to": 5}))["data"]["process"]["diff"]
+    assert all(both[k] for k in ("nodesAdded", "nodesRemoved", "nodesRenamed", "nodesMoved", "nodesChanged"))
+    for low, high in ((1, 1), (1, 3), (0, 99)):
+        async def diff(probe: str, low: int = low, high: int = high) -> dict[str, Any]:
+            return await w.as_b(DIFF, {"id": probe, "from": low, "to": high})
+
+        assert (await w.like_unknown(diff))["data"] == {"process": None}
+
+
+@case("Mutation.processRevert", "ProcessRevertInput.id")
+async def process_revert(w: World) -> None:
+    """Reverting an id of A is NOT_FOUND like an unknown id, whatever the revisions; B reverts its own."""
+    for to, rev in ((1, None), (1, 2), (999, None), (0, 999)):
+        async def revert(probe: str, to: int = to, rev: int | None = rev) -> dict[str, Any]:
+            return await w.as_b(REVERT, {"input": {"id": probe, "toRevision": to, "expectedRevision": rev}})
+
+        body = await w.like_unknown(revert)
+        assert errors_of(body, "processRevert") == [("NOT_FOUND", "id")]
+    await _b_history(w)
+    done = (await w.as_b(REVERT, {"input": {"id": w.b_ids["process"], "toRevision": 1}}))["data"]["processRevert"]
+    assert done["errors"] == [] and done["process"]["revision"] == 6
+
+
 @case("Query.processRun", "ProcessRun.id", "GroupRun.id", "GroupRun.parentId", "GroupRun.sourceGroupId",
       "JobRun.id", "JobRun.parentId", "JobRun.sourceJobId", "RunEvent.nodeId", "ProcessRun.manager",
       "RunEvent.user")
@@ -1403,6 +1455,31 @@ async def rest_validation(w: World) -> None:
         return await w.rest_b("POST", f"/v1/processes/{probe}/validation")
 
     assert (await w.like_unknown(validate))["status"] == 404
+
+
+@case("REST GET /v1/processes/{id}/diff")
+async def rest_diff(w: World) -> None:
+    """B diffs its own process; an id of A is 404 like an unknown id, whatever the revisions."""
+    own = await w.rest_b("GET", f"/v1/processes/{w.b_ids['process']}/diff?from=1&to=1")
+    assert own["status"] == 200 and own["body"]["operations"] == []
+    for query in ("from=1&to=1", "from=1&to=2", "from=0&to=99"):
+        async def diff(probe: str, query: str = query) -> dict[str, Any]:
+            return await w.rest_b("GET", f"/v1/processes/{probe}/diff?{query}")
+
+        assert (await w.like_unknown(diff))["status"] == 404
+
+
+@case("REST POST /v1/processes/{id}/revert")
+async def rest_revert(w: World) -> None:
+    """Reverting an id of A is 404 like an unknown id, with or without If-Match; B reverts its own."""
+    for to, headers in ((1, {}), (1, {"If-Match": '"2"'}), (999, {})):
+        async def revert(probe: str, to: int = to, headers: dict[str, str] = headers) -> dict[str, Any]:
+            return await w.rest_b("POST", f"/v1/processes/{probe}/revert", body={"toRevision": to}, headers=headers)
+
+        assert (await w.like_unknown(revert))["status"] == 404
+    await _b_history(w)
+    done = await w.rest_b("POST", f"/v1/processes/{w.b_ids['process']}/revert", body={"toRevision": 1})
+    assert done["status"] == 200 and done["etag"] == '"6"'
 
 
 @case("REST POST /v1/processes/{id}/run")
