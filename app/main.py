@@ -30,6 +30,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.graphql import OperationType
 
 from app import ops, rest
+from app.api.federation import build_subgraph_schema
 from app.api.schema import build_schema
 from app.auth.oidc import OidcUsers, OidcVerifier
 from app.auth.service import Actor, ActorResolver, AuthError, Oidc
@@ -130,7 +131,10 @@ class GraphQLApp(GraphQL[Context, None]):
     websocket_adapter_class = TextFrameWebSocketAdapter
 
     def __init__(self, *, settings: Settings, state: dict[str, Any], dev_token: str | None) -> None:
-        super().__init__(build_schema(settings), graphql_ide="graphiql" if settings.graphiql else None,
+        # With FEDERATION on, /graphql is a Federation v2 subgraph: the public schema with `_service`, `_entities`
+        # and the entity keys (docs/federation.md).
+        schema = build_subgraph_schema(settings) if settings.federation else build_schema(settings)
+        super().__init__(schema, graphql_ide="graphiql" if settings.graphiql else None,
                          # Only graphql-transport-ws: the legacy graphql-ws subprotocol is refused.
                          subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
                          max_subscriptions_per_connection=settings.max_subscriptions_per_connection,

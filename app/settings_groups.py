@@ -126,6 +126,9 @@ class HttpSettings:
     graphiql_assets_dir: str = Field(default=str(ROOT / "vendor" / "graphiql" / "node_modules"), description=(
         "GraphiQL's browser assets (npm ci in vendor/graphiql, run by scripts/install); never a CDN."))
     introspection: bool = Field(default=True, description="Answer __schema and __type; off refuses them.")
+    federation: bool = Field(default=False, description=(
+        "Serve /graphql as a Federation v2 subgraph: `_service`, `_entities` and `@key` on the node types "
+        "(docs/federation.md); off, the public schema alone (schema.graphql)."))
     trusted_documents_file: str | None = Field(default=None, description=(
         "A JSON file (a list of documents, or an object of name -> document): only these run."))
     keep_alive_seconds: float = Field(default=75.0, ge=0, description=(

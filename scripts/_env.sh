@@ -54,3 +54,8 @@ npm_ci vendor/graphiql "GraphiQL's pinned assets"
 if [ "${DEV_TOOLS:-0}" = "1" ] || [ "${WEB_PACKAGES:-0}" = "1" ]; then
   npm_ci web "the web client's pinned packages"
 fi
+# The Guild's composer and Hive Gateway, for the federation test (tests/test_federation_gateway.py): test tools
+# only. They run on the system's Node.js (20 or later, as their engines ask).
+if [ "${DEV_TOOLS:-0}" = "1" ]; then
+  npm_ci tests/federation "the federation test's composer and router"
+fi

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import orjson
+import strawberry
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -55,7 +56,8 @@ class GraphQLClient:
     write), one context per call, as the HTTP layer would after authenticating a token."""
 
     def __init__(self, *, engine: AsyncEngine, settings: Settings, actor: Actor | None = None,
-                 cache: SharedCache | None = None) -> None:
+                 cache: SharedCache | None = None, schema: strawberry.Schema = schema) -> None:
+        self.schema = schema  # the public schema, or the subgraph's (app/api/federation.py)
         self.engine = engine
         self.settings = settings
         self.cache = cache  # the gateway's shared tree cache (app/fast/cache.py), as the server passes it
@@ -68,7 +70,7 @@ class GraphQLClient:
     async def raw(self, query: str, variables: dict[str, Any] | None = None) -> Any:
         ctx = Context(engine=self.engine, settings=self.settings, actor=self.actor, request_id=new_id(),
                       cache=self.cache)
-        result = await schema.execute(query, variable_values=variables, context_value=ctx)
+        result = await self.schema.execute(query, variable_values=variables, context_value=ctx)
         if self.cache is not None and result.data is not None:
             # What a client receives: the response as JSON (the shared cache's fragments are serialized).
             result.data = orjson.loads(orjson.dumps(result.data))

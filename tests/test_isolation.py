@@ -34,6 +34,7 @@ from graphql.utilities import introspection_from_schema
 from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.api.federation import ENTITIES, build_subgraph_schema
 from app.api.schema import schema
 from app.auth import service as auth
 from app.auth.service import READ, WRITE, Actor
@@ -49,6 +50,7 @@ from tests.factories import CREATE
 from tests.helpers import GraphQLClient
 
 ID_RE = re.compile(r"(?<![0-9a-f])[0-9a-f]{32}(?![0-9a-f])")
+SUBGRAPH = build_subgraph_schema()
 TS_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 
 
@@ -64,8 +66,9 @@ def _named(type_ref: dict[str, Any]) -> str:
 
 def id_coordinates() -> set[str]:
     """Every root field, every output field taking or returning an ID or returning a User (people as
-    objects), every input field taking an ID."""
-    data = cast(dict[str, Any], introspection_from_schema(schema._schema)["__schema"])
+    objects), every input field taking an ID; of the subgraph's schema, the public one with `_entities` and
+    `_service` (app/api/federation.py)."""
+    data = cast(dict[str, Any], introspection_from_schema(SUBGRAPH._schema)["__schema"])
     roots = {(data.get(k) or {}).get("name") for k in ("queryType", "mutationType", "subscriptionType")} - {None}
     coordinates: set[str] = set()
     for t in data["types"]:
@@ -292,10 +295,13 @@ class World:
     # ---- B's requests, each checked for A's ids and names ----
 
     async def as_b(self, query: str, variables: dict[str, Any] | None = None, *,
-                   allow: Iterable[str] = ()) -> dict[str, Any]:
+                   allow: Iterable[str] = (), subgraph: bool = False) -> dict[str, Any]:
         """Run an operation as B; fail when its response bytes hold an id or name of A that this request
-        did not send itself (`allow`: ids B wrote into its own objects earlier in the case)."""
-        result = await self.b.raw(query, variables)
+        did not send itself (`allow`: ids B wrote into its own objects earlier in the case). `subgraph`: on
+        the Federation subgraph's schema (FEDERATION on) in place of the public one."""
+        client = self.b if not subgraph else GraphQLClient(
+            engine=self.engine, settings=self.settings, actor=self.b.actor, schema=SUBGRAPH)
+        result = await client.raw(query, variables)
         body = {"data": result.data, "errors": [e.formatted for e in result.errors] if result.errors else None}
         text = json.dumps(body, sort_keys=True, default=str)
         assert_no_leak(text, self.a_secrets, sent=ids_in(variables) | set(allow), what=query)
@@ -702,6 +708,41 @@ async def nodes(w: World) -> None:
     assert body == unknown == {"data": {"nodes": [None] * len(all_of_a)}, "errors": None}
 
 
+ENTITY_SELECTION = "__typename " + " ".join(f"... on {kind} {{ id }}" for kind in ENTITIES)
+ENTITIES_QUERY = f"""query Entities($representations: [_Any!]!) {{
+  _entities(representations: $representations) {{ {ENTITY_SELECTION} }} }}"""
+
+
+@case("Query._entities")
+async def entities(w: World) -> None:
+    """The subgraph's `_entities` resolves B's entities of every kind and answers null for each id of A,
+    under every entity type, like an unknown id; B's entities around them unchanged."""
+    b = w.b_ids
+    mine = [("Process", b["process"]), ("ProcessGroup", b["group"]), ("ProcessJob", b["task"]),
+            ("ProcessRun", b["run"]), ("GroupRun", b["run_group"]), ("JobRun", b["run_task"]), ("User", b["user"])]
+    assert {kind for kind, _ in mine} == set(ENTITIES)
+
+    async def mixed(probe: str) -> dict[str, Any]:
+        reps = [{"__typename": kind, "id": id_} for kind, id_ in mine]
+        reps[1:1] = [{"__typename": kind, "id": probe} for kind in ENTITIES]
+        return await w.as_b(ENTITIES_QUERY, {"representations": reps}, subgraph=True)
+
+    body = await w.like_unknown(mixed)
+    got = [(e["__typename"], e["id"]) if e else None for e in body["data"]["_entities"]]
+    assert got == [mine[0], *[None] * len(ENTITIES), *mine[1:]]
+
+    every = [{"__typename": kind, "id": probe} for probe in w.a_probes.values() for kind in ENTITIES]
+    body = await w.as_b(ENTITIES_QUERY, {"representations": every}, subgraph=True)
+    assert body == {"data": {"_entities": [None] * len(every)}, "errors": None}
+
+
+@case("Query._service")
+async def service(w: World) -> None:
+    """The subgraph's `_service { sdl }` is the schema's text, the same for everyone: nothing of A."""
+    body = await w.as_b("{ _service { sdl } }", subgraph=True)
+    assert body["errors"] is None and body["data"]["_service"]["sdl"] == SUBGRAPH.sdl
+
+
 @case("Query.viewer", "Workspace.id", "Viewer.user")
 async def viewer(w: World) -> None:
     """The viewer is B's user and workspace, nothing of A."""
@@ -962,6 +1003,58 @@ async def process_copy(w: World) -> None:
         process = _tables()["process"]
         ws = (await conn.execute(select(process.c.workspace_id).where(process.c.id == done["process"]["id"])))
         assert ws.scalar_one() == w.b_ws
+
+
+DIFF = """query Diff($id: ID!, $from: Int!, $to: Int!) { process(id: $id) { id revision
+  diff(fromRevision: $from, toRevision: $to) { fromRevision toRevision operations
+    nodesAdded { id kind name parentId } nodesRemoved { id kind name parentId }
+    nodesRenamed { id kind fromName toName }
+    nodesMoved { id kind name fromParentId toParentId fromOrdinal toOrdinal }
+    nodesChanged { id kind name fields } processFieldsChanged { field fromValue toValue } } } }"""
+REVERT = _edit("processRevert", "ProcessRevertInput")
+
+
+async def _b_history(w: World) -> None:
+    """B's process after a move, a rename, an added and a removed job: something for every diff list."""
+    b = w.b_ids
+    for query, input_ in ((NODE_MOVE, {"id": b["task"], "parentId": b["group"], "position": {"index": 0}}),
+                          (GROUP_UPDATE, {"id": b["group"], "name": "Beta Group 2", "parallel": True}),
+                          (JOB_ADD, {"parentId": b["root"], "job": {"arguments": {"sendTask": {"title": "Beta d"}}}}),
+                          (NODE_REMOVE, {"id": b["inner"]})):
+        body = await w.as_b(query, {"input": input_})
+        assert body["errors"] is None and all(not v["errors"] for v in body["data"].values()), body
+
+
+@case("ProcessDiffNode.id", "ProcessDiffNode.parentId", "ProcessDiffRename.id",
+      "ProcessDiffMove.id", "ProcessDiffMove.fromParentId", "ProcessDiffMove.toParentId", "ProcessDiffNodeChange.id")
+async def process_diff(w: World) -> None:
+    """B's diffs name only B's nodes, both ways; A's process (of every kind of id) reads as null like an
+    unknown id, whatever the revisions asked."""
+    await _b_history(w)
+    for low, high in ((1, 5), (5, 1), (2, 4)):
+        body = await w.as_b(DIFF, {"id": w.b_ids["process"], "from": low, "to": high})
+        assert body["errors"] is None and ids_in(body) <= w.b_known | ids_in(await w.as_b(FULL, {"id": w.b_ids["process"]}))
+    both = (await w.as_b(DIFF, {"id": w.b_ids["process"], "from": 1, "to": 5}))["data"]["process"]["diff"]
+    assert all(both[k] for k in ("nodesAdded", "nodesRemoved", "nodesRenamed", "nodesMoved", "nodesChanged"))
+    for low, high in ((1, 1), (1, 3), (0, 99)):
+        async def diff(probe: str, low: int = low, high: int = high) -> dict[str, Any]:
+            return await w.as_b(DIFF, {"id": probe, "from": low, "to": high})
+
+        assert (await w.like_unknown(diff))["data"] == {"process": None}
+
+
+@case("Mutation.processRevert", "ProcessRevertInput.id")
+async def process_revert(w: World) -> None:
+    """Reverting an id of A is NOT_FOUND like an unknown id, whatever the revisions; B reverts its own."""
+    for to, rev in ((1, None), (1, 2), (999, None), (0, 999)):
+        async def revert(probe: str, to: int = to, rev: int | None = rev) -> dict[str, Any]:
+            return await w.as_b(REVERT, {"input": {"id": probe, "toRevision": to, "expectedRevision": rev}})
+
+        body = await w.like_unknown(revert)
+        assert errors_of(body, "processRevert") == [("NOT_FOUND", "id")]
+    await _b_history(w)
+    done = (await w.as_b(REVERT, {"input": {"id": w.b_ids["process"], "toRevision": 1}}))["data"]["processRevert"]
+    assert done["errors"] == [] and done["process"]["revision"] == 6
 
 
 @case("Query.processRun", "ProcessRun.id", "GroupRun.id", "GroupRun.parentId", "GroupRun.sourceGroupId",
@@ -1362,6 +1455,31 @@ async def rest_validation(w: World) -> None:
         return await w.rest_b("POST", f"/v1/processes/{probe}/validation")
 
     assert (await w.like_unknown(validate))["status"] == 404
+
+
+@case("REST GET /v1/processes/{id}/diff")
+async def rest_diff(w: World) -> None:
+    """B diffs its own process; an id of A is 404 like an unknown id, whatever the revisions."""
+    own = await w.rest_b("GET", f"/v1/processes/{w.b_ids['process']}/diff?from=1&to=1")
+    assert own["status"] == 200 and own["body"]["operations"] == []
+    for query in ("from=1&to=1", "from=1&to=2", "from=0&to=99"):
+        async def diff(probe: str, query: str = query) -> dict[str, Any]:
+            return await w.rest_b("GET", f"/v1/processes/{probe}/diff?{query}")
+
+        assert (await w.like_unknown(diff))["status"] == 404
+
+
+@case("REST POST /v1/processes/{id}/revert")
+async def rest_revert(w: World) -> None:
+    """Reverting an id of A is 404 like an unknown id, with or without If-Match; B reverts its own."""
+    for to, headers in ((1, {}), (1, {"If-Match": '"2"'}), (999, {})):
+        async def revert(probe: str, to: int = to, headers: dict[str, str] = headers) -> dict[str, Any]:
+            return await w.rest_b("POST", f"/v1/processes/{probe}/revert", body={"toRevision": to}, headers=headers)
+
+        assert (await w.like_unknown(revert))["status"] == 404
+    await _b_history(w)
+    done = await w.rest_b("POST", f"/v1/processes/{w.b_ids['process']}/revert", body={"toRevision": 1})
+    assert done["status"] == 200 and done["etag"] == '"6"'
 
 
 @case("REST POST /v1/processes/{id}/run")

@@ -2,8 +2,9 @@
 and the token's scope for the operation type. Each refusal carries a code and the numbers.
 
 Cost (docs/access-control.md, Limits): a connection multiplies everything below it by its `first` (default page size) and
-adds that many; entering a process tree (`root`, `nodes`, `children`, `generated`) adds the tree
-limit (5,000) times the enclosing multiplier, once per entry; `nodes(ids)` multiplies by the ids given.
+adds that many; entering a process tree (`root`, `nodes`, `children`, `generated`, and a `diff`) adds the tree
+limit (5,000) times the enclosing multiplier, once per entry; `nodes(ids)` multiplies by the ids given, and
+the subgraph's `_entities(representations)` by the representations (app/api/federation.py).
 """
 
 from __future__ import annotations
@@ -33,8 +34,11 @@ from app.errors import LIMIT_EXCEEDED, VALIDATION_ERROR, AppError
 from app.graphql.errors import error_extensions
 from app.process.limits import MAX_TREE_NODES
 
-TREE_FIELDS = {("Process", "root"), ("Process", "nodes"), ("ProcessGroup", "children"), ("ProcessJob", "generated")}
-LIST_FIELDS = {("Query", "nodes"): "ids"}
+# A diff is bounded by the tree limit like a tree (its lists name at most the nodes of two states), and costs a
+# replay of the history: it weighs as a tree.
+TREE_FIELDS = {("Process", "root"), ("Process", "nodes"), ("ProcessGroup", "children"), ("ProcessJob", "generated"),
+               ("Process", "diff")}
+LIST_FIELDS = {("Query", "nodes"): "ids", ("Query", "_entities"): "representations"}
 
 
 def _refusal(code: str, message: str, **meta: Any) -> GraphQLError:

@@ -74,8 +74,13 @@ class ProcessgraphSchema(strawberry.Schema):
         return None
 
 
-def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.Schema:
-    """The schema; with `settings.introspection` off, introspection queries are refused at validation.
+TYPES = [Process, ProcessGroup, ProcessJob, User, ProcessRun, GroupRun, JobRun]
+"""Types reached only through interfaces or unions, listed so the schema holds them."""
+
+
+def schema_options(settings: Settings | None, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """What both schemas (this one and the subgraph's, app/api/federation.py) are built with; with
+    `settings.introspection` off, introspection queries are refused at validation.
 
     One extension does every request's checks and caches (app/api/pipeline.py): unexpected errors are
     masked last; parsing and validation are cached; limits are checked after validation and scopes before
@@ -84,16 +89,14 @@ def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.
     extra_rules = () if settings is None or settings.introspection else (NoSchemaIntrospectionCustomRule,)
     pipeline = ReplicaPipeline if settings is not None and settings.read_database_urls else RequestPipeline
     extensions: list[Any] = [lambda: pipeline(extra_rules)]
-    return ProcessgraphSchema(
-        query=Query,
-        mutation=Mutation,
-        subscription=Subscription,
-        types=[Process, ProcessGroup, ProcessJob, User, ProcessRun, GroupRun, JobRun],
-        extensions=extensions,
-        execution_context_class=kwargs.pop("execution_context_class", FastExecutor),
-        config=kwargs.pop("config", StrawberryConfig(name_converter=KeptNames())),
-        **kwargs,
-    )
+    return {"mutation": Mutation, "subscription": Subscription, "types": TYPES, "extensions": extensions,
+            "execution_context_class": kwargs.pop("execution_context_class", FastExecutor),
+            "config": kwargs.pop("config", StrawberryConfig(name_converter=KeptNames())), **kwargs}
+
+
+def build_schema(settings: Settings | None = None, **kwargs: Any) -> strawberry.Schema:
+    """The public schema (see schema_options); the subgraph's is app/api/federation.py's."""
+    return ProcessgraphSchema(query=Query, **schema_options(settings, kwargs))
 
 
 schema = build_schema()

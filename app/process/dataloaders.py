@@ -8,7 +8,7 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.db import plain_connection
-from app.process import service
+from app.process import revisions, service
 from app.process.tree import WHOLE, Tree, TreeRead
 
 
@@ -99,4 +99,17 @@ class HistoryPageLoader(DataLoader["tuple[str, int, int | None]", "list[Any]"]):
             for (first, before), pids in shapes.items():
                 pages = await service.history_pages(conn, process_ids=pids, first=first, before_revision=before)
                 found.update({(pid, first, before): rows for pid, rows in pages.items()})
+        return [found[k] for k in keys]
+
+
+class PatchesUpToLoader(DataLoader["tuple[str, int]", "list[Any]"]):
+    """The stored patches of revisions 1 to n of a process, keyed by (process id, n); one statement per batch."""
+
+    def __init__(self, engine: AsyncEngine, workspace_id: str = "") -> None:  # keys already scoped
+        super().__init__()
+        self.engine = engine
+
+    async def batch_load_fn(self, keys: list[tuple[str, int]]) -> list[list[Any]]:
+        async with self.engine.connect() as conn:
+            found = await revisions.patches_up_to(conn, keys)
         return [found[k] for k in keys]

@@ -53,8 +53,16 @@ class Draft:
         self.tags: dict[str, list[dict[str, Any]]] = {}
         for t in sorted(tags, key=lambda t: t["position"]):
             self.tags.setdefault(t["job_id"], []).append(t)
-        self.children: dict[str, list[str]] = {gid: [] for gid in self.groups}
+        self.children: dict[str, list[str]] = {}
         self.generated: dict[str, str] = {}  # certification job id -> generated group id
+        self.reindex()
+        self._before = copy.deepcopy((self.process, self.groups, self.jobs, self.tags))
+        self._doc_before = self.doc()
+
+    def reindex(self) -> None:
+        """Rebuild `children` and `generated` from the rows' parents and ordinals (after rows were replaced)."""
+        self.children = {gid: [] for gid in self.groups}
+        self.generated = {}
         for g in sorted(self.groups.values(), key=lambda g: g["ordinal"]):
             if g["parent_group_id"] is not None:
                 self.children[g["parent_group_id"]].append(g["id"])
@@ -64,8 +72,6 @@ class Draft:
             self.children[j["parent_group_id"]].append(j["id"])
         for kids in self.children.values():
             kids.sort(key=lambda i: self.node(i)["ordinal"])
-        self._before = copy.deepcopy((self.process, self.groups, self.jobs, self.tags))
-        self._doc_before = self.doc()
 
     # ---- loading ----
 

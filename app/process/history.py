@@ -63,7 +63,20 @@ def diff(before: Doc | None, after: Doc | None) -> list[PatchOperation]:
 
 def apply(doc: Doc | None, ops: list[PatchOperation]) -> Doc | None:
     """Apply operations of this scheme (add, remove, replace on objects) to a copy of `doc`."""
+    return apply_in_place(copy.deepcopy(doc), ops)
+
+
+def replay(patches: list[list[PatchOperation]], doc: Doc | None = None) -> Doc | None:
+    """The document after applying each patch in turn to `doc` (copied once, not once per patch)."""
     result = copy.deepcopy(doc)
+    for ops in patches:
+        result = apply_in_place(result, ops)
+    return result
+
+
+def apply_in_place(doc: Doc | None, ops: list[PatchOperation]) -> Doc | None:
+    """Apply operations to `doc` itself (values are copied in); the result (a new object for path ``)."""
+    result = doc
     for op in ops:
         path = op["path"]
         if path == "":

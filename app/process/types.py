@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -10,15 +11,18 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.auth.types import ACTIONS, Action, User
+from app.errors import ErrorDetail
 from app.graphql.context import Info
+from app.graphql.errors import graphql_error
 from app.graphql.executor import FragmentMemo
 from app.graphql.lookahead import Needs, lookahead
 from app.graphql.node import Node
 from app.graphql.pagination import PageInfo, decode_int_cursor, encode_cursor, page_size
 from app.graphql.rows import THE_ROW, Col, Computed, Nested, RowBacked, RowPlan
 from app.graphql.scalars import utc
-from app.process import limits
-from app.process.dataloaders import HistoryPageLoader, TreeKey, TreeLoader
+from app.process import limits, revisions
+from app.process.dataloaders import HistoryPageLoader, PatchesUpToLoader, TreeKey, TreeLoader
+from app.process.diff_types import ProcessDiff
 from app.process.enums import Weekday
 from app.process.tree import WHOLE, Tree, TreeRead, reads_arguments
 from app.process.tree_types import (
@@ -128,6 +132,24 @@ class Process(Node, RowBacked):
             revision=r.revision, mutation=r.mutation, user=User(id=strawberry.ID(r.user_id)), at=utc(r.at),
             operations=r.operations, inverse=r.inverse)) for r in rows[:size]]
         return ProcessHistoryConnection(edges=edges, page_info=PageInfo.of(edges, has_next=len(rows) > size, after=after))
+
+    @strawberry.field(description="What changed between two revisions, as a JSON Patch and in words (nodes added, "
+                      "removed, renamed, moved and changed; process fields changed), composed from the stored "
+                      "history (read in one statement). Either revision may be the later one. A revision outside "
+                      "1 to the current one is refused with VALIDATION_ERROR naming the argument. Its lists are "
+                      f"bounded by the tree limit; it weighs {limits.MAX_TREE_NODES} in query cost, as a tree.")
+    async def diff(
+        self, info: Info,
+        from_revision: Annotated[int, strawberry.argument(description="The revision to start from (1 to `revision`).")],
+        to_revision: Annotated[int, strawberry.argument(description="The revision to arrive at (1 to `revision`).")],
+    ) -> ProcessDiff:
+        errors = revisions.revision_errors(self.revision, fromRevision=from_revision, toRevision=to_revision)
+        if errors:  # the first at the top, both in `details` when both are wrong (as the REST door answers)
+            details = tuple(ErrorDetail(e.code, e.message, e.target, e.meta) for e in errors) if len(errors) > 1 else ()
+            raise graphql_error(replace(errors[0], details=details))
+        upto = max(from_revision, to_revision)
+        patches = await info.context.loaders.get(PatchesUpToLoader).load((str(self.id), upto))
+        return ProcessDiff.of(revisions.diff_of(patches, from_revision=from_revision, to_revision=to_revision))
 
     @strawberry.field(description="The root group, with the whole tree below it "
                       f"(weighs {limits.MAX_TREE_NODES} in query cost).", graphql_type=ProcessGroup)

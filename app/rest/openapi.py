@@ -33,7 +33,7 @@ same services: the same tokens, scopes, workspaces, limits, rate limit, request 
 Authenticate every request with `Authorization: Bearer <token>`. Reads and validation need the `read`
 scope, everything else `write`. Bodies are JSON in the seed's spelling; read-only fields are accepted in
 requests and ignored, unknown fields are refused. Reads and writes answer an `ETag` (the revision);
-`If-Match` on PATCH, DELETE and batch updates refuses a stale revision with 412. Errors use the seed's
+`If-Match` on PATCH, DELETE, batch updates and reverts refuses a stale revision with 412. Errors use the seed's
 Error shape. Codes: {_CODES}."""
 
 
@@ -75,7 +75,7 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
 _PROCESS_LINKS = {name: {"operationId": name, "parameters": {"id": "$response.body#/id"},
                          "description": f"{name} of the process just written."}
                   for name in ("getProcess", "deleteProcess", "patchProcess", "batchUpdateProcess", "validateProcess",
-                               "runProcess")}
+                               "runProcess", "revertProcess")}
 _RUN_LINKS = {name: {"operationId": name, "parameters": {"id": "$response.body#/id"},
                      "description": f"{name} of the run just started."} for name in ("getProcessRun", "addJobRuns")}
 LIST_PARAMETERS = [
@@ -95,6 +95,10 @@ LIST_PARAMETERS = [
      "` asc` (the default) or ` desc`. Rows without a due date or run come last either way; ties by name, then id. "
      "Default: newest run first.", "schema": {"type": "string", "enum": list(ORDER_BY)}},
 ]
+DIFF_PARAMETERS = [
+    {"name": name, "in": "query", "required": True, "description": f"The revision {what} (1 to the process's "
+     "current revision; either may be the later one).", "schema": {"type": "integer", "minimum": 1}}
+    for name, what in (("from", "to start from"), ("to", "to arrive at"))]
 EXCLUDE = {"name": "excludeGeneratedJobs", "in": "query", "required": False,
            "description": "Hide the groups and jobs generated for certification jobs.",
            "schema": {"type": "boolean", "default": False}}
@@ -158,6 +162,29 @@ SPECS: dict[str, tuple[str, list[dict[str, Any]], dict[str, Any] | None, dict[st
         [_id_parameter("process")], None,
         _ok("200", "ProcessValidationResults", "The problems; empty when the process can run.", {}),
         {"404": "No such live process in this workspace."}),
+    "diffProcess": (
+        "What changed between two revisions: a JSON Patch composed from the stored history, and in words "
+        "(nodes added, removed, renamed, moved and changed; process fields changed).",
+        [_id_parameter("process"), *DIFF_PARAMETERS], None,
+        _ok("200", "ProcessDiff", "The diff; applied to the state at `from`, `operations` give the state at `to`.",
+            {}),
+        {"400": "`from` or `to` is missing, not a whole number, or not a revision of the process (1 to the "
+                "current revision; `target` names it, `meta.max` the current revision).",
+         "404": "No such live process in this workspace."}),
+    "revertProcess": (
+        "Return a process to the state it had at an earlier revision, as one new revision (the inverse patches "
+        "from the current revision back to `toRevision`; history keeps everything, a revert can be reverted). "
+        "Nodes removed since come back under their old ids; the trash state is not reverted; runs are never "
+        "changed (each works on its own copy of the tree). All or nothing.",
+        [_id_parameter("process"), IF_MATCH], _body("ProcessRevert"),
+        _ok("200", "Process", "The process after the revert (unchanged when `toRevision` is the current one).",
+            _ETAG),
+        {"400": "`toRevision` is not a revision of the process, or the state at it breaks a rule in force now "
+                "(`target`: `toRevision`, `meta.path`: the field).",
+         "404": "No such live process in this workspace.",
+         "409": "A group read-only now and at `toRevision` would change (`READ_ONLY`, `meta.readOnlyGroupId`).",
+         "412": "If-Match names another revision (`CONFLICT`, `meta.currentRevision`).",
+         "415": "The body is not `application/json`."}),
     "runProcess": (
         "Start a run of a process (its definition is copied into a run-time tree).",
         [_id_parameter("process")], None,
@@ -179,7 +206,7 @@ SPECS: dict[str, tuple[str, list[dict[str, Any]], dict[str, Any] | None, dict[st
 }
 
 COMPONENTS = (models.ProcessInput, models.Process, models.ProcessesListResult, models.ProcessJSONPatchDocument, models.BatchUpdate,
-              models.ProcessValidationResults, models.ProcessRun, models.JobRunsAdd, models.JobRunsAdded, models.Error)
+              models.ProcessValidationResults, models.ProcessDiff, models.ProcessRevert, models.ProcessRun, models.JobRunsAdd, models.JobRunsAdded, models.Error)
 
 
 def _clean(node: Any) -> Any:

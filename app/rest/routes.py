@@ -6,14 +6,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from dataclasses import replace
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
 from app.auth.service import READ, WRITE
-from app.errors import LIMIT_EXCEEDED, NOT_FOUND, VALIDATION_ERROR, AppError
-from app.process import edits, listing
+from app.errors import LIMIT_EXCEEDED, NOT_FOUND, VALIDATION_ERROR, AppError, ServiceError
+from app.process import edits, listing, revisions
 from app.process import service as process_service
 from app.rest import models, wire
 from app.rest.door import Call, Operation, etag, json
@@ -191,6 +192,45 @@ async def validate_process(call: Call) -> Response:
     return json({"errors": [wire.error(e) for e in errors]})
 
 
+# ---- diff and revert ----
+
+DIFF_PARAMETERS = {"from": "fromRevision", "to": "toRevision"}
+REVISION = re.compile(r"-?[0-9]{1,18}")
+
+
+def _revision(call: Call, name: str) -> int:
+    value = call.request.query_params.get(name)
+    if value is None or not REVISION.fullmatch(value):
+        raise _bad(name, f"{name} is a revision of the process, a whole number from 1; got "
+                   f"{'nothing' if value is None else repr(value[:40])}.", expected="integer")
+    return int(value)
+
+
+async def diff_process(call: Call) -> Response:
+    process_id = call.id("id", "process")
+    unknown = sorted(set(call.request.query_params) - set(DIFF_PARAMETERS))
+    if unknown:
+        raise _bad(unknown[0], f"Unknown query parameter '{unknown[0]}'; the diff takes from and to.")
+    from_revision, to_revision = _revision(call, "from"), _revision(call, "to")
+    try:
+        found = await revisions.diff_process(engine=call.engine, actor=call.actor, process_id=process_id,
+                                             from_revision=from_revision, to_revision=to_revision)
+    except ServiceError as exc:  # the service names the arguments as GraphQL does; this door calls them from, to
+        names = {service: rest for rest, service in DIFF_PARAMETERS.items()}
+        raise RestError([replace(e, target=names.get(e.target or "", e.target)) for e in exc.errors]) from exc
+    if found is None:
+        raise _not_found("process", process_id)
+    return json(wire.process_diff(found))
+
+
+async def revert_process(call: Call) -> Response:
+    process_id = call.id("id", "process")
+    body = await call.body(models.ProcessRevert)
+    await revisions.revert_process(engine=call.engine, actor=call.actor, process_id=process_id,
+                                   to_revision=body.to_revision, expected_revision=call.if_match())
+    return await _process_response(call, process_id)
+
+
 # ---- runs ----
 
 async def _run_response(call: Call, run_id: str, status: int = 200, headers: dict[str, str] | None = None
@@ -233,6 +273,8 @@ OPERATIONS = (
     Operation("PATCH", "/processes/{id}", WRITE, patch_process, "patchProcess"),
     Operation("POST", "/processes/{id}/batchUpdates", WRITE, batch_update, "batchUpdateProcess"),
     Operation("POST", "/processes/{id}/validation", READ, validate_process, "validateProcess"),
+    Operation("GET", "/processes/{id}/diff", READ, diff_process, "diffProcess"),
+    Operation("POST", "/processes/{id}/revert", WRITE, revert_process, "revertProcess"),
     Operation("POST", "/processes/{id}/run", WRITE, start_run, "runProcess"),
     Operation("GET", "/processRuns/{id}", READ, get_run, "getProcessRun"),
     Operation("POST", "/processRuns/{id}/jobRuns", WRITE, add_job_runs, "addJobRuns"),

@@ -21,6 +21,7 @@ from app.process.inputs import (
     ReminderDataSpec,
     ReminderSpec,
 )
+from app.process.revisions import ProcessDiff
 from app.process.tree import Tree, job_name
 from app.rest import models
 from app.run.models import STATUSES
@@ -310,3 +311,24 @@ def batch_items(body: models.BatchUpdate) -> list[Any]:
             items.append(BatchItem(type="groupName", job_update=None,
                                    group_update=(v.group_name_update.id, v.group_name_update.new_name)))
     return items
+
+
+def process_diff(found: ProcessDiff) -> Json:
+    """A diff (app/process/revisions.py) in the seed's spelling (models.ProcessDiff describes it)."""
+    summary = found.summary
+
+    def node(n: Any) -> Json:
+        return {"id": n.id, "kind": n.kind, "name": n.name, "parentId": n.parent_id}
+    return {
+        "fromRevision": found.from_revision, "toRevision": found.to_revision, "operations": found.operations,
+        "nodesAdded": [node(n) for n in summary.added], "nodesRemoved": [node(n) for n in summary.removed],
+        "nodesRenamed": [{"id": r.id, "kind": r.kind, "fromName": r.old_name, "toName": r.new_name}
+                         for r in summary.renamed],
+        "nodesMoved": [{"id": m.id, "kind": m.kind, "name": m.name, "fromParentId": m.old_parent_id,
+                        "toParentId": m.new_parent_id, "fromOrdinal": m.old_ordinal, "toOrdinal": m.new_ordinal}
+                       for m in summary.moved],
+        "nodesChanged": [{"id": c.id, "kind": c.kind, "name": c.name, "fields": list(c.fields)}
+                         for c in summary.changed],
+        "processFieldsChanged": [{"field": f.field, "fromValue": f.old, "toValue": f.new}
+                                 for f in summary.process_fields],
+    }

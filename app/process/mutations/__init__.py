@@ -4,10 +4,11 @@ import strawberry
 
 from app.process.mutations.edit import EditMutation
 from app.process.mutations.lifecycle import LifecycleMutation
+from app.process.mutations.revert import RevertMutation
 
 
 @strawberry.type
-class ProcessMutation(LifecycleMutation, EditMutation):
+class ProcessMutation(LifecycleMutation, EditMutation, RevertMutation):
     pass
 
 

@@ -3,5 +3,6 @@ document (app/rest/openapi.py). `process`: definitions, summaries, errors; `edit
 JSON Patch; `runs`: runs and added job runs."""
 
 from app.rest.models.edits import *  # noqa: F403
+from app.rest.models.history import *  # noqa: F403
 from app.rest.models.process import *  # noqa: F403
 from app.rest.models.runs import *  # noqa: F403
