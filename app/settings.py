@@ -30,7 +30,7 @@ from app.settings_groups import (
 from app.settings_groups import DEFAULT_SQLITE_URL as DEFAULT_SQLITE_URL
 from app.settings_groups import ROOT as ROOT
 from app.settings_groups import parse_origins as parse_origins
-from app.smtp import parse_smtp_url
+from app.smtp import check_ca_file, parse_smtp_url
 
 # Fixed ids of the workspace and user the first migration creates: the demo
 # workspace and user that scripts/serve gives a token on an empty database.
@@ -107,6 +107,11 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: Path | None = 
             parse_smtp_url(settings.smtp_url)
         except ValueError as exc:
             raise SettingsError(f"settings refused:\n  SMTP_URL={_shown(settings.smtp_url)}: {exc}") from None
+    if settings.smtp_ca_file is not None:
+        try:
+            check_ca_file(settings.smtp_ca_file)
+        except ValueError as exc:
+            raise SettingsError(f"settings refused:\n  SMTP_CA_FILE={settings.smtp_ca_file}: {exc}") from None
     return settings
 
 

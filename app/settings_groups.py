@@ -195,6 +195,9 @@ class NotifySettings:
     smtp_url: str | None = Field(default=None, description=(
         "The SMTP relay for email notifications (app/smtp.py), checked by load_settings; unset: the in-app feed "
         "is the only channel."))
+    smtp_ca_file: str | None = Field(default=None, description=(
+        "A PEM file of certificates the SMTP client trusts besides the system's (a private relay's own CA or "
+        "self-signed certificate), for smtps:// and smtp+starttls://; checked by load_settings."))
     notify_delivery: bool = Field(default=True, description="With SMTP_URL, run the delivery loop in-process.")
     delivery_batch_size: int = Field(default=50, ge=1, description="Emails claimed per delivery step.")
     delivery_max_attempts: int = Field(default=8, ge=1, description="Attempts before an email is given up.")

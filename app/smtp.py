@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from email.headerregistry import Address
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -22,6 +23,15 @@ class SmtpConfig:
     username: str | None = None
     password: str | None = None
     timeout_seconds: float = 10.0
+    ca_file: str | None = None  # SMTP_CA_FILE: certificates trusted besides the system's
+
+
+def check_ca_file(path: str) -> None:
+    """SMTP_CA_FILE must be readable PEM certificates; ValueError saying what is wrong."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=path)
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(f"cannot be read as PEM certificates ({exc})") from None
 
 
 def parse_smtp_url(url: str) -> SmtpConfig:

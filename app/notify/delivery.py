@@ -87,10 +87,7 @@ class _Relay:
                                 recipient_email=row.email)
         try:
             if self.client is None:
-                self.client = aiosmtplib.SMTP(hostname=smtp.host, port=smtp.port, username=smtp.username,
-                                              password=smtp.password, use_tls=smtp.security == "tls",
-                                              start_tls=smtp.security == "starttls", timeout=smtp.timeout_seconds)
-                await self.client.connect()
+                self.client = await self._connect()
             await self.client.send_message(message)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             await self.close()
@@ -106,6 +103,20 @@ class _Relay:
         except BaseException:
             await self.close()
             raise
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        """A session, or ConnectionError: whatever fails while opening it (the connection, TLS and its
+        certificate, EHLO, a login refused with a 5xx) is the relay's or its settings', not this message's, so the
+        batch is retried later (and failed after DELIVERY_MAX_ATTEMPTS), never sent without the TLS it asks for."""
+        smtp = self.smtp
+        client = aiosmtplib.SMTP(hostname=smtp.host, port=smtp.port, username=smtp.username, password=smtp.password,
+                                 use_tls=smtp.security == "tls", start_tls=smtp.security == "starttls",
+                                 cert_bundle=smtp.ca_file, timeout=smtp.timeout_seconds)
+        try:
+            await client.connect()
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:  # connect() has closed it
+            raise ConnectionError(f"no SMTP session: {type(exc).__name__}: {exc}") from exc
+        return client
 
     async def close(self) -> None:
         client, self.client = self.client, None

@@ -38,7 +38,7 @@ class DeliveryWorker:
                  on_counts: Callable[[DeliveryCounts], None] | None = None) -> None:
         assert settings.smtp_url is not None
         self.engine, self.settings, self.on_counts = engine, settings, on_counts
-        self.smtp = parse_smtp_url(settings.smtp_url)
+        self.smtp = replace(parse_smtp_url(settings.smtp_url), ca_file=settings.smtp_ca_file)
         self.policy = policy_of(settings)
         self._task: asyncio.Task[None] | None = None
 
