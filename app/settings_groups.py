@@ -203,7 +203,8 @@ class NotifySettings:
     delivery_max_attempts: int = Field(default=8, ge=1, description="Attempts before an email is given up.")
     delivery_backoff_seconds: float = Field(default=30.0, ge=0, description=(
         "Wait after a temporary failure, doubled after each."))
-    delivery_poll_seconds: float = Field(default=5.0, ge=0, description="How often the delivery loop looks.")
+    delivery_poll_seconds: float = Field(default=5.0, ge=0, description=(
+        "How often the delivery loop looks, besides being woken when an email is written."))
     delivery_lease_seconds: float = Field(default=300.0, ge=0, description=(
         "A claimed email not recorded by then (its process died) is sent again."))
     notify_scheduler: bool = Field(default=True, description=(

@@ -43,6 +43,11 @@ def user_key(user_id: str) -> str:
     return f"user:{user_id}"
 
 
+DELIVERY_KEY = "delivery:pending"
+"""The wake-up key of the delivery loops (app/notify/worker.py): announced with every write of a notification that
+waits for an e-mail, so that a loop of any process sends it at once rather than at its next poll."""
+
+
 def one_line(value: str, limit: int = MAX_SUBJECT) -> str:
     """A subject is one line (no header injection through a title that holds a line break)."""
     return " ".join(value.split())[:limit]
@@ -101,14 +106,18 @@ async def write(conn: AsyncConnection, *, workspace_id: str, notifications: list
     faults.reached("notify.write")  # crash tests: the notifications are written, nothing is committed yet
     recipients = sorted(counts)
     if recipients:
-        await announce(conn, *[user_key(u) for u in recipients])
+        emails = [DELIVERY_KEY] if addressed & counts.keys() else []
+        await announce(conn, *[user_key(u) for u in recipients], *emails)
     return recipients
 
 
 def wake(recipients: list[str]) -> None:
-    """After the commit: wake this process's subscribers of these people's notifications."""
+    """After the commit: wake this process's subscribers of these people's notifications, and its delivery loop
+    (a pass that finds nothing to send costs one claim statement)."""
     for u in recipients:
         bus.wake(user_key(u))
+    if recipients:
+        bus.wake(DELIVERY_KEY)
 
 
 # ---- reads ----

@@ -1,4 +1,7 @@
-"""The delivery loop: every `DELIVERY_POLL_SECONDS`, claim and send due pending notifications until none is left.
+"""The delivery loop: claim and send due pending notifications until none is left, when a notification that waits
+for an e-mail is written (a wake-up: `DELIVERY_KEY` on app/bus.py, through PostgreSQL's LISTEN/NOTIFY across
+processes), and every `DELIVERY_POLL_SECONDS` in any case (retries that fall due, a wake-up lost with a dropped
+listener connection).
 The gateway runs it in-process when `SMTP_URL` is set (`NOTIFY_DELIVERY=false` turns that off), beside the
 reminder scheduler (`NOTIFY_SCHEDULER`); `scripts/worker` (`python -m app.notify.worker`) runs both alone, for
 deployments that separate them from the gateways. Any number of them may run against one PostgreSQL database:
@@ -17,8 +20,10 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.bus import bus, listening
 from app.clock import utc_now
 from app.notify.delivery import DeliveryCounts, DeliveryPolicy, deliver_pending
+from app.notify.service import DELIVERY_KEY
 from app.settings import Settings
 from app.smtp import parse_smtp_url
 
@@ -55,14 +60,19 @@ class DeliveryWorker:
                 return total
 
     async def _loop(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the database or the relay is away: try again next time
-                log.exception("email delivery failed; trying again in %s s", self.settings.delivery_poll_seconds)
-            await asyncio.sleep(self.settings.delivery_poll_seconds)
+        with bus.watch(DELIVERY_KEY) as woken:
+            while True:
+                woken.clear()  # a wake-up during the pass below brings another pass at once
+                try:
+                    await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # the database or the relay is away: try again next time
+                    log.exception("email delivery failed; trying again in %s s", self.settings.delivery_poll_seconds)
+                    await asyncio.sleep(self.settings.delivery_poll_seconds)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), self.settings.delivery_poll_seconds)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._loop())
@@ -87,7 +97,8 @@ async def _serve(settings: Settings) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stopping.set)
     try:
-        async with scheduler.running(engine, replace(settings, notify_scheduler=True)):
+        async with listening(settings.listen_database_url or settings.database_url), \
+                scheduler.running(engine, replace(settings, notify_scheduler=True)):
             if worker is None:
                 log.info("worker: reminders only; without SMTP_URL notifications stay in the in-app feed")
             else:
