@@ -1,10 +1,11 @@
 """Failover of the primary (issue 30 point 4), with real servers: a primary of the test's own, a synchronous
 standby made from it by `pg_basebackup -R` (tests/pgcluster.py), and a gateway process whose DATABASE_URL
-names both (`?host=…&host=…&target_session_attrs=read-write`). Under a write load (GraphQL and REST creates)
-and while the gateway delivers a backlog of emails, the primary is killed (`pg_ctl stop -m immediate`), and
+names both (`?host=…&host=…&target_session_attrs=read-write`). Under a write load (GraphQL and REST creates,
+and a run's job runs submitted one after another) and while the gateway delivers a backlog of emails, the primary is killed (`pg_ctl stop -m immediate`), and
 after a pause the standby is promoted (`pg_ctl promote`).
 
-What must hold: every write answered as committed is on the new primary, once; a write answered otherwise
+What must hold: every write answered as committed is on the new primary, once (a submitted job run no longer
+runs); a write answered otherwise
 was answered UNAVAILABLE (GraphQL: HTTP 503, `Retry-After`, the code in every error; REST: 503, `Retry-After`,
 the Error shape) and is there at most once; writes resume within RESUME_SECONDS of the promotion; no email is
 sent twice, and every email sent is recorded sent on the new primary; the wake-up listener LISTENs on the new
@@ -36,8 +37,13 @@ from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 from tests.factories import CREATE, process_input
 from tests.pgcluster import Cluster, own_cluster, standby_of
 from tests.rest.helpers import process_body
+from tests.run.helpers import task
 from tests.servers import free_port, running_server
 
+START = "mutation($id: ID!) { runStart(input: {processId: $id}) { errors { code message } run { id nodes { " \
+        "__typename ... on JobRun { id status } } } } }"
+SUBMIT = "mutation($input: RunActionInput!) { jobRunSubmit(input: $input) { errors { code message } run { id } } }"
+TASKS = 60  # job runs submitted one after another, across the failover
 RESUME_SECONDS = 5.0  # the documented bound (docs/operations.md, Failover): writes resume this soon after promotion
 DOWN_SECONDS = 2.0  # how long the test leaves the cluster without a primary
 EMAILS = 200
@@ -96,6 +102,42 @@ async def write_all_the_time(http: httpx.AsyncClient, ledger: Ledger, writer: st
             ledger.other.append(f"{name}: HTTP {response.status_code}: {response.text[:300]}")
 
 
+async def submit_all_the_time(http: httpx.AsyncClient, ledger: Ledger, job_ids: list[str],
+                             stop: asyncio.Event) -> None:
+    """Run transitions: each running job run submitted once (one refused UNAVAILABLE is not sent again)."""
+    for job_id in job_ids:
+        if stop.is_set():
+            return
+        try:
+            response = await http.post("/graphql", json={"query": SUBMIT, "variables": {"input": {"id": job_id}}})
+            body = response.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            ledger.other.append(f"submit {job_id}: {type(exc).__name__}: {exc}")
+            continue
+        if response.status_code == 200 and not body.get("errors") and body["data"]["jobRunSubmit"]["errors"] == []:
+            ledger.acknowledged[f"submit:{job_id}"] = time.monotonic()
+        elif graphql_unavailable(response):
+            ledger.unavailable[f"submit:{job_id}"] = time.monotonic()
+            await asyncio.sleep(0.05)
+        else:
+            ledger.other.append(f"submit {job_id}: HTTP {response.status_code}: {response.text[:300]}")
+        await asyncio.sleep(0.1)
+
+
+async def running_jobs(http: httpx.AsyncClient) -> list[str]:
+    """The job runs of a run just started, of a process of TASKS parallel tasks (all running at once; their
+    notices join the email backlog)."""
+    made = await http.post("/graphql", json={"query": CREATE, "variables": {"input": {"name": "Run me", "root": {
+        "name": "R", "parallel": True, "children": [task(f"t{i}", DEV_USER_ID) for i in range(TASKS)]}}}})
+    process_id = made.json()["data"]["processCreate"]["process"]["id"]
+    started = (await http.post("/graphql", json={"query": START, "variables": {"id": process_id}})).json()
+    assert (started.get("data") or {}).get("runStart", {}).get("run") is not None, started
+    jobs = [n["id"] for n in started["data"]["runStart"]["run"]["nodes"]
+            if n["__typename"] == "JobRun" and n["status"] == "RUNNING"]
+    assert len(jobs) == TASKS, started
+    return jobs
+
+
 @dataclass
 class SlowSink:
     """An SMTP server that takes SEND_SECONDS per message and notes each Message-ID it accepts."""
@@ -150,6 +192,8 @@ async def prepared(primary: Cluster) -> str:
             "delivery_state, delivery_attempts) VALUES ($1, $2, $3, $4, 'jobSent', 'Waiting', 'Body', $5, 'pending', 0)",
             [(new_id(), DEFAULT_WORKSPACE_ID, DEV_USER_ID, seq, datetime(2027, 3, 1, tzinfo=UTC))
              for seq in range(1, EMAILS + 1)])
+        await conn.execute("INSERT INTO notification_sequence (user_id, last_seq) VALUES ($1, $2) ON CONFLICT (user_id) "
+                           "DO UPDATE SET last_seq = excluded.last_seq", DEV_USER_ID, EMAILS)
     finally:
         await conn.close()
     return token
@@ -172,9 +216,10 @@ async def synchronous(primary: Cluster) -> None:
 
 
 async def fetch_sent(standby: Cluster, sink: SlowSink) -> bool:
-    """Every email out, and the new primary records each of them sent."""
-    rows = await fetch(standby, "SELECT id FROM notification WHERE delivery_state = 'sent'")
-    return len(sink.received) == EMAILS and {f"<{r['id']}@processgraph>" for r in rows} == set(sink.received)
+    """No email left to send, and the emails out are exactly those the new primary records sent."""
+    rows = await fetch(standby, "SELECT id, delivery_state FROM notification")
+    sent = {f"<{r['id']}@processgraph>" for r in rows if r["delivery_state"] == "sent"}
+    return all(r["delivery_state"] == "sent" for r in rows) and sent == set(sink.received)
 
 
 async def until(check: Any, seconds: float) -> bool:
@@ -201,8 +246,10 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
                 ledger, stop = Ledger(), asyncio.Event()
                 async with httpx.AsyncClient(base_url=server.base_url, timeout=30,
                                              headers={"Authorization": f"Bearer {token}"}) as http:
+                    jobs = await running_jobs(http)
                     writers = [asyncio.create_task(write_all_the_time(http, ledger, name, stop))
                                for name in ("graphql-a", "graphql-b", "graphql-c", "rest")]
+                    writers.append(asyncio.create_task(submit_all_the_time(http, ledger, jobs, stop)))
                     try:
                         # When the primary dies under the writes and the emails' delivery
                         await asyncio.sleep(1.5)
@@ -230,7 +277,8 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
             first = min(at for at in ledger.acknowledged.values() if at > promoting)
             last = max(at for at in ledger.acknowledged.values() if at < stopped)
             refused = sorted(ledger.unavailable.values())
-            print(f"\nfailover: {len(ledger.acknowledged)} writes acknowledged, {len(refused)} answered UNAVAILABLE; "
+            print(f"\nfailover: {len(ledger.acknowledged)} writes acknowledged "
+                  f"({sum(k.startswith('submit:') for k in ledger.acknowledged)} of them job submits), {len(refused)} answered UNAVAILABLE; "
                   f"no write acknowledged for {first - last:.2f} s: the kill took {stopped - last:.2f} s, "
                   f"{DOWN_SECONDS} s without a primary, pg_ctl promote {promoted - promoting:.2f} s, the first "
                   f"write {first - promoting:.2f} s after promote began, the last UNAVAILABLE "
@@ -240,10 +288,16 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
             assert refused and first - promoting <= RESUME_SECONDS
             assert all(at < first for at in refused)
             # Every acknowledged write is on the new primary once; a refused one at most once
-            names = [row["name"] for row in await fetch(standby, "SELECT name FROM process")]
-            assert all(names.count(name) == 1 for name in ledger.acknowledged)
+            names = [row["name"] for row in await fetch(standby, "SELECT name FROM process WHERE name <> 'Run me'")]
+            created = {name for name in ledger.acknowledged if not name.startswith("submit:")}
+            assert all(names.count(name) == 1 for name in created)
             assert all(names.count(name) <= 1 for name in ledger.unavailable)
-            assert set(names) <= set(ledger.acknowledged) | set(ledger.unavailable)
+            assert set(names) <= created | set(ledger.unavailable)
+            # and every acknowledged run transition too (a submitted task's job run no longer runs)
+            still = {f"submit:{r['id']}" for r in await fetch(standby, "SELECT id FROM job_run WHERE status = 'running'")}
+            submitted = {key for key in ledger.acknowledged if key.startswith("submit:")}
+            assert submitted and not submitted & still, (submitted & still)
+            assert any(at > stopped for key, at in ledger.unavailable.items() if key.startswith("submit:"))
             # No email went out twice, and every one went out once and is recorded sent on the new primary
             assert len(sink.received) == len(set(sink.received)), sorted(sink.received)
             assert delivered, (len(sink.received), server.output())
