@@ -9,13 +9,15 @@ runs); a write answered otherwise
 was answered UNAVAILABLE (GraphQL: HTTP 503, `Retry-After`, the code in every error; REST: 503, `Retry-After`,
 the Error shape) and is there at most once; writes resume within RESUME_SECONDS of the promotion; no email is
 sent twice, and every email sent is recorded sent on the new primary; the wake-up listener LISTENs on the new
-primary.
+primary: a live subscriber of the gateway gets, on the connection it has, an event another writer commits there.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +29,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import websockets
 from aiosmtpd.controller import Controller
+from websockets.typing import Subprotocol
 
 from app import migrate
 from app.auth import service as auth_service
@@ -35,6 +39,7 @@ from app.db import create_engine
 from app.ids import new_id
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 from tests.factories import CREATE, process_input
+from tests.helpers import GraphQLClient
 from tests.pgcluster import Cluster, own_cluster, standby_of
 from tests.rest.helpers import process_body
 from tests.run.helpers import task
@@ -43,11 +48,12 @@ from tests.servers import free_port, running_server
 START = "mutation($id: ID!) { runStart(input: {processId: $id}) { errors { code message } run { id nodes { " \
         "__typename ... on JobRun { id status } } } } }"
 SUBMIT = "mutation($input: RunActionInput!) { jobRunSubmit(input: $input) { errors { code message } run { id } } }"
+SUB = "subscription($id: ID!, $after: Int!) { runEvents(runId: $id, afterSequence: $after) { sequence } }"
 TASKS = 60  # job runs submitted one after another, across the failover
 RESUME_SECONDS = 5.0  # the documented bound (docs/operations.md, Failover): writes resume this soon after promotion
 DOWN_SECONDS = 2.0  # how long the test leaves the cluster without a primary
-EMAILS = 200
-# The SMTP server's time per message: the backlog takes about 4 s, so a batch (50) is being sent when the primary
+EMAILS = 500
+# The SMTP server's time per message: the backlog takes about 10 s, so a batch (50) is being sent when the primary
 # dies, and, taking 1 s, is done before the promotion: its outcome must wait for the new primary.
 SEND_SECONDS = 0.02
 
@@ -124,7 +130,41 @@ async def submit_all_the_time(http: httpx.AsyncClient, ledger: Ledger, job_ids: 
         await asyncio.sleep(0.1)
 
 
-async def running_jobs(http: httpx.AsyncClient) -> list[str]:
+@dataclass
+class Subscriber:
+    """A live `runEvents` subscriber over WebSocket that, as a client should, connects again after its last
+    sequence whenever its subscription ends (a read of the subscription that met the outage ends it)."""
+
+    sequences: list[int] = field(default_factory=list)
+    connection: int = 0  # how many times it connected; the current connection's number
+    arrived_on: dict[int, int] = field(default_factory=dict)  # sequence -> the connection it came on
+
+    async def follow(self, address: str, token: str, run_id: str, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                async with websockets.connect(f"ws://{address}/graphql", open_timeout=5,
+                                              subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+                    await ws.send(json.dumps({"type": "connection_init",
+                                              "payload": {"Authorization": f"Bearer {token}"}}))
+                    if json.loads(await ws.recv())["type"] != "connection_ack":
+                        raise ConnectionError("refused")
+                    self.connection += 1
+                    after = self.sequences[-1] if self.sequences else 0
+                    await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+                        "query": SUB, "variables": {"id": run_id, "after": after}}}))
+                    while True:
+                        message = json.loads(await ws.recv())
+                        if message["type"] != "next" or message["payload"].get("errors"):
+                            break
+                        sequence = message["payload"]["data"]["runEvents"]["sequence"]
+                        self.sequences.append(sequence)
+                        self.arrived_on[sequence] = self.connection
+            except (OSError, websockets.WebSocketException, ConnectionError, TimeoutError):
+                pass
+            await asyncio.sleep(0.3)
+
+
+async def running_jobs(http: httpx.AsyncClient) -> tuple[str, list[str]]:
     """The job runs of a run just started, of a process of TASKS parallel tasks (all running at once; their
     notices join the email backlog)."""
     made = await http.post("/graphql", json={"query": CREATE, "variables": {"input": {"name": "Run me", "root": {
@@ -135,7 +175,7 @@ async def running_jobs(http: httpx.AsyncClient) -> list[str]:
     jobs = [n["id"] for n in started["data"]["runStart"]["run"]["nodes"]
             if n["__typename"] == "JobRun" and n["status"] == "RUNNING"]
     assert len(jobs) == TASKS, started
-    return jobs
+    return started["data"]["runStart"]["run"]["id"], jobs
 
 
 @dataclass
@@ -222,6 +262,27 @@ async def fetch_sent(standby: Cluster, sink: SlowSink) -> bool:
     return all(r["delivery_state"] == "sent" for r in rows) and sent == set(sink.received)
 
 
+async def live_event_arrives(standby: Cluster, subscriber: Subscriber, run_id: str, job_id: str) -> bool:
+    """Once the subscriber has caught up on one connection, a submit by another writer arrives on it."""
+    async def newest() -> int:
+        return int((await fetch(standby, f"SELECT max(seq) AS m FROM run_event WHERE run_id = '{run_id}'"))[0]["m"])
+
+    target = await newest()
+    if not await until(lambda: asyncio.sleep(0, bool(subscriber.sequences) and subscriber.sequences[-1] >= target),
+                       20):
+        return False
+    connection = subscriber.connection
+    settings = Settings(database_url=standby.url("processgraph"))
+    engine = create_engine(settings)
+    try:
+        done = await GraphQLClient(engine=engine, settings=settings)(SUBMIT, {"input": {"id": job_id}})
+        assert done["jobRunSubmit"]["errors"] == [], done
+    finally:
+        await engine.dispose()
+    target = await newest()
+    return await until(lambda: asyncio.sleep(0, subscriber.arrived_on.get(target) == connection), 20)
+
+
 async def until(check: Any, seconds: float) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -246,10 +307,13 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
                 ledger, stop = Ledger(), asyncio.Event()
                 async with httpx.AsyncClient(base_url=server.base_url, timeout=30,
                                              headers={"Authorization": f"Bearer {token}"}) as http:
-                    jobs = await running_jobs(http)
+                    run_id, jobs = await running_jobs(http)
+                    subscriber = Subscriber()
+                    following = asyncio.create_task(subscriber.follow(server.base_url.removeprefix("http://"),
+                                                                      token, run_id, asyncio.Event()))
                     writers = [asyncio.create_task(write_all_the_time(http, ledger, name, stop))
                                for name in ("graphql-a", "graphql-b", "graphql-c", "rest")]
-                    writers.append(asyncio.create_task(submit_all_the_time(http, ledger, jobs, stop)))
+                    writers.append(asyncio.create_task(submit_all_the_time(http, ledger, jobs[:-1], stop)))
                     try:
                         # When the primary dies under the writes and the emails' delivery
                         await asyncio.sleep(1.5)
@@ -264,12 +328,23 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
                         resumed = await until(
                             lambda: asyncio.sleep(0, any(at > promoting for at in ledger.acknowledged.values())), 30)
                         await asyncio.sleep(1.0)
+                    except BaseException:
+                        following.cancel()
+                        raise
                     finally:
                         stop.set()
                         await asyncio.gather(*writers)
-                    # (the backlog of emails is sent by the gateway on the new primary, each recorded sent)
-                    delivered = await until(lambda: fetch_sent(standby, sink), 30)
-                    late = server.output().count("sent, not yet recorded")
+                    try:
+                        # (the backlog of emails is sent by the gateway on the new primary, each recorded sent)
+                        delivered = await until(lambda: fetch_sent(standby, sink), 30)
+                        late = server.output().count("sent, not yet recorded")
+                        # (a job submitted by another writer, this test process, on the new primary: its event
+                        # reaches the gateway's subscriber only through pg_notify and the gateway's LISTEN)
+                        live = await live_event_arrives(standby, subscriber, run_id, jobs[-1])
+                    finally:
+                        following.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await following
                     listening = await until(lambda: fetch(
                         standby, "SELECT 1 FROM pg_stat_activity WHERE query LIKE 'LISTEN %'"), 10)
             # Then writes resumed within the bound, and everything in between was answered UNAVAILABLE
@@ -302,5 +377,6 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
             assert len(sink.received) == len(set(sink.received)), sorted(sink.received)
             assert delivered, (len(sink.received), server.output())
             assert late >= 1  # a batch went out across the failover
-            # And the wake-up listener LISTENs on the new primary
+            # And the wake-up listener LISTENs on the new primary: another writer's event arrives live
             assert listening
+            assert live, (subscriber.connection, subscriber.sequences[-5:])
