@@ -35,6 +35,7 @@ from websockets.typing import Subprotocol
 
 from app import migrate
 from app.auth import service as auth_service
+from app.connectivity import connect_args
 from app.db import create_engine
 from app.ids import new_id
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
@@ -380,3 +381,11 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
             # And the wake-up listener LISTENs on the new primary: another writer's event arrives live
             assert listening
             assert live, (subscriber.connection, subscriber.sequences[-5:])
+
+
+def test_a_url_of_several_servers_reaches_asyncpg_as_lists_with_its_session_attributes() -> None:
+    both = "postgresql+asyncpg://app:pw@/db?host=db1:5432&host=db2:5433&target_session_attrs=read-write"
+    assert connect_args(both) == {"host": ["db1", "db2"], "port": [5432, 5433], "user": "app", "password": "pw",
+                                  "database": "db", "target_session_attrs": "read-write"}
+    assert connect_args("postgresql+asyncpg://app:pw@db1:5432/db") == {
+        "host": "db1", "port": 5432, "user": "app", "password": "pw", "database": "db"}
