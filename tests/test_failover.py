@@ -321,7 +321,9 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
                         assert ledger.acknowledged and 0 < len(sink.received) < EMAILS, (ledger, sink.received)
                         await asyncio.to_thread(primary.stop, "immediate")
                         stopped = time.monotonic()
-                        await asyncio.sleep(DOWN_SECONDS)
+                        await asyncio.sleep(DOWN_SECONDS / 2)
+                        ready_without_primary = (await http.get("/readyz")).status_code
+                        await asyncio.sleep(DOWN_SECONDS / 2)
                         # and, a while later, the standby is promoted
                         promoting = time.monotonic()
                         await asyncio.to_thread(standby.promote)
@@ -329,6 +331,7 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
                         resumed = await until(
                             lambda: asyncio.sleep(0, any(at > promoting for at in ledger.acknowledged.values())), 30)
                         await asyncio.sleep(1.0)
+                        ready_after = (await http.get("/readyz")).status_code
                     except BaseException:
                         following.cancel()
                         raise
@@ -361,6 +364,7 @@ async def test_the_primary_fails_over_to_its_promoted_standby_under_writes(backe
                   f"{refused[-1] - promoting if refused else float('nan'):.2f} s after; "
                   f"{late} tries to record an email batch while there was no primary")
             assert ledger.other == [], ledger.other
+            assert (ready_without_primary, ready_after) == (503, 200)  # a balancer takes it out, then back
             assert refused and first - promoting <= RESUME_SECONDS
             assert all(at < first for at in refused)
             # Every acknowledged write is on the new primary once; a refused one at most once
