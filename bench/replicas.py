@@ -80,34 +80,72 @@ class Postgres:
         return reaped + sum(run.cpu_seconds(pid) for pid in process_tree(postmaster))
 
 
-@contextmanager
-def _server(name: str, password: str) -> Iterator[Postgres]:
-    """A directory the owner can reach, stopped (immediately) and deleted on exit."""
+def new_server(name: str, password: str) -> Postgres:
+    """A directory the owner can reach (not under the repository: the `postgres` user may not enter it)."""
     directory = Path(tempfile.mkdtemp(prefix=f"bench-pg-{name}-", dir="/tmp"))
-    server = Postgres(name, directory, free_port(), password)
-    try:
-        if os.geteuid() == 0:
-            shutil.chown(directory, OWNER)
-        yield server
-    finally:
-        if (directory / "data" / "postmaster.pid").exists():
-            subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(directory / "data"), "-w", "-m", "immediate",
-                                      "stop"]), timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(directory, ignore_errors=True)
+    if os.geteuid() == 0:
+        shutil.chown(directory, OWNER)
+    return Postgres(name, directory, free_port(), password)
+
+
+def remove(server: Postgres) -> None:
+    """Stopped (immediately: nothing in it is kept) and deleted."""
+    if (server.directory / "data" / "postmaster.pid").exists():
+        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(server.directory / "data"), "-w", "-m", "immediate",
+                                  "stop"]), timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.rmtree(server.directory, ignore_errors=True)
+
+
+def init_primary(primary: Postgres, database: str) -> None:
+    """initdb (password authentication), started, with an empty `database`."""
+    (primary.directory / "pw").write_text(primary.password)
+    if os.geteuid() == 0:
+        shutil.chown(primary.directory / "pw", OWNER)
+    subprocess.run(_as_owner([_bin("initdb"), "-D", str(primary.directory / "data"), "-U", "postgres", "-A",
+                              "scram-sha-256", f"--pwfile={primary.directory / 'pw'}", "--no-sync"]),
+                   check=True, timeout=120, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    primary.start()
+
+    async def create() -> None:
+        conn = await asyncpg.connect(primary.dsn())
+        try:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
 
 
 @contextmanager
-def primary_and_standby() -> Iterator[tuple[Postgres, Postgres]]:
+def primary_and_standby(database: str) -> Iterator[tuple[Postgres, Postgres]]:
+    """A running primary with an empty `database`, and a standby's place (`make_standby` fills it); both
+    removed on exit."""
     password = secrets.token_hex(12)
-    with _server("primary", password) as primary, _server("standby", password) as standby:
-        (primary.directory / "pw").write_text(password)
-        if os.geteuid() == 0:
-            shutil.chown(primary.directory / "pw", OWNER)
-        subprocess.run(_as_owner([_bin("initdb"), "-D", str(primary.directory / "data"), "-U", "postgres", "-A",
-                                  "scram-sha-256", f"--pwfile={primary.directory / 'pw'}", "--no-sync"]),
-                       check=True, timeout=120, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        primary.start()
-        yield primary, standby
+    servers: list[Postgres] = []
+    try:
+        servers += [new_server("primary", password), new_server("standby", password)]
+        init_primary(servers[0], database)
+        yield servers[0], servers[1]
+    finally:
+        for server in servers:
+            remove(server)
+
+
+def start_replicated(standbys: int, database: str) -> list[Postgres]:
+    """A primary with an empty `database` and `standbys` streaming standbys of it, left running for
+    `scripts/cluster --replicas N` (which removes them on stop); everything removed if one fails to start."""
+    password = secrets.token_hex(12)
+    servers = [new_server("primary", password)]
+    try:
+        init_primary(servers[0], database)
+        for number in range(1, standbys + 1):
+            servers.append(new_server(f"standby{number}", password))
+            make_standby(servers[0], servers[-1])
+    except BaseException:
+        for server in servers:
+            remove(server)
+        raise
+    return servers
 
 
 def make_standby(primary: Postgres, standby: Postgres) -> None:
@@ -187,8 +225,7 @@ def main(args: argparse.Namespace) -> int:
     wanted = [w for w in READS if w in args.workloads]
     rows: list[Reads] = []
     started = time.monotonic()
-    with primary_and_standby() as (primary, standby):
-        admin_setup(primary)
+    with primary_and_standby("processgraph_bench") as (primary, standby):
         m = run.prepare(primary.url("processgraph_bench"), "replicas", args)
         make_standby(primary, standby)
         run.log(f"primary on 127.0.0.1:{primary.port}, standby on 127.0.0.1:{standby.port} "
@@ -207,14 +244,3 @@ def main(args: argparse.Namespace) -> int:
                             f"CPU/req, standby {r.standby_cpu_ms:.2f}")
     print(table(rows))
     return 1 if any(r.errors for r in rows) else 0
-
-
-def admin_setup(primary: Postgres) -> None:
-    async def create() -> None:
-        conn = await asyncpg.connect(primary.dsn())
-        try:
-            await conn.execute("CREATE DATABASE processgraph_bench")
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
