@@ -1,5 +1,6 @@
-"""`scripts/bench --replicas 1` (issue 30 point 5): the read workloads on a gateway reading from a streaming
-standby and on one reading the primary only, in the same run, on the same data.
+"""`scripts/bench --replicas 1` (issue 30 point 5): the workloads on a gateway reading from a streaming standby
+and on one reading the primary only, in the same run, on the same data: the reads (a)-(d), and the write mix
+(e), which stays on the primary but reads each commit's WAL position when standbys are configured.
 
 The bench makes a primary and a standby of its own rather than a standby of the bench's usual PostgreSQL
 (127.0.0.1:5432): `pg_basebackup` of that cluster would copy every database on it (the tests', the scale
@@ -34,7 +35,7 @@ from bench import run
 from bench.procs import free_port, process_tree
 
 OWNER = "postgres"  # initdb refuses root
-READS = "abcd"  # the workloads that read; a standby serves them
+WORKLOADS = "abcde"  # (a)-(d) read, and a standby serves them; (e) writes, on the primary either way
 
 
 def _bin(name: str) -> str:
@@ -222,7 +223,7 @@ def main(args: argparse.Namespace) -> int:
     """Both gateways serve at once; each read workload is measured on one, then the other."""
     if args.replicas != 1:
         raise SystemExit("--replicas measures one standby (1)")
-    wanted = [w for w in READS if w in args.workloads]
+    wanted = [w for w in WORKLOADS if w in args.workloads]
     rows: list[Reads] = []
     started = time.monotonic()
     with primary_and_standby("processgraph_bench") as (primary, standby):
@@ -237,8 +238,9 @@ def main(args: argparse.Namespace) -> int:
                 "READ_DATABASE_URLS": standby.url("processgraph_bench")}))
             for w in wanted:
                 for server in (alone, paired):
-                    rows.append(measure(server, w, run.load_spec(server, run.bodies(w, m), args.concurrency), args,
-                                        primary, standby))
+                    spec = run.write_spec(server, m, args.concurrency) if w == "e" else \
+                        run.load_spec(server, run.bodies(w, m), args.concurrency)
+                    rows.append(measure(server, w, spec, args, primary, standby))
                     r = rows[-1]
                     run.log(f"{run.NAMES[w]}, {r.gateway}: {r.rps:,.0f} req/s, primary {r.primary_cpu_ms:.2f} ms "
                             f"CPU/req, standby {r.standby_cpu_ms:.2f}")

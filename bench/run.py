@@ -477,8 +477,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cluster", type=int, default=0, metavar="N",
                    help="N gateway processes behind HAProxy (scripts/cluster) instead of one server")
     p.add_argument("--replicas", type=int, default=0, metavar="N",
-                   help="1: the read workloads (a-d) on a primary and streaming standby of the bench's own, from a "
-                   "gateway reading the standby and one reading the primary only (bench/replicas.py)")
+                   help="1: workloads (a)-(e) on a primary and streaming standby of the bench's own, from a gateway "
+                   "reading the standby and one reading the primary only (bench/replicas.py)")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--pooler", action="store_true", help="serve through PgBouncer in transaction pooling mode "
                    "(DATABASE_POOLER=pgbouncer-transaction; LISTEN goes to PostgreSQL directly)")
