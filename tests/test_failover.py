@@ -1,17 +1,16 @@
 """Failover of the primary (issue 30 point 4), with real servers: a primary of the test's own, a synchronous
 standby made from it by `pg_basebackup -R` (tests/pgcluster.py), and a gateway process whose DATABASE_URL
 names both (`?host=…&host=…&target_session_attrs=read-write`). Under a write load (GraphQL and REST creates,
-and a run's job runs submitted one after another) and while the gateway delivers a backlog of emails, the primary is killed (`pg_ctl stop -m immediate`), and
-after a pause the standby is promoted (`pg_ctl promote`).
+and a run's job runs submitted one after another) and while the gateway delivers a backlog of emails, the
+primary is killed (`pg_ctl stop -m immediate`), and after a pause the standby is promoted (`pg_ctl promote`).
 
 What must hold: every write answered as committed is on the new primary, once (a submitted job run no longer
-runs); a write answered otherwise
-was answered UNAVAILABLE (GraphQL: HTTP 503, `Retry-After`, the code in every error; REST: 503, `Retry-After`,
-the Error shape) and is there at most once; writes resume within RESUME_SECONDS of the promotion; no email is
-sent twice, and every email sent is recorded sent on the new primary; the wake-up listener LISTENs on the new
-primary: a live subscriber of the gateway gets, on the connection it has, an event another writer commits there.
+runs); a write answered otherwise was answered UNAVAILABLE (GraphQL: HTTP 503, `Retry-After`, the code in
+every error; REST: 503, `Retry-After`, the Error shape) and is there at most once; writes resume within
+RESUME_SECONDS of the promotion; `/readyz` is 503 without a primary and 200 after; no email is sent twice, and
+every email sent is recorded sent on the new primary; the wake-up listener LISTENs on the new primary: a live
+subscriber of the gateway gets, on the connection it has, an event another writer commits there.
 """
-
 from __future__ import annotations
 
 import asyncio
