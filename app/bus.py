@@ -24,6 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.connectivity import connect_args
+
 log = logging.getLogger("processgraph.bus")
 CHANNEL = "run_events"  # the one channel; the payload is the key
 
@@ -107,8 +109,7 @@ class PostgresListener:
     reconnects when the connection drops (subscribers re-read from the database, so nothing is lost)."""
 
     def __init__(self, database_url: str, target: WakeBus) -> None:
-        url = make_url(database_url)
-        self.dsn = f"postgresql://{url.username}:{url.password}@{url.host}:{url.port or 5432}/{url.database}"
+        self.args = connect_args(database_url)
         self.target = target
         self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
@@ -121,7 +122,7 @@ class PostgresListener:
 
         while True:
             try:
-                conn = await asyncpg.connect(self.dsn)
+                conn = await asyncpg.connect(**self.args)
                 closed = asyncio.Event()
                 conn.add_termination_listener(lambda _c, closed=closed: closed.set())
                 try:

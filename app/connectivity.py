@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.util.concurrency import greenlet_spawn
 
@@ -34,6 +34,20 @@ RETRY_AFTER_SECONDS = 1  # what an UNAVAILABLE answer tells the client to wait
 _LOST = (ConnectionError, socket.gaierror, TimeoutError, asyncpg.PostgresConnectionError,
          asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError,
          asyncpg.TooManyConnectionsError, asyncpg.InternalClientError, sa_exc.TimeoutError)
+
+
+# What asyncpg.connect takes from a URL: one server, or several with target_session_attrs (failover).
+_CONNECT_KEYS = ("host", "port", "user", "password", "database", "target_session_attrs")
+
+
+def connect_args(url: str) -> dict[str, Any]:
+    """asyncpg.connect's arguments for a PostgreSQL URL, as SQLAlchemy's asyncpg dialect derives them for the
+    engine: several hosts (`?host=a:5432&host=b:5432`) become asyncpg's lists of hosts and ports, tried in
+    order, and `target_session_attrs=read-write` makes asyncpg skip a server in recovery (a standby), so the
+    listener and the probes follow a failover as the engine's pool does."""
+    parsed = make_url(url).set(drivername="postgresql+asyncpg")
+    _, args = parsed.get_dialect()().create_connect_args(parsed)
+    return {key: args[key] for key in _CONNECT_KEYS if args.get(key) is not None}
 
 
 def is_unavailable(error: BaseException) -> bool:

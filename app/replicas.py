@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.adapters.sqlalchemy import forget_generation
-from app.connectivity import is_unavailable
+from app.connectivity import connect_args, is_unavailable
 from app.db import create_engine
 from app.lsn import parse_lsn
 from app.settings import Settings
@@ -57,9 +57,7 @@ class _Probe:
     """One asyncpg connection of the probe's own, opened again after any failure."""
 
     def __init__(self, url: str) -> None:
-        parsed = make_url(url).set(drivername="postgresql")
-        self.args = {"host": parsed.host, "port": parsed.port, "user": parsed.username,
-                     "password": parsed.password, "database": parsed.database}
+        self.args = connect_args(url)  # the primary's may name several hosts (a failover's, app/connectivity.py)
         self.conn: Any = None
 
     async def row(self, sql: str) -> Any:
@@ -70,7 +68,7 @@ class _Probe:
                 self.conn = await asyncpg.connect(**self.args, timeout=CONNECT_SECONDS, statement_cache_size=0)
             return await self.conn.fetchrow(sql, timeout=CONNECT_SECONDS)
         except Exception as exc:
-            log.debug("probe of %s:%s failed: %s: %s", self.args["host"], self.args["port"], type(exc).__name__, exc)
+            log.debug("probe of %s:%s failed: %s: %s", self.args.get("host"), self.args.get("port"), type(exc).__name__, exc)
             await self.close()
             return None
 
@@ -165,9 +163,8 @@ class Replicas:
 
     def __init__(self, settings: Settings, primary: AsyncEngine, instrument: Callable[[AsyncEngine], None]) -> None:
         self.primary = primary
-        _, primary_args = primary.dialect.create_connect_args(primary.url)
-        keep = {"host", "port", "user", "password", "database"}
-        self.standbys = [Standby(url, settings, {k: v for k, v in primary_args.items() if k in keep}, instrument)
+        primary_args = connect_args(settings.database_url)
+        self.standbys = [Standby(url, settings, primary_args, instrument)
                          for url in settings.read_database_urls]
         self.primary_probe = _Probe(settings.database_url)
         self.max_lag = settings.max_replica_lag

@@ -32,7 +32,9 @@ class DatabaseSettings:
     """Where the data is, and what sits in between."""
 
     database_url: str = Field(default=DEFAULT_SQLITE_URL, description=(
-        "The database: sqlite+aiosqlite:///<path>, or postgresql+asyncpg://user:pw@host:port/db."))
+        "The database: sqlite+aiosqlite:///<path>, or postgresql+asyncpg://user:pw@host:port/db; for failover, "
+        "every server that may be the primary: postgresql+asyncpg://user:pw@/db?host=a:5432&host=b:5432"
+        "&target_session_attrs=read-write."))
     database_pooler: Pooler = Field(default="none", description=(
         "What sits between the gateway and PostgreSQL: none, or pgbouncer-transaction (PgBouncer in "
         "transaction pooling mode: no prepared statement outlives its transaction)."))

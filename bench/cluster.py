@@ -34,6 +34,8 @@ from bench.procs import free_port
 
 DEFAULT_STATE = ROOT / "var" / "cluster"
 CHECK_INTERVAL_MS = 1000  # HAProxy's /readyz check period; SHUTDOWN_SETTLE_SECONDS must exceed it
+POSTGRES_STATE = "postgres.json"  # the servers `--replicas` made: name, directory, port, password
+DATABASE = "processgraph_cluster"
 STOP_SECONDS = 45.0  # a gateway's drain (settle + DRAIN_TIMEOUT_SECONDS) must fit in this
 
 
@@ -342,8 +344,44 @@ def stop(state_dir: Path = DEFAULT_STATE) -> list[str]:
             stopped.append(f"{member.name} (pid {member.pid})")
     if stop_pid(cluster.haproxy.pid, HAPROXY_MARKER, timeout=10):
         stopped.append(f"haproxy (pid {cluster.haproxy.pid})")
+    stopped += remove_databases(state_dir)
     (state_dir / "state.json").unlink(missing_ok=True)
     return stopped
+
+
+def remove_databases(state_dir: Path) -> list[str]:
+    """The PostgreSQL servers `--replicas` made (listed in postgres.json), stopped and deleted."""
+    path = state_dir / POSTGRES_STATE
+    if not path.exists():
+        return []
+    from bench import replicas
+
+    servers = [replicas.Postgres(s["name"], Path(s["directory"]), s["port"], s["password"])
+               for s in json.loads(path.read_text())]
+    for server in servers:
+        replicas.remove(server)
+    path.unlink()
+    return [f"PostgreSQL {s.name} (port {s.port})" for s in servers]
+
+
+def start_replicated(*, gateways: int, port: int, state_dir: Path, standbys: int) -> Cluster:
+    """`start` on a primary and `standbys` streaming standbys of the cluster's own (bench/replicas.py), the
+    gateways reading from the standbys (READ_DATABASE_URLS); `stop` removes the servers too."""
+    from bench import replicas
+
+    running = Cluster.load(state_dir)
+    if running is not None and any(ours(m.pid, GATEWAY_MARKER) for m in running.gateways):
+        raise SystemExit(f"cluster: already running from {state_dir} (scripts/cluster stop first)")
+    servers = replicas.start_replicated(standbys, DATABASE)
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / POSTGRES_STATE).write_text(json.dumps([
+        {"name": s.name, "directory": str(s.directory), "port": s.port, "password": s.password} for s in servers]))
+    try:
+        return start(gateways=gateways, port=port, state_dir=state_dir, database_url=servers[0].url(DATABASE),
+                     env={"READ_DATABASE_URLS": ",".join(s.url(DATABASE) for s in servers[1:])})
+    except BaseException:
+        remove_databases(state_dir)
+        raise
 
 
 def status(state_dir: Path) -> dict[str, Any]:
@@ -363,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gateways", type=int, default=3, help="gateway processes (default 3)")
     p.add_argument("--port", type=int, default=8080, help="HAProxy's port on 127.0.0.1 (default 8080)")
     p.add_argument("--state-dir", type=Path, default=DEFAULT_STATE, help="where config, logs and pids go")
+    p.add_argument("--replicas", type=int, default=0, metavar="N",
+                   help="a PostgreSQL primary and N streaming standbys of the cluster's own (in /tmp, removed by "
+                   "stop), the gateways reading from the standbys")
     args = p.parse_args(argv)
     if args.command == "stop":
         stopped = stop(args.state_dir)
@@ -371,7 +412,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "status":
         print(json.dumps(status(args.state_dir), indent=2))
         return 0
-    cluster = start(gateways=args.gateways, port=args.port, state_dir=args.state_dir)
+    if args.replicas:
+        cluster = start_replicated(gateways=args.gateways, port=args.port, state_dir=args.state_dir,
+                                   standbys=args.replicas)
+        log(f"a PostgreSQL primary ({cluster.database_url.split('@')[-1]}) and {args.replicas} streaming standby(s) "
+            f"of the cluster's own, listed in {args.state_dir / POSTGRES_STATE}")
+    else:
+        cluster = start(gateways=args.gateways, port=args.port, state_dir=args.state_dir)
     token = (args.state_dir / "token").read_text().strip() if (args.state_dir / "token").exists() else None
     log(f"{len(cluster.gateways)} gateways behind HAProxy at {cluster.url}/graphql "
         f"(ports {', '.join(str(m.port) for m in cluster.gateways)}; logs and pids in {args.state_dir})")

@@ -476,6 +476,9 @@ def main(argv: list[str] | None = None) -> int:
                    "capacity for MINUTES; prints req/s, p99, errors and RSS per gateway over time (bench/soak.py)")
     p.add_argument("--cluster", type=int, default=0, metavar="N",
                    help="N gateway processes behind HAProxy (scripts/cluster) instead of one server")
+    p.add_argument("--replicas", type=int, default=0, metavar="N",
+                   help="1: workloads (a)-(e) on a primary and streaming standby of the bench's own, from a gateway "
+                   "reading the standby and one reading the primary only (bench/replicas.py)")
     p.add_argument("--concurrency", type=int, default=16)
     p.add_argument("--pooler", action="store_true", help="serve through PgBouncer in transaction pooling mode "
                    "(DATABASE_POOLER=pgbouncer-transaction; LISTEN goes to PostgreSQL directly)")
@@ -509,6 +512,12 @@ def main(argv: list[str] | None = None) -> int:
             p.error("the scale check runs on PostgreSQL")
         print(scale_table(args))
         return 0
+    if args.replicas:
+        if args.sqlite or args.cluster or args.pooler or args.peer or args.database_url:
+            p.error("--replicas makes a PostgreSQL primary and standby of its own, for one gateway each")
+        from bench import replicas
+
+        return replicas.main(args)
     wanted = [w for w in "abcdez" if w in args.workloads]
     if args.cluster and (args.sqlite or args.workers > 1):
         p.error("--cluster runs single-process gateways on PostgreSQL")

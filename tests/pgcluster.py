@@ -58,6 +58,10 @@ class Cluster:
     def stop(self, mode: str = "fast") -> None:
         self._ctl("-w", "-m", mode, "stop")
 
+    def promote(self) -> None:
+        """A standby becomes a primary (`pg_ctl promote`, waiting until it accepts writes)."""
+        self._ctl("-w", "promote")
+
     def running(self) -> bool:
         return subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(self.data), "status"]),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30).returncode == 0

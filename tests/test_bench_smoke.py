@@ -49,3 +49,22 @@ def test_the_bench_runs_workload_f_like_real_use_on_sqlite(backend: str, tmp_pat
         assert re.search(rf"^\(f\) {cache}.* hit rate over the measured run: ", done.stdout, re.M), done.stdout
     assert "| a process tree |" not in done.stdout  # (f) alone: the standard workloads are left out
     assert (tmp_path / "bench-f.db").is_file() and (tmp_path / "sqlite-f.manifest.json").is_file()
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(420)
+def test_the_bench_measures_reads_with_a_standby_and_without(backend: str, tmp_path: Path) -> None:
+    """`scripts/bench --replicas 1` at a tiny size (issue 30 point 5): a primary and standby of its own, a
+    gateway on each side of the comparison, its reads given to the standby, and nothing left behind."""
+    env = {**os.environ, "BENCH_DIR": str(tmp_path)}
+    before = set(Path("/tmp").glob("bench-pg-*"))
+    done = subprocess.run(["bash", str(ROOT / "scripts" / "bench"), "--replicas", "1", "--workloads", "a",
+                           "--processes", "10", "--duration", "1", "--warmup", "0.5"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=400, check=False)
+    assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-2000:]
+    alone = next(line for line in done.stdout.splitlines() if line.startswith("| a process tree | primary only |"))
+    paired = next(line for line in done.stdout.splitlines() if line.startswith("| a process tree | with 1 standby |"))
+    assert float(alone.split("|")[-2].replace(",", "")) == 0, alone  # reads given the standby
+    assert float(paired.split("|")[-2].replace(",", "")) > 0, paired
+    assert float(paired.split("|")[3].replace(",", "")) > 0, paired  # req/s
+    assert set(Path("/tmp").glob("bench-pg-*")) <= before, "the bench left a server's directory behind"

@@ -29,6 +29,7 @@ from app.settings import DEV_USER_ID, Settings
 from tests.factories import CREATE, READ_TREE, process_input
 from tests.integrity import check_integrity
 from tests.pgcluster import own_cluster
+from tests.rest.helpers import process_body
 from tests.run.helpers import task
 from tests.servers import running_server
 
@@ -255,6 +256,13 @@ async def test_a_stopped_database_answers_unavailable_and_service_resumes(backen
                 assert answer.headers["retry-after"] == "1"
                 assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAVAILABLE"], body
                 assert body["errors"][0]["extensions"]["meta"] == {"retryAfterSeconds": 1}
+            # and so do REST's reads and writes, in the Error shape
+            for answer in [await http.get(f"/v1/processes/{process_id}"),
+                           await http.post("/v1/processes", json=process_body("During REST"))]:
+                assert answer.status_code == 503, answer.text
+                assert answer.headers["retry-after"] == "1"
+                # (the seed's REST Error carries meta values as strings)
+                assert answer.json()["code"] == "UNAVAILABLE" and answer.json()["meta"] == {"retryAfterSeconds": "1"}
             ready = await http.get("/readyz")
             assert ready.status_code == 503
             assert ready.json()["database"] == "unreachable" and ready.json()["reason"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -412,3 +413,40 @@ async def test_the_tree_cache_answers_each_server_at_its_own_revision(backend: s
             new = await tree_of(http, process_id, lsn)
             assert new[0] == old[0] + 1 and new[1] == sorted([*old[1], "Added"])
             assert await tree_of(http, process_id) == old
+
+
+@pytest.mark.once(backend="postgresql")
+@pytest.mark.timeout(240)
+async def test_scripts_cluster_runs_gateways_on_a_primary_and_standby_of_its_own(backend: str,
+                                                                                 tmp_path: Path) -> None:
+    """`scripts/cluster --replicas 1` (issue 30 point 5): the gateways behind HAProxy read from a standby the
+    cluster made, and `stop` stops and deletes both servers."""
+    from bench import cluster
+
+    state = tmp_path / "cluster"
+    port = free_port()
+    assert await asyncio.to_thread(cluster.main, ["start", "--gateways", "2", "--replicas", "1", "--port", str(port),
+                                                  "--state-dir", str(state)]) == 0
+    try:
+        servers = json.loads((state / cluster.POSTGRES_STATE).read_text())
+        assert [s["name"] for s in servers] == ["primary", "standby1"]
+        token = (state / "token").read_text().strip()
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                     headers={"Authorization": f"Bearer {token}"}) as http:
+            process_id, _ = await create(http, "Through the cluster")
+            given = 0.0
+            for _ in range(100):  # a gateway takes the standby as fresh once a probe finds it caught up
+                assert await name_of(http, process_id) == "Through the cluster"
+                members = cluster.Cluster.load(state)
+                assert members is not None
+                given = sum([counted_reads((await http.get(f"http://127.0.0.1:{m.port}/metrics")).text)
+                             .get("standby", 0.0) for m in members.gateways])
+                if given:
+                    break
+                await asyncio.sleep(0.1)
+            assert given > 0
+    finally:
+        stopped = await asyncio.to_thread(cluster.stop, state)
+    assert any(line.startswith("PostgreSQL standby1") for line in stopped), stopped
+    left = [s["directory"] for s in servers if await asyncio.to_thread(Path(s["directory"]).exists)]
+    assert left == []

@@ -5,7 +5,9 @@ lease runs out (the same Message-ID); the lease must outlast a batch's sending."
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import faults
 from app.auth.models import User
+from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable
 from app.db import table, write_transaction
 from app.notify.email import build_message
 from app.notify.models import Notification
@@ -128,6 +131,30 @@ class _Relay:
             client.close()
 
 
+async def _record(engine: AsyncEngine, sent: list[str], others: list[tuple[str, dict[str, Any]]], *,
+                  now: datetime, policy: DeliveryPolicy) -> None:
+    """The batch's outcome, in one transaction. The emails are out already, so a database that is unavailable
+    (a restart, a failover to a standby) is waited for, within half the lease: a batch recorded late is not sent
+    again, one never recorded is sent again once its lease runs out. The statements set absolute values, so
+    running them again after a commit whose answer was lost changes nothing."""
+    deadline = time.monotonic() + policy.lease.total_seconds() / 2
+    while True:
+        try:
+            async with write_transaction(engine) as conn:
+                if sent:
+                    await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(sent)).values(
+                        delivery_state=SENT, delivered_at=now, delivery_next_at=None, delivery_last_error=None))
+                for notification_id, values in others:
+                    await conn.execute(
+                        update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == notification_id).values(values))
+            return
+        except Exception as exc:
+            if not is_unavailable(exc) or time.monotonic() >= deadline:
+                raise
+            log.warning("email delivery: %d sent, not yet recorded (%s); trying again", len(sent), type(exc).__name__)
+            await asyncio.sleep(RETRY_AFTER_SECONDS)
+
+
 async def deliver_pending(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime,
                           policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryCounts:
     """Claim one batch of due pending notifications and send them over one SMTP session; record sent, retry
@@ -174,12 +201,7 @@ async def deliver_pending(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetim
             others.append((row.id, values))
     finally:
         await relay.close()
-    async with write_transaction(engine) as conn:
-        if sent:
-            await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id.in_(sent)).values(
-                delivery_state=SENT, delivered_at=now, delivery_next_at=None, delivery_last_error=None))
-        for notification_id, values in others:
-            await conn.execute(update(NOTIFICATIONS).where(NOTIFICATIONS.c.id == notification_id).values(values))
+    await _record(engine, sent, others, now=now, policy=policy)
     if counts.errors:
         log.warning("email delivery: %d sent, %d to retry, %d failed; last error: %s", counts.sent, counts.retried,
                     counts.failed, counts.errors[-1])

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from app import ops
 from app.actor import Actor, scope_refusal
 from app.budget import OverBudget, within_budget
+from app.connectivity import RETRY_AFTER_SECONDS, is_unavailable, unavailable_error
 from app.errors import (
     CONFLICT,
     INTERNAL,
@@ -181,10 +182,16 @@ class Endpoint:
         except ServiceError as exc:
             result = response(RestError([replace(e, target=RENAMED.get(e.target or "", e.target))
                                          for e in exc.errors]))
-        except Exception:
-            log.exception("unexpected error in %s %s (request id %s)", request.method, request.url.path, request_id)
-            result = response(RestError(AppError(INTERNAL, f"Internal server error (request id {request_id}).", None,
-                                                 {"requestId": request_id}), 500))
+        except Exception as exc:
+            if is_unavailable(exc):  # a lost connection, a database down or failing over: retryable, as in GraphQL
+                log.warning("database unavailable in %s %s (request id %s): %s: %s", request.method,
+                            request.url.path, request_id, type(exc).__name__, str(exc)[:200])
+                result = response(RestError(unavailable_error(), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}))
+            else:
+                log.exception("unexpected error in %s %s (request id %s)", request.method, request.url.path,
+                              request_id)
+                result = response(RestError(AppError(INTERNAL, f"Internal server error (request id {request_id}).",
+                                                     None, {"requestId": request_id}), 500))
         result.headers["X-Request-Id"] = request_id
         name = f"{request.method} /v1{op.path}" if op is not None else f"{request.method} {request.url.path}"
         ops.record(self.state["metrics"], operation=name, started=started, result=None,
