@@ -1,7 +1,8 @@
 """Email delivery: pending notifications claimed in batches, each by exactly one gateway or worker process, and
-sent through the SMTP relay outside any transaction, one SMTP session per batch. Delivery is at least once: a
-process that dies after sending and before recording its batch leaves those rows to be sent again once their
-lease runs out (the same Message-ID); the lease must outlast a batch's sending."""
+sent through the SMTP relay outside any transaction, one SMTP session per batch. Each email is recorded as sent
+as soon as the relay took it. Delivery is at least once: a process that dies after sending an email and before
+recording it leaves that one email to be sent again once its lease runs out (the same Message-ID), so a killed
+process causes at most one duplicate; the lease must outlast a batch's sending."""
 
 from __future__ import annotations
 
@@ -157,15 +158,14 @@ async def _record(engine: AsyncEngine, sent: list[str], others: list[tuple[str, 
 
 async def deliver_pending(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetime,
                           policy: DeliveryPolicy = DeliveryPolicy()) -> DeliveryCounts:
-    """Claim one batch of due pending notifications and send them over one SMTP session; record sent, retry
-    later (connection failures, timeouts, 4xx replies, with exponential backoff) or failed (5xx replies, or past
-    max attempts), all in one transaction after the batch. When the relay cannot be reached, the rest of the
+    """Claim one batch of due pending notifications and send them over one SMTP session; record each as sent once
+    the relay took it, and the others after the batch, in one transaction: retry later (connection failures,
+    timeouts, 4xx replies, with exponential backoff) or failed (5xx replies, or past max attempts). When the relay cannot be reached, the rest of the
     batch is not tried: it gets the same outcome (its attempt is counted)."""
     counts = DeliveryCounts()
     rows = await _claim(engine, now=now, policy=policy)
     if not rows:
         return counts
-    sent: list[str] = []
     others: list[tuple[str, dict[str, Any]]] = []
     unreachable: str | None = None  # the relay's connection failure, once one happened
     relay = _Relay(smtp)
@@ -177,10 +177,6 @@ async def deliver_pending(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetim
                 if unreachable is not None:
                     raise ConnectionError(unreachable)
                 await relay.send(row)
-                faults.reached("notify.deliver.mid")  # crash tests: sent, not yet recorded
-                sent.append(row.id)
-                counts.sent += 1
-                continue
             except _Permanent as exc:
                 values = {"delivery_state": FAILED, "delivery_last_error": str(exc)[:2000], "delivery_next_at": None}
                 counts.failed += 1
@@ -198,10 +194,19 @@ async def deliver_pending(engine: AsyncEngine, *, smtp: SmtpConfig, now: datetim
                 else:
                     values = {"delivery_last_error": error, "delivery_next_at": now + policy.backoff(attempts)}
                     counts.retried += 1
+            else:
+                faults.reached("notify.deliver.mid")  # crash tests: sent, not yet recorded
+                # Recorded at once, on its own (outside the relay's error handling): a process killed mid-batch
+                # leaves at most the email in flight to be sent again when its lease runs out, not the batch's
+                # earlier ones.
+                await _record(engine, [row.id], [], now=now, policy=policy)
+                counts.sent += 1
+                continue
             others.append((row.id, values))
     finally:
         await relay.close()
-    await _record(engine, sent, others, now=now, policy=policy)
+    if others:
+        await _record(engine, [], others, now=now, policy=policy)
     if counts.errors:
         log.warning("email delivery: %d sent, %d to retry, %d failed; last error: %s", counts.sent, counts.retried,
                     counts.failed, counts.errors[-1])
