@@ -3,6 +3,7 @@ port), for tests that stop and start the database under a running gateway. Alway
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import shutil
@@ -13,8 +14,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import pytest
 
+from app import migrate
+from app.auth import service as auth_service
+from app.db import create_engine
+from app.settings import DEV_USER_ID, Settings
 from tests.servers import free_port
 
 OWNER = "postgres"  # initdb refuses root; tests run as root, so the cluster belongs to the postgres user
@@ -117,3 +123,20 @@ def standby_of(primary: Cluster) -> Iterator[Cluster]:
             subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(standby.data), "-w", "-m", "immediate", "stop"]),
                            timeout=60, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+async def migrated_database(primary: Cluster) -> tuple[Settings, str]:
+    """A database `processgraph` on `primary`, migrated: its settings and a read-write token of the demo user."""
+    admin = await asyncpg.connect(primary.dsn())
+    try:
+        await admin.execute("CREATE DATABASE processgraph")
+    finally:
+        await admin.close()
+    settings = Settings(database_url=primary.url("processgraph"), rate_limit_per_second=0)
+    await asyncio.to_thread(migrate.upgrade, settings)
+    engine = create_engine(settings)
+    try:
+        _, token = await auth_service.create_token(engine, user_id=DEV_USER_ID, scopes=["read", "write"])
+    finally:
+        await engine.dispose()
+    return settings, token

@@ -32,15 +32,13 @@ import websockets
 from aiosmtpd.controller import Controller
 from websockets.typing import Subprotocol
 
-from app import migrate
-from app.auth import service as auth_service
 from app.connectivity import connect_args
 from app.db import create_engine
 from app.ids import new_id
 from app.settings import DEFAULT_WORKSPACE_ID, DEV_USER_ID, Settings
 from tests.factories import CREATE, process_input
 from tests.helpers import GraphQLClient
-from tests.pgcluster import Cluster, own_cluster, standby_of
+from tests.pgcluster import Cluster, migrated_database, own_cluster, standby_of
 from tests.rest.helpers import process_body
 from tests.run.helpers import task
 from tests.servers import free_port, running_server
@@ -212,18 +210,7 @@ async def fetch(cluster: Cluster, sql: str) -> list[Any]:
 
 async def prepared(primary: Cluster) -> str:
     """A migrated database with a read-write token and EMAILS pending notifications to a user with an address."""
-    admin = await asyncpg.connect(primary.dsn())
-    try:
-        await admin.execute("CREATE DATABASE processgraph")
-    finally:
-        await admin.close()
-    settings = Settings(database_url=primary.url("processgraph"), rate_limit_per_second=0)
-    await asyncio.to_thread(migrate.upgrade, settings)
-    engine = create_engine(settings)
-    try:
-        _, token = await auth_service.create_token(engine, user_id=DEV_USER_ID, scopes=["read", "write"])
-    finally:
-        await engine.dispose()
+    _, token = await migrated_database(primary)
     conn = await asyncpg.connect(primary.dsn("processgraph"))
     try:
         await conn.execute("UPDATE app_user SET email = 'dana@example.com' WHERE id = $1", DEV_USER_ID)

@@ -27,14 +27,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app import db, migrate
-from app.auth import service as auth_service
-from app.db import create_engine
+from app import db
 from app.lsn import HEADER, Tracked, note_commit, parse_lsn
-from app.settings import DEV_USER_ID, Settings
+from app.settings import Settings
 from tests.factories import CREATE, process_input
 from tests.helpers import asgi_client
-from tests.pgcluster import Cluster, own_cluster, standby_of
+from tests.pgcluster import Cluster, migrated_database, own_cluster, standby_of
 from tests.servers import free_port, running_servers
 
 NAME = "query($id: ID!) { process(id: $id) { name revision } }"
@@ -56,18 +54,7 @@ class Pair:
 async def primary_and_standby() -> AsyncIterator[tuple[Cluster, Cluster, Settings, str]]:
     """A migrated primary of the test's own and its standby; the primary's settings and a read-write token."""
     with own_cluster() as primary:
-        admin = await asyncpg.connect(primary.dsn())
-        try:
-            await admin.execute("CREATE DATABASE processgraph")
-        finally:
-            await admin.close()
-        settings = Settings(database_url=primary.url("processgraph"), rate_limit_per_second=0)
-        await asyncio.to_thread(migrate.upgrade, settings)
-        engine = create_engine(settings)
-        try:
-            _, token = await auth_service.create_token(engine, user_id=DEV_USER_ID, scopes=["read", "write"])
-        finally:
-            await engine.dispose()
+        settings, token = await migrated_database(primary)
         with standby_of(primary) as standby:
             yield primary, standby, settings, token
 

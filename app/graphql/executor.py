@@ -383,8 +383,8 @@ class FastExecutor(StrawberryGraphQLCoreExecutionContext):
         if own_plan is None:
             return generate(entries)
         row_run = self._compile_row(object_type, field_details_list, own_plan)
-        placed_run = None
-        if row_run is not None and any(isinstance(s, Own) for s in own_plan.sources.values()):
+        placed_run = None  # only nodes of a tree a builder answers (run trees' nodes hold their own places)
+        if row_run is not None and any(isinstance(s, Own) and s.below for s in own_plan.sources.values()):
             placed_run = self._compile_placed(object_type, field_details_list, own_plan)
         return generate(entries, row_run, placed_run)
 
